@@ -1,0 +1,2 @@
+//! The one integration-test binary: every module runs the real binary and
+//! the real AWS and kube clients against the emulator on 127.0.0.1.
