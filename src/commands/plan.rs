@@ -1,0 +1,113 @@
+//! `aws-auth-migrate plan`.
+
+use std::io::IsTerminal;
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{Format, PlanArgs};
+use crate::core::arn::PARTITIONS;
+use crate::core::plan::Plan;
+use crate::core::planner::{self, SourceInfo};
+use crate::core::policy_map::PolicyMap;
+use crate::core::translate::Options;
+use crate::exit;
+use crate::files;
+use crate::render::{self, table::TableStyle};
+
+/// Validated flags shared by plan and apply.
+pub struct PlanInputs {
+    pub file: Option<String>,
+    pub opts: Options,
+}
+
+pub fn validate(args: &PlanArgs) -> Result<PlanInputs> {
+    if let Some(a) = &args.account {
+        if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("--account {a:?} is not a 12-digit AWS account ID");
+        }
+    }
+    if let Some(p) = &args.partition {
+        if !PARTITIONS.contains(&p.as_str()) {
+            bail!("--partition {p:?} is not one of {}", PARTITIONS.join(", "));
+        }
+    }
+    let policy_map = match &args.policy_map {
+        None => PolicyMap::default(),
+        Some(path) => {
+            let p = path.display().to_string();
+            let bytes = files::read_input(&p)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("policy map {p} is not UTF-8 text"))?;
+            PolicyMap::parse(&text).map_err(|e| match e.line {
+                Some(l) => anyhow::anyhow!("policy map {p}, line {l}: {}", e.message),
+                None => anyhow::anyhow!("policy map {p}: {}", e.message),
+            })?
+        }
+    };
+    if args.file.is_none() {
+        bail!("say where aws-auth is: --file PATH (or - for standard input)");
+    }
+    Ok(PlanInputs {
+        file: args.file.clone(),
+        opts: Options {
+            account: args.account.clone(),
+            partition: args.partition.clone(),
+            allow_lossy: args.allow_lossy,
+            policy_map,
+        },
+    })
+}
+
+pub fn plan_from_file(path: &str, opts: &Options) -> Result<Plan> {
+    let bytes = files::read_input(path)?;
+    let source = if path == "-" {
+        SourceInfo {
+            kind: "stdin".into(),
+            path: None,
+        }
+    } else {
+        SourceInfo {
+            kind: "file".into(),
+            path: Some(path.to_string()),
+        }
+    };
+    let shown = if path == "-" { "standard input" } else { path };
+    planner::plan_offline(&bytes, source, opts).with_context(|| shown.to_string())
+}
+
+pub fn run(args: PlanArgs) -> Result<i32> {
+    let inputs = validate(&args)?;
+    let path = inputs.file.as_deref().unwrap_or("-");
+    let plan = plan_from_file(path, &inputs.opts)?;
+    if let Some(out) = &args.out {
+        files::write_private(out, render::json::render(&plan).as_bytes())?;
+    }
+    print!("{}", render_plan(&plan, args.format));
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    })
+}
+
+pub fn render_plan(plan: &Plan, format: Format) -> String {
+    match format {
+        Format::Json => render::json::render(plan),
+        Format::Markdown => render::markdown::render(plan),
+        Format::Table => render::table::render(plan, terminal_style()),
+    }
+}
+
+/// Colour only on a terminal and without NO_COLOR; width from COLUMNS.
+pub fn terminal_style() -> TableStyle {
+    let tty = std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    TableStyle {
+        color: tty && !no_color,
+        width,
+    }
+}

@@ -1,0 +1,404 @@
+//! The rows of aws-auth, read exactly as aws-iam-authenticator reads them.
+//!
+//! Each section is YAML in a string, converted to JSON and decoded into Go
+//! structs: a syntax error or a non-list drops the whole section; a field of
+//! the wrong type is zeroed and the row kept; keys match case-insensitively
+//! and the last one wins. See ../shared/reference/aws-auth-format.md.
+
+use serde::{Deserialize, Serialize};
+
+use super::input::{AwsAuthData, Section, SectionSource};
+use super::reason::{Code, Reason};
+use super::yaml::{self, Node, ScalarKind, Value};
+
+/// One row of mapRoles, mapUsers or mapAccounts, as the authenticator holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub section: Section,
+    /// Position within its section, from 0.
+    pub index: usize,
+    /// Line in the input, where it can be known.
+    pub line: Option<usize>,
+    /// rolearn / userarn; empty when missing or of the wrong type.
+    pub arn: String,
+    /// mapAccounts: the account ID as the authenticator reads it.
+    pub account: Option<String>,
+    pub username: String,
+    pub groups: Vec<String>,
+    /// The row carries an `sso` block.
+    pub sso: bool,
+    /// Notes about fields the authenticator zeroed or ignored.
+    pub notes: Vec<Reason>,
+}
+
+/// What became of a section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionReport {
+    pub section: Section,
+    pub line: Option<usize>,
+    pub status: SectionStatus,
+    pub rows: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectionStatus {
+    Loaded,
+    Absent,
+    Unparseable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AwsAuth {
+    pub rows: Vec<Row>,
+    pub sections: Vec<SectionReport>,
+}
+
+pub fn parse(data: &AwsAuthData) -> AwsAuth {
+    let mut out = AwsAuth::default();
+    for section in Section::ALL {
+        let Some((_, source)) = data.sections.iter().find(|(s, _)| *s == section) else {
+            out.sections.push(SectionReport {
+                section,
+                line: None,
+                status: SectionStatus::Absent,
+                rows: 0,
+                error: None,
+            });
+            continue;
+        };
+        let (root, offset, key_line) = match source {
+            SectionSource::Text {
+                text,
+                line_offset,
+                key_line,
+            } => {
+                let trimmed = text.trim();
+                if trimmed.is_empty() || trimmed == "\"\"" || trimmed == "''" {
+                    out.sections.push(SectionReport {
+                        section,
+                        line: Some(*key_line),
+                        status: SectionStatus::Absent,
+                        rows: 0,
+                        error: None,
+                    });
+                    continue;
+                }
+                match yaml::parse(text) {
+                    Ok(root) => (root, *line_offset, *key_line),
+                    Err(e) => {
+                        let line = line_offset.map(|o| o + e.line).unwrap_or(*key_line);
+                        out.sections.push(unparseable(
+                            section,
+                            line,
+                            format!("YAML error at line {line}: {}", e.message),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            SectionSource::Node(node) => (node.clone(), Some(0), node.line),
+        };
+        let map_line = |l: usize| offset.map(|o| o + l);
+        if let Some(bad) = root.first_unsupported_key() {
+            let line = map_line(bad.line).unwrap_or(key_line);
+            out.sections.push(unparseable(
+                section,
+                line,
+                format!(
+                    "line {line}: a mapping key is {} (an unquoted {{{{...}}}} template reads as a YAML mapping; quote it)",
+                    bad.type_name()
+                ),
+            ));
+            continue;
+        }
+        let items = match &root.value {
+            Value::Seq(items) => items,
+            Value::Scalar(s) if s.kind == ScalarKind::Null => {
+                out.sections.push(SectionReport {
+                    section,
+                    line: Some(key_line),
+                    status: SectionStatus::Absent,
+                    rows: 0,
+                    error: None,
+                });
+                continue;
+            }
+            _ => {
+                out.sections.push(unparseable(
+                    section,
+                    key_line,
+                    format!("{} is {}, not a list", section.key(), root.type_name()),
+                ));
+                continue;
+            }
+        };
+        for (index, item) in items.iter().enumerate() {
+            let line = map_line(item.line).or(Some(key_line));
+            let row = match section {
+                Section::MapAccounts => account_row(index, line, item),
+                _ => mapping_row(section, index, line, item),
+            };
+            out.rows.push(row);
+        }
+        out.sections.push(SectionReport {
+            section,
+            line: Some(key_line),
+            status: SectionStatus::Loaded,
+            rows: items.len(),
+            error: None,
+        });
+    }
+    out
+}
+
+fn unparseable(section: Section, line: usize, error: String) -> SectionReport {
+    SectionReport {
+        section,
+        line: Some(line),
+        status: SectionStatus::Unparseable,
+        rows: 0,
+        error: Some(error),
+    }
+}
+
+/// Go's encoding/json matches field names with Unicode case folding; the
+/// two non-ASCII letters that fold onto ASCII are the long s and the Kelvin sign.
+fn fold_eq(key: &str, field: &str) -> bool {
+    let fold = |c: char| match c {
+        '\u{17f}' => 's',
+        '\u{212a}' => 'k',
+        c => c.to_ascii_lowercase(),
+    };
+    key.chars().count() == field.len() && key.chars().map(fold).eq(field.chars())
+}
+
+fn mapping_row(section: Section, index: usize, line: Option<usize>, item: &Node) -> Row {
+    let mut row = Row {
+        section,
+        index,
+        line,
+        arn: String::new(),
+        account: None,
+        username: String::new(),
+        groups: Vec::new(),
+        sso: false,
+        notes: Vec::new(),
+    };
+    let pairs = match &item.value {
+        Value::Map(pairs) => pairs,
+        Value::Scalar(s) if s.kind == ScalarKind::Null => return row,
+        _ => {
+            row.notes.push(Reason::new(
+                Code::FieldZeroed,
+                format!("the row is {}, not a mapping", item.type_name()),
+            ));
+            return row;
+        }
+    };
+    // sigs.k8s.io/yaml turns the mapping into a Go map (a repeated key: the
+    // last value) and json.Marshal sorts its keys; json.Unmarshal then sets
+    // fields in that order, so among case variants the key that sorts last wins.
+    let mut fields: std::collections::BTreeMap<String, &Node> = Default::default();
+    for (k, v) in pairs {
+        if let Some(key) = k.key_string() {
+            fields.insert(key, v);
+        }
+    }
+    let arn_field = match section {
+        Section::MapRoles => "rolearn",
+        _ => "userarn",
+    };
+    for (key, value) in &fields {
+        if fold_eq(key, arn_field) {
+            row.arn = string_field(value, key, &mut row.notes);
+        } else if fold_eq(key, "username") {
+            row.username = string_field(value, key, &mut row.notes);
+        } else if fold_eq(key, "groups") {
+            row.groups = groups_field(value, key, &mut row.notes);
+        } else if section == Section::MapRoles && fold_eq(key, "sso") {
+            row.sso = matches!(value.value, Value::Map(_));
+        }
+    }
+    row
+}
+
+fn string_field(value: &Node, key: &str, notes: &mut Vec<Reason>) -> String {
+    match &value.value {
+        Value::Scalar(s) if s.kind == ScalarKind::Str => s.text.clone(),
+        Value::Scalar(s) if s.kind == ScalarKind::Null => String::new(),
+        Value::Scalar(s) => {
+            notes.push(Reason::new(
+                Code::FieldZeroed,
+                format!(
+                    "{key}: {} is read as {} and ignored by the authenticator; quote it to make it a string",
+                    s.text,
+                    value.type_name()
+                ),
+            ));
+            String::new()
+        }
+        _ => {
+            notes.push(Reason::new(
+                Code::FieldZeroed,
+                format!(
+                    "{key} is {} and ignored by the authenticator",
+                    value.type_name()
+                ),
+            ));
+            String::new()
+        }
+    }
+}
+
+fn groups_field(value: &Node, key: &str, notes: &mut Vec<Reason>) -> Vec<String> {
+    match &value.value {
+        Value::Seq(items) => items
+            .iter()
+            .map(|item| match &item.value {
+                Value::Scalar(s) if s.kind == ScalarKind::Str => s.text.clone(),
+                Value::Scalar(s) if s.kind == ScalarKind::Null => String::new(),
+                _ => {
+                    notes.push(Reason::new(
+                        Code::FieldZeroed,
+                        format!(
+                            "{key}: an item is {} and becomes an empty group name",
+                            item.type_name()
+                        ),
+                    ));
+                    String::new()
+                }
+            })
+            .collect(),
+        Value::Scalar(s) if s.kind == ScalarKind::Null => Vec::new(),
+        _ => {
+            notes.push(Reason::new(
+                Code::FieldZeroed,
+                format!(
+                    "{key} is {}, not a list: the authenticator gives this row no groups",
+                    value.type_name()
+                ),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+fn account_row(index: usize, line: Option<usize>, item: &Node) -> Row {
+    let mut notes = Vec::new();
+    let account = match item.to_go_string() {
+        Some(a) => {
+            if let Value::Scalar(s) = &item.value {
+                if s.kind != ScalarKind::Str && a != s.text {
+                    notes.push(Reason::new(
+                        Code::FieldZeroed,
+                        format!(
+                            "{} is read as a number and becomes {a:?}; quote account IDs",
+                            s.text
+                        ),
+                    ));
+                }
+            }
+            a
+        }
+        None => {
+            notes.push(Reason::new(
+                Code::FieldZeroed,
+                format!("the item is {}, not an account ID", item.type_name()),
+            ));
+            String::new()
+        }
+    };
+    Row {
+        section: Section::MapAccounts,
+        index,
+        line,
+        arn: String::new(),
+        account: Some(account),
+        username: String::new(),
+        groups: Vec::new(),
+        sso: false,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::input::locate;
+
+    fn rows(src: &str) -> AwsAuth {
+        parse(&locate(src).expect("locates"))
+    }
+
+    fn status(a: &AwsAuth, s: Section) -> SectionStatus {
+        a.sections.iter().find(|r| r.section == s).unwrap().status
+    }
+
+    #[test]
+    fn keys_match_case_insensitively() {
+        let a = rows("data:\n  mapRoles: |\n    - roleARN: arn:aws:iam::111122223333:role/a\n      UserName: a\n      GROUPS: [x]\n  mapUsers: |\n    - userArn: arn:aws:iam::111122223333:user/b\n      uſername: b\n");
+        assert_eq!(a.rows[0].arn, "arn:aws:iam::111122223333:role/a");
+        assert_eq!(a.rows[0].username, "a");
+        assert_eq!(a.rows[0].groups, vec!["x"]);
+        assert_eq!(a.rows[1].username, "b");
+    }
+
+    #[test]
+    fn lines_point_into_the_input() {
+        let a =
+            rows("data:\n  mapRoles: |\n    - rolearn: a\n      username: a\n    - rolearn: b\n");
+        assert_eq!(a.rows[0].line, Some(3));
+        assert_eq!(a.rows[1].line, Some(5));
+    }
+
+    #[test]
+    fn a_bad_section_drops_alone() {
+        let a = rows("data:\n  mapRoles: \"- rolearn: a\\n\\tusername: b\\n\"\n  mapUsers: |\n    - userarn: u\n");
+        assert_eq!(status(&a, Section::MapRoles), SectionStatus::Unparseable);
+        assert_eq!(status(&a, Section::MapUsers), SectionStatus::Loaded);
+        assert_eq!(a.rows.len(), 1);
+        let t = rows("data:\n  mapRoles: |\n    - rolearn: a\n      username: {{SessionName}}\n");
+        assert_eq!(status(&t, Section::MapRoles), SectionStatus::Unparseable);
+        let o = rows("data:\n  mapRoles: |\n    rolearn: a\n");
+        assert_eq!(status(&o, Section::MapRoles), SectionStatus::Unparseable);
+        let e = rows("data:\n  mapRoles: '\"\"'\n  mapUsers: \"\"\n");
+        assert_eq!(status(&e, Section::MapRoles), SectionStatus::Absent);
+        assert_eq!(status(&e, Section::MapUsers), SectionStatus::Absent);
+    }
+
+    #[test]
+    fn wrong_types_are_zeroed() {
+        let a = rows("data:\n  mapRoles: |\n    - rolearn: a\n      username: yes\n      groups: system:masters\n    - rolearn: b\n      groups: [123, x]\n      username: \"yes\"\n    - rolearn: c\n      rolearn: d\n");
+        assert_eq!(a.rows[0].username, "");
+        assert!(a.rows[0].groups.is_empty());
+        assert_eq!(a.rows[0].notes.len(), 2);
+        assert_eq!(a.rows[1].groups, vec!["", "x"]);
+        assert_eq!(a.rows[1].username, "yes");
+        assert_eq!(a.rows[2].arn, "d");
+    }
+
+    #[test]
+    fn case_variant_keys_sorted_last_wins() {
+        // "roleArn" sorts before "rolearn", so rolearn's value wins whatever the order.
+        let a = rows("data:\n  mapRoles: |\n    - rolearn: lower\n      roleArn: upper\n");
+        assert_eq!(a.rows[0].arn, "lower");
+    }
+
+    #[test]
+    fn accounts_as_the_authenticator_reads_them() {
+        let a = rows("data:\n  mapAccounts: |\n    - \"012345678901\"\n    - 111122223333\n    - 012345678901\n");
+        let accts: Vec<_> = a.rows.iter().map(|r| r.account.clone().unwrap()).collect();
+        assert_eq!(accts, vec!["012345678901", "111122223333", "1.2345679e+10"]);
+        assert_eq!(a.rows[2].notes.len(), 1);
+    }
+
+    #[test]
+    fn sso_blocks_are_seen() {
+        let a = rows("data:\n  mapRoles: |\n    - sso:\n        permissionSetName: Admin\n        accountID: \"111122223333\"\n      username: a\n");
+        assert!(a.rows[0].sso);
+        assert_eq!(a.rows[0].arn, "");
+    }
+}

@@ -1,0 +1,293 @@
+//! Comparing the planned entries with the access entries that exist.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::arn::{self, ArnClass, PrincipalKind};
+use super::plan::{Action, Entry, EntryType, Fidelity};
+use super::policy::{self, PolicyAssociation};
+use super::reason::{Code, Reason};
+
+/// An access entry as EKS holds it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExistingEntry {
+    pub principal_arn: String,
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    pub username: Option<String>,
+    pub kubernetes_groups: Vec<String>,
+    pub policies: Vec<PolicyAssociation>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What exists for a planned principal, and what is missing from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryDiff {
+    pub existing: ExistingEntry,
+    pub missing_groups: Vec<String>,
+    pub extra_groups: Vec<String>,
+    pub missing_policies: Vec<PolicyAssociation>,
+    pub username_differs: bool,
+    pub type_differs: bool,
+}
+
+/// A digest of everything a live plan was computed from; a saved plan whose
+/// fingerprint no longer matches the cluster is stale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub aws_auth_sha256: String,
+    pub aws_auth_resource_version: Option<String>,
+    pub authentication_mode: String,
+    pub existing_sha256: String,
+    pub existing_entries: usize,
+    pub value: String,
+}
+
+impl Fingerprint {
+    pub fn compute(
+        aws_auth_sha256: &str,
+        resource_version: Option<&str>,
+        authentication_mode: &str,
+        existing: &[ExistingEntry],
+    ) -> Fingerprint {
+        let mut sorted: Vec<ExistingEntry> = existing.to_vec();
+        for e in &mut sorted {
+            e.kubernetes_groups.sort();
+            e.policies.sort();
+        }
+        sorted.sort_by(|a, b| a.principal_arn.cmp(&b.principal_arn));
+        let existing_sha256 = sha256_hex(&serde_json::to_vec(&sorted).unwrap_or_default());
+        let value = sha256_hex(
+            format!(
+                "{aws_auth_sha256}\n{}\n{authentication_mode}\n{existing_sha256}",
+                resource_version.unwrap_or("")
+            )
+            .as_bytes(),
+        );
+        Fingerprint {
+            aws_auth_sha256: aws_auth_sha256.to_string(),
+            aws_auth_resource_version: resource_version.map(str::to_string),
+            authentication_mode: authentication_mode.to_string(),
+            existing_sha256,
+            existing_entries: existing.len(),
+            value,
+        }
+    }
+
+    /// What differs between a saved fingerprint and the current one.
+    pub fn changes_since(&self, saved: &Fingerprint) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.aws_auth_sha256 != saved.aws_auth_sha256 {
+            out.push("the aws-auth ConfigMap's content changed".to_string());
+        } else if self.aws_auth_resource_version != saved.aws_auth_resource_version {
+            out.push(format!(
+                "the aws-auth ConfigMap was rewritten (resourceVersion {} → {})",
+                saved.aws_auth_resource_version.as_deref().unwrap_or("none"),
+                self.aws_auth_resource_version.as_deref().unwrap_or("none")
+            ));
+        }
+        if self.authentication_mode != saved.authentication_mode {
+            out.push(format!(
+                "the authentication mode changed ({} → {})",
+                saved.authentication_mode, self.authentication_mode
+            ));
+        }
+        if self.existing_sha256 != saved.existing_sha256 {
+            out.push(format!(
+                "the access entries changed ({} → {} entries, or their groups, usernames or policies)",
+                saved.existing_entries, self.existing_entries
+            ));
+        }
+        out
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The username EKS gives an entry created without one.
+pub fn default_username(principal_arn: &str) -> Option<String> {
+    match arn::classify(principal_arn) {
+        ArnClass::Principal(p) => Some(match p.kind {
+            PrincipalKind::User => p.to_string(),
+            PrincipalKind::Role => format!(
+                "arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}",
+                p.partition, p.account, p.name
+            ),
+        }),
+        _ => None,
+    }
+}
+
+/// Sets each entry's action against what exists, and appends the existing
+/// entries no row of aws-auth accounts for as `unmanaged`.
+pub fn diff(entries: &mut Vec<Entry>, existing: &[ExistingEntry], merge_existing: bool) {
+    let by_arn: BTreeMap<String, &ExistingEntry> = existing
+        .iter()
+        .map(|e| (e.principal_arn.to_lowercase(), e))
+        .collect();
+    let mut claimed: BTreeSet<String> = BTreeSet::new();
+    for entry in entries.iter_mut() {
+        let key = entry.principal_arn.to_lowercase();
+        let Some(found) = by_arn.get(&key) else {
+            continue;
+        };
+        claimed.insert(key);
+        if entry.action == Action::Skip {
+            continue;
+        }
+        let d = compare(entry, found);
+        let (action, reason) = judge(entry, &d, merge_existing);
+        entry.action = action;
+        if let Some(r) = reason {
+            entry.reasons.push(r);
+        }
+        entry.diff = Some(d);
+    }
+    for e in existing {
+        if claimed.contains(&e.principal_arn.to_lowercase()) {
+            continue;
+        }
+        entries.push(Entry {
+            principal_arn: e.principal_arn.clone(),
+            entry_type: EntryType::parse(&e.entry_type),
+            username: e.username.clone(),
+            kubernetes_groups: e.kubernetes_groups.clone(),
+            policies: e.policies.clone(),
+            fidelity: Fidelity::Exact,
+            reasons: vec![Reason::new(
+                Code::Unmanaged,
+                "exists in EKS but not in aws-auth (the cluster creator, an EKS-made node entry, or made by hand): left untouched",
+            )],
+            action: Action::Unmanaged,
+            from: Vec::new(),
+            diff: None,
+        });
+    }
+}
+
+fn compare(entry: &Entry, found: &ExistingEntry) -> EntryDiff {
+    let type_differs = entry.entry_type.as_str() != found.entry_type;
+    let node = entry.entry_type.is_node();
+    let username_differs = !node
+        && match (&entry.username, &found.username) {
+            (None, _) => false,
+            (Some(want), Some(have)) => want != have,
+            (Some(want), None) => Some(want.clone()) != default_username(&entry.principal_arn),
+        };
+    let have: BTreeSet<&String> = found.kubernetes_groups.iter().collect();
+    let want: BTreeSet<&String> = entry.kubernetes_groups.iter().collect();
+    let (missing_groups, extra_groups) = if node {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            want.difference(&have).map(|g| g.to_string()).collect(),
+            have.difference(&want).map(|g| g.to_string()).collect(),
+        )
+    };
+    let missing_policies = entry
+        .policies
+        .iter()
+        .filter(|p| {
+            !found
+                .policies
+                .iter()
+                .any(|f| f.policy_arn == p.policy_arn && f.access_scope.covers(&p.access_scope))
+        })
+        .cloned()
+        .collect();
+    EntryDiff {
+        existing: found.clone(),
+        missing_groups,
+        extra_groups,
+        missing_policies,
+        username_differs,
+        type_differs,
+    }
+}
+
+fn judge(entry: &Entry, d: &EntryDiff, merge: bool) -> (Action, Option<Reason>) {
+    let overrides = "an access entry already exists and overrides this principal's aws-auth row";
+    if d.type_differs {
+        return (
+            Action::Conflict,
+            Some(Reason::new(
+                Code::ExistingConflict,
+                format!(
+                    "{overrides}: its type is {}, the row needs {}; types cannot change: delete the entry or keep the row",
+                    d.existing.entry_type,
+                    entry.entry_type.as_str()
+                ),
+            )),
+        );
+    }
+    let missing = !d.missing_groups.is_empty() || !d.missing_policies.is_empty();
+    let mut what = Vec::new();
+    if d.username_differs {
+        what.push(format!(
+            "username {} instead of {}",
+            d.existing.username.as_deref().unwrap_or("(default)"),
+            entry.username.as_deref().unwrap_or("(default)")
+        ));
+    }
+    if !d.missing_groups.is_empty() {
+        what.push(format!("lacks groups {}", d.missing_groups.join(", ")));
+    }
+    if !d.extra_groups.is_empty() {
+        what.push(format!("has extra groups {}", d.extra_groups.join(", ")));
+    }
+    if !d.missing_policies.is_empty() {
+        let names: Vec<String> = d
+            .missing_policies
+            .iter()
+            .map(|p| format!("{} ({})", policy::short_name(&p.policy_arn), p.access_scope))
+            .collect();
+        what.push(format!("lacks policies {}", names.join(", ")));
+    }
+    if what.is_empty() {
+        return (Action::Noop, None);
+    }
+    if merge && !d.username_differs {
+        if missing {
+            return (
+                Action::Update,
+                Some(Reason::new(
+                    Code::ExistingMerged,
+                    format!(
+                        "--merge-existing adds what the entry lacks: {}",
+                        what.join("; ")
+                    ),
+                )),
+            );
+        }
+        return (
+            Action::Noop,
+            Some(Reason::new(
+                Code::ExistingMerged,
+                format!(
+                    "the existing entry grants more than the row ({}); nothing to add",
+                    what.join("; ")
+                ),
+            )),
+        );
+    }
+    (
+        Action::Conflict,
+        Some(Reason::new(
+            Code::ExistingConflict,
+            format!(
+                "{overrides}, and it differs: {}. {}",
+                what.join("; "),
+                if d.username_differs {
+                    "Usernames are never merged: fix the entry by hand"
+                } else {
+                    "Re-plan with --merge-existing to add what it lacks"
+                }
+            ),
+        )),
+    )
+}

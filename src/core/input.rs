@@ -1,0 +1,376 @@
+//! Finding the aws-auth data in what a user hands the tool: a ConfigMap
+//! manifest (YAML or JSON), a `List` holding it, or a bare `data:` block.
+
+use serde::{Deserialize, Serialize};
+
+use super::yaml::{self, Node, Value};
+
+/// Inputs larger than this are refused: a ConfigMap holds at most 1 MiB of
+/// data, and its manifest (annotations, managedFields, JSON escaping) stays
+/// well below this.
+pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
+/// The API server's limit on a ConfigMap's data.
+pub const CONFIGMAP_DATA_LIMIT: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Section {
+    #[serde(rename = "mapRoles")]
+    MapRoles,
+    #[serde(rename = "mapUsers")]
+    MapUsers,
+    #[serde(rename = "mapAccounts")]
+    MapAccounts,
+}
+
+impl Section {
+    pub const ALL: [Section; 3] = [Section::MapRoles, Section::MapUsers, Section::MapAccounts];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::MapRoles => "mapRoles",
+            Section::MapUsers => "mapUsers",
+            Section::MapAccounts => "mapAccounts",
+        }
+    }
+}
+
+impl std::fmt::Display for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// One section's raw content and where it sits in the input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SectionSource {
+    /// The usual form: a string holding YAML.
+    Text {
+        text: String,
+        /// Add to a line of `text` to get the line in the input; `None` when
+        /// the string was quoted (JSON), so inner lines do not map.
+        line_offset: Option<usize>,
+        /// The line of the section's key in the input.
+        key_line: usize,
+    },
+    /// Not a string (the API server would refuse it), read as it stands.
+    Node(Node),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsAuthData {
+    pub sections: Vec<(Section, SectionSource)>,
+    /// Things about the input a reviewer should know.
+    pub notices: Vec<String>,
+    /// `metadata.resourceVersion`, when the input had one.
+    pub resource_version: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InputError {
+    #[error("the input is empty: expected the aws-auth ConfigMap (kubectl get configmap aws-auth -n kube-system -o yaml)")]
+    Empty,
+    #[error("the input is {size} bytes; an aws-auth ConfigMap manifest is at most {max} bytes (its data is limited to 1 MiB)")]
+    TooLarge { size: usize, max: usize },
+    #[error(
+        "the input is not text (binary data at byte {offset}); expected a YAML or JSON ConfigMap"
+    )]
+    Binary { offset: usize },
+    #[error("line {line}: not valid YAML or JSON: {message}")]
+    Syntax { line: usize, message: String },
+    #[error("line {line}: this is a {kind}, not a ConfigMap; expected the aws-auth ConfigMap")]
+    NotConfigMap { line: usize, kind: String },
+    #[error("line {line}: this is ConfigMap {namespace}/{name}, not kube-system/aws-auth")]
+    WrongConfigMap {
+        line: usize,
+        namespace: String,
+        name: String,
+    },
+    #[error("the List holds no ConfigMap named aws-auth in kube-system")]
+    NotInList,
+    #[error("line {line}: no aws-auth data here: expected a ConfigMap, a List holding one, or a data: block with mapRoles, mapUsers or mapAccounts")]
+    NoData { line: usize },
+}
+
+/// Checks size and encoding and returns the text (a UTF-8 BOM removed).
+pub fn decode(bytes: &[u8]) -> Result<&str, InputError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(InputError::TooLarge {
+            size: bytes.len(),
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    if let Some(offset) = bytes.iter().position(|b| *b == 0) {
+        return Err(InputError::Binary { offset });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| InputError::Binary {
+        offset: e.valid_up_to(),
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(InputError::Empty);
+    }
+    Ok(text)
+}
+
+/// Finds the aws-auth data in a document.
+pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
+    let root = yaml::parse(text).map_err(|e| InputError::Syntax {
+        line: e.line,
+        message: e.message,
+    })?;
+    let configmap = find_configmap(&root)?;
+    let data = match configmap.get("data") {
+        Some(d) => d,
+        None if configmap.get("kind").is_some() => {
+            // A ConfigMap with no data: every section absent.
+            return Ok(AwsAuthData {
+                sections: Vec::new(),
+                notices: vec!["the ConfigMap has no data".into()],
+                resource_version: resource_version(configmap),
+            });
+        }
+        // A bare block of mapRoles/mapUsers/mapAccounts.
+        None => configmap,
+    };
+    let mut out = AwsAuthData {
+        sections: Vec::new(),
+        notices: Vec::new(),
+        resource_version: resource_version(configmap),
+    };
+    match &data.value {
+        Value::Map(pairs) => {
+            for section in Section::ALL {
+                let Some((key, node)) = pairs
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.as_str() == Some(section.key()))
+                else {
+                    continue;
+                };
+                match &node.value {
+                    Value::Scalar(s) => {
+                        // A block scalar's content starts on the line after
+                        // its key (`mapRoles: |`).
+                        let line_offset = if s.block {
+                            Some(key.line)
+                        } else if s.kind == yaml::ScalarKind::Str && !s.text.contains('\n') {
+                            Some(node.line - 1)
+                        } else {
+                            None
+                        };
+                        out.sections.push((
+                            section,
+                            SectionSource::Text {
+                                text: s.text.clone(),
+                                line_offset,
+                                key_line: key.line,
+                            },
+                        ));
+                    }
+                    _ => {
+                        out.notices.push(format!(
+                            "line {}: data.{} is {}, not a string: the Kubernetes API would refuse this manifest; it is read as it stands",
+                            key.line,
+                            section.key(),
+                            node.type_name()
+                        ));
+                        out.sections
+                            .push((section, SectionSource::Node(node.clone())));
+                    }
+                }
+            }
+            for (k, _) in pairs {
+                if let Some(name) = k.as_str() {
+                    if !Section::ALL.iter().any(|s| s.key() == name)
+                        && Section::ALL
+                            .iter()
+                            .any(|s| s.key().eq_ignore_ascii_case(name))
+                    {
+                        out.notices.push(format!(
+                            "line {}: data.{name} is ignored by the authenticator: the keys are case-sensitive (mapRoles, mapUsers, mapAccounts)",
+                            k.line
+                        ));
+                    }
+                }
+            }
+            let size: usize = out
+                .sections
+                .iter()
+                .map(|(_, s)| match s {
+                    SectionSource::Text { text, .. } => text.len(),
+                    SectionSource::Node(_) => 0,
+                })
+                .sum();
+            if size > CONFIGMAP_DATA_LIMIT {
+                out.notices.push(format!(
+                    "the data is {size} bytes, over the API server's 1 MiB limit for a ConfigMap"
+                ));
+            }
+        }
+        Value::Scalar(s) if s.kind == yaml::ScalarKind::Null => {
+            out.notices.push("the ConfigMap's data is empty".into());
+        }
+        _ => return Err(InputError::NoData { line: data.line }),
+    }
+    if out.sections.is_empty() && configmap.get("data").is_none() {
+        return Err(InputError::NoData { line: root.line });
+    }
+    Ok(out)
+}
+
+fn resource_version(configmap: &Node) -> Option<String> {
+    configmap
+        .get("metadata")
+        .and_then(|m| m.get("resourceVersion"))
+        .and_then(|v| v.to_go_string())
+}
+
+fn find_configmap(root: &Node) -> Result<&Node, InputError> {
+    if !matches!(root.value, Value::Map(_)) {
+        return Err(InputError::NoData { line: root.line });
+    }
+    let kind = root.get("kind").and_then(Node::as_str);
+    match kind {
+        Some("List") | Some("ConfigMapList") => {
+            let items = match root.get("items").map(|i| &i.value) {
+                Some(Value::Seq(items)) => items,
+                _ => return Err(InputError::NotInList),
+            };
+            items
+                .iter()
+                .find(|item| {
+                    item.get("kind").and_then(Node::as_str) == Some("ConfigMap")
+                        && name_of(item).0 == "aws-auth"
+                        && matches!(name_of(item).1.as_str(), "kube-system" | "")
+                })
+                .ok_or(InputError::NotInList)
+        }
+        Some("ConfigMap") => {
+            let (name, namespace) = name_of(root);
+            if name != "aws-auth" || !matches!(namespace.as_str(), "kube-system" | "") {
+                return Err(InputError::WrongConfigMap {
+                    line: root.line,
+                    namespace: if namespace.is_empty() {
+                        "(no namespace)".into()
+                    } else {
+                        namespace
+                    },
+                    name: if name.is_empty() {
+                        "(no name)".into()
+                    } else {
+                        name
+                    },
+                });
+            }
+            Ok(root)
+        }
+        Some(other) => Err(InputError::NotConfigMap {
+            line: root.line,
+            kind: other.to_string(),
+        }),
+        None => {
+            let has_sections = |n: &Node| Section::ALL.iter().any(|s| n.get(s.key()).is_some());
+            match root.get("data") {
+                Some(d) if has_sections(d) || d.is_null() => Ok(root),
+                _ if has_sections(root) => Ok(root),
+                _ => Err(InputError::NoData { line: root.line }),
+            }
+        }
+    }
+}
+
+fn name_of(node: &Node) -> (String, String) {
+    let meta = node.get("metadata");
+    let get = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (get("name"), get("namespace"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(data: &AwsAuthData, section: Section) -> (String, Option<usize>) {
+        match data.sections.iter().find(|(s, _)| *s == section) {
+            Some((
+                _,
+                SectionSource::Text {
+                    text, line_offset, ..
+                },
+            )) => (text.clone(), *line_offset),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn manifest_yaml_maps_lines() {
+        let src = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n  resourceVersion: \"42\"\ndata:\n  mapRoles: |\n    - rolearn: x\n";
+        let data = locate(src).unwrap();
+        let (text, offset) = text_of(&data, Section::MapRoles);
+        assert_eq!(text, "- rolearn: x\n");
+        // Line 1 of the section is line 9 of the input.
+        assert_eq!(offset.map(|o| o + 1), Some(9));
+        assert_eq!(data.resource_version.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn json_list_and_bare_block() {
+        let json = r#"{"apiVersion":"v1","kind":"List","items":[{"kind":"ConfigMap","metadata":{"name":"other","namespace":"kube-system"},"data":{}},{"kind":"ConfigMap","metadata":{"name":"aws-auth","namespace":"kube-system"},"data":{"mapUsers":"- userarn: u\n"}}]}"#;
+        let data = locate(json).unwrap();
+        assert_eq!(text_of(&data, Section::MapUsers).0, "- userarn: u\n");
+        assert_eq!(text_of(&data, Section::MapUsers).1, None);
+        let bare = locate("data:\n  mapAccounts: |\n    - \"111122223333\"\n").unwrap();
+        assert_eq!(bare.sections.len(), 1);
+        let bare2 = locate("mapRoles: |\n  - rolearn: x\n").unwrap();
+        assert_eq!(bare2.sections.len(), 1);
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(decode(b""), Err(InputError::Empty));
+        assert_eq!(decode(b"  \n"), Err(InputError::Empty));
+        assert_eq!(decode(b"ab\0c"), Err(InputError::Binary { offset: 2 }));
+        assert_eq!(
+            decode(&[b'a', 0xff, 0xfe]),
+            Err(InputError::Binary { offset: 1 })
+        );
+        let big = vec![b'a'; MAX_INPUT_BYTES + 1];
+        assert!(matches!(decode(&big), Err(InputError::TooLarge { .. })));
+        assert!(matches!(
+            locate("kind: Secret\n"),
+            Err(InputError::NotConfigMap { .. })
+        ));
+        assert!(matches!(
+            locate(
+                "kind: ConfigMap\nmetadata: {name: coredns, namespace: kube-system}\ndata: {}\n"
+            ),
+            Err(InputError::WrongConfigMap { .. })
+        ));
+        assert!(matches!(
+            locate("a: [1, 2\n"),
+            Err(InputError::Syntax { .. })
+        ));
+        assert!(matches!(locate("hello\n"), Err(InputError::NoData { .. })));
+        assert!(matches!(
+            locate("foo: bar\n"),
+            Err(InputError::NoData { .. })
+        ));
+        assert!(matches!(
+            locate("kind: List\nitems: []\n"),
+            Err(InputError::NotInList)
+        ));
+    }
+
+    #[test]
+    fn case_variant_keys_are_noticed() {
+        let data = locate("data:\n  maproles: |\n    - rolearn: x\n  mapUsers: ''\n").unwrap();
+        assert!(data
+            .notices
+            .iter()
+            .any(|n| n.contains("data.maproles is ignored")));
+    }
+}

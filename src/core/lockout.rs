@@ -1,0 +1,139 @@
+//! Who could be locked out once aws-auth no longer counts: the caller, and
+//! the node roles that join through aws-auth today.
+
+use serde::{Deserialize, Serialize};
+
+use super::arn::{self, ArnClass, PrincipalKind};
+use super::diff::ExistingEntry;
+use super::plan::{Action, Entry, EntryType};
+use super::policy;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lockout {
+    /// The caller as STS reports it.
+    pub caller_arn: Option<String>,
+    /// True when, after the plan, an access entry makes the caller a cluster admin.
+    pub caller_admin_after: bool,
+    /// The entry that does it.
+    pub caller_admin_entry: Option<String>,
+    /// Node roles of aws-auth that would have no node entry.
+    pub node_roles_at_risk: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The IAM principal behind a caller ARN, compared without the role path
+/// (STS never reports it): (partition, account, kind, lowercased name).
+fn caller_key(caller: &str) -> Option<(String, String, PrincipalKind, String)> {
+    if let Some(rest) = caller.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        if parts.len() == 5 && parts[1] == "sts" {
+            if let Some(role) = parts[4].strip_prefix("assumed-role/") {
+                let name = role.split('/').next().unwrap_or("");
+                return Some((
+                    parts[0].to_string(),
+                    parts[3].to_string(),
+                    PrincipalKind::Role,
+                    name.to_lowercase(),
+                ));
+            }
+        }
+    }
+    match arn::classify(caller) {
+        ArnClass::Principal(p) => Some((p.partition, p.account, p.kind, p.name.to_lowercase())),
+        _ => None,
+    }
+}
+
+/// `entries` are the planned entries after the diff; `node_rows` the
+/// principal ARNs of aws-auth's node-shaped rows (planned or not).
+pub fn analyse(
+    caller: Option<&str>,
+    entries: &[Entry],
+    existing: &[ExistingEntry],
+    node_rows: &[String],
+) -> Lockout {
+    let mut warnings = Vec::new();
+    let admin_policy_suffix = format!("cluster-access-policy/{}", policy::CLUSTER_ADMIN);
+    let will_exist = |e: &Entry| {
+        matches!(
+            e.action,
+            Action::Create | Action::Update | Action::Noop | Action::Unmanaged | Action::Conflict
+        )
+    };
+    let mut admin_entry = None;
+    if let Some(key) = caller.and_then(caller_key) {
+        let is_caller = |arn: &str| match arn::classify(arn) {
+            ArnClass::Principal(p) => {
+                (p.partition, p.account, p.kind, p.name.to_lowercase()) == key
+            }
+            _ => false,
+        };
+        let admin = |policies: &[policy::PolicyAssociation]| {
+            policies.iter().any(|p| {
+                p.policy_arn.ends_with(&admin_policy_suffix)
+                    && p.access_scope.scope_type == policy::ScopeType::Cluster
+            })
+        };
+        for e in entries.iter().filter(|e| will_exist(e)) {
+            if !is_caller(&e.principal_arn) {
+                continue;
+            }
+            // A conflicting entry stays as it is: judge by what exists.
+            let policies = match (&e.action, &e.diff) {
+                (Action::Conflict, Some(d)) => &d.existing.policies,
+                _ => &e.policies,
+            };
+            if admin(policies) {
+                admin_entry = Some(e.principal_arn.clone());
+            }
+        }
+        if admin_entry.is_none() {
+            if let Some(e) = existing
+                .iter()
+                .find(|e| is_caller(&e.principal_arn) && admin(&e.policies))
+            {
+                admin_entry = Some(e.principal_arn.clone());
+            }
+        }
+        if admin_entry.is_none() {
+            warnings.push(format!(
+                "the caller {} has no access entry with AmazonEKSClusterAdminPolicy at cluster scope: once aws-auth no longer counts (API mode) it may lose admin access unless RBAC grants it through its groups",
+                caller.unwrap_or_default()
+            ));
+        }
+    } else {
+        warnings.push(
+            "the caller's identity is unknown: cannot tell whether it keeps admin access".into(),
+        );
+    }
+    let mut at_risk = Vec::new();
+    for arn in node_rows {
+        let covered = entries.iter().any(|e| {
+            e.principal_arn.eq_ignore_ascii_case(arn)
+                && e.entry_type.is_node()
+                && (e.action != Action::Skip)
+                && !(e.action == Action::Conflict
+                    && e.diff
+                        .as_ref()
+                        .is_some_and(|d| EntryType::parse(&d.existing.entry_type) != e.entry_type))
+        }) || existing.iter().any(|x| {
+            x.principal_arn.eq_ignore_ascii_case(arn) && EntryType::parse(&x.entry_type).is_node()
+        });
+        if !covered {
+            at_risk.push(arn.clone());
+        }
+    }
+    if !at_risk.is_empty() {
+        warnings.push(format!(
+            "{} node role(s) would have no node access entry: their nodes could not join once aws-auth no longer counts",
+            at_risk.len()
+        ));
+    }
+    Lockout {
+        caller_arn: caller.map(str::to_string),
+        caller_admin_after: admin_entry.is_some(),
+        caller_admin_entry: admin_entry,
+        node_roles_at_risk: at_risk,
+        warnings,
+    }
+}

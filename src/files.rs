@@ -1,0 +1,57 @@
+//! Reading inputs and writing outputs: bounded reads, private atomic writes.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::core::input::MAX_INPUT_BYTES;
+
+/// Reads a file or `-` (standard input), refusing more than the input limit
+/// without reading it all.
+pub fn read_input(path: &str) -> Result<Vec<u8>> {
+    let limit = (MAX_INPUT_BYTES + 1) as u64;
+    let mut buf = Vec::new();
+    if path == "-" {
+        std::io::stdin()
+            .take(limit)
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+    } else {
+        let f = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+        f.take(limit)
+            .read_to_end(&mut buf)
+            .with_context(|| format!("cannot read {path}"))?;
+    }
+    Ok(buf)
+}
+
+/// Writes `bytes` to `path` with mode 0600, through a temporary file and a
+/// rename, so a reader never sees half a file.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "plan".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The plan as Markdown for a pull-request comment: a summary line, the
+//! entries table, and the details folded.
+
+use super::{
+    groups_label, policies_label, principal_label, skipped_rows, summary_line, table::header,
+    username_label,
+};
+use crate::core::plan::Plan;
+use crate::core::reason::Severity;
+
+/// GitHub refuses comments longer than this.
+pub const COMMENT_LIMIT: usize = 65_535;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
+}
+
+pub fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("### aws-auth-migrate: {}\n\n", summary_line(plan)));
+    out.push_str(&format!("{}\n\n", header(plan)));
+    for n in &plan.notices {
+        out.push_str(&format!("> ⚠️ {}\n", cell(n)));
+    }
+    if let Some(l) = &plan.lockout {
+        for w in &l.warnings {
+            out.push_str(&format!("> 🛑 {}\n", cell(w)));
+        }
+        for r in &l.node_roles_at_risk {
+            out.push_str(&format!("> 🛑 node role at risk: `{r}`\n"));
+        }
+        if l.caller_admin_after {
+            out.push_str(&format!(
+                "> ✅ caller `{}` stays cluster admin through `{}`\n",
+                l.caller_arn.as_deref().unwrap_or("?"),
+                l.caller_admin_entry.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    if !plan.notices.is_empty() || plan.lockout.is_some() {
+        out.push('\n');
+    }
+    let account = plan.cluster.account.as_deref();
+    if !plan.entries.is_empty() {
+        out.push_str("| Action | Type | Principal | Username | Groups | Policies | Fidelity |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for e in &plan.entries {
+            out.push_str(&format!(
+                "| {} | {} | `{}` | {} | {} | {} | {} |\n",
+                e.action.as_str(),
+                e.entry_type.as_str(),
+                cell(&principal_label(&e.principal_arn, account)),
+                cell(&username_label(e)),
+                cell(&groups_label(e)),
+                cell(&policies_label(e)),
+                if e.is_lossy() {
+                    "⚠️ lossy"
+                } else {
+                    "exact"
+                }
+            ));
+        }
+        out.push('\n');
+    }
+    let skipped = skipped_rows(plan);
+    if !skipped.is_empty() {
+        out.push_str(&format!(
+            "<details><summary>Skipped aws-auth rows ({})</summary>\n\n",
+            skipped.len()
+        ));
+        out.push_str("| Section | Row | Line | ARN | Reason |\n|---|---|---|---|---|\n");
+        for (section, row, line, what, text) in skipped {
+            out.push_str(&format!(
+                "| {section} | {row} | {line} | `{}` | {} |\n",
+                cell(&what),
+                cell(&text)
+            ));
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    let noted: Vec<_> = plan
+        .entries
+        .iter()
+        .filter(|e| !e.reasons.is_empty())
+        .collect();
+    if !noted.is_empty() {
+        out.push_str("<details><summary>Why each entry looks as it does</summary>\n\n");
+        for e in noted {
+            out.push_str(&format!("- `{}`\n", e.principal_arn));
+            for r in &e.reasons {
+                let mark = match r.severity {
+                    Severity::Info => "",
+                    Severity::Lossy => "⚠️ ",
+                    Severity::Skip => "⛔ ",
+                };
+                out.push_str(&format!(
+                    "  - {mark}`{}`: {}\n",
+                    r.code.as_str(),
+                    cell(&r.message)
+                ));
+            }
+        }
+        out.push_str("\n</details>\n");
+    }
+    if out.len() > COMMENT_LIMIT {
+        let cut = COMMENT_LIMIT - 200;
+        let mut end = cut;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push_str("\n\n</details>\n\n_Truncated to fit a pull-request comment: use `--format json` or `--out` for the whole plan._\n");
+    }
+    out
+}
