@@ -1,0 +1,537 @@
+//! A sliver of the Kubernetes API per cluster: the `kube-system/aws-auth`
+//! ConfigMap (get, list, create, replace, patch, delete with resourceVersion
+//! conflicts) and read-only RBAC bindings. Served under
+//! `/k8s/{account}/{region}/{cluster}`.
+
+use serde_json::{json, Map, Value};
+
+use crate::seed::RbacBinding;
+use crate::state::State;
+
+/// A Kubernetes answer: status and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KubeResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+const NS: &str = "kube-system";
+const NAME: &str = "aws-auth";
+const RBAC: &str = "rbac.authorization.k8s.io";
+
+/// A Kubernetes `Status` failure.
+pub fn status_failure(
+    code: u16,
+    reason: &str,
+    message: &str,
+    details: Option<(&str, &str)>,
+) -> KubeResponse {
+    let mut body = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    });
+    if let (Some((name, kind)), Some(m)) = (details, body.as_object_mut()) {
+        m.insert("details".into(), json!({"name": name, "kind": kind}));
+    }
+    KubeResponse { status: code, body }
+}
+
+fn not_found(name: &str) -> KubeResponse {
+    status_failure(
+        404,
+        "NotFound",
+        &format!("configmaps \"{name}\" not found"),
+        Some((name, "configmaps")),
+    )
+}
+
+fn ok(body: Value) -> KubeResponse {
+    KubeResponse { status: 200, body }
+}
+
+/// The kube operation name of a request under the cluster prefix.
+pub fn operation(method: &str, segs: &[&str]) -> &'static str {
+    match (method, segs) {
+        ("GET", ["version"]) => "kube:GetVersion",
+        ("GET", ["api", "v1", "namespaces", _, "configmaps"])
+        | ("GET", ["api", "v1", "configmaps"]) => "kube:ListConfigMaps",
+        ("POST", ["api", "v1", "namespaces", _, "configmaps"]) => "kube:CreateConfigMap",
+        ("GET", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:GetConfigMap",
+        ("PUT", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:ReplaceConfigMap",
+        ("PATCH", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:PatchConfigMap",
+        ("DELETE", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:DeleteConfigMap",
+        ("GET", ["apis", RBAC, "v1", "clusterrolebindings"]) => "kube:ListClusterRoleBindings",
+        ("GET", ["apis", RBAC, "v1", "rolebindings"])
+        | ("GET", ["apis", RBAC, "v1", "namespaces", _, "rolebindings"]) => "kube:ListRoleBindings",
+        _ => "kube:Unsupported",
+    }
+}
+
+/// RFC 7386 JSON merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Some(t) = target.as_object_mut() {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+fn dry_run(query: &[(String, String)]) -> bool {
+    query.iter().any(|(k, v)| k == "dryRun" && v == "All")
+}
+
+/// Check an incoming ConfigMap and build the object to store.
+fn build_object(
+    incoming: &Value,
+    existing: Option<&Value>,
+    rv: String,
+    uid: String,
+    created: String,
+) -> Result<Value, KubeResponse> {
+    let Some(obj) = incoming.as_object() else {
+        return Err(status_failure(
+            400,
+            "BadRequest",
+            "the body of the request was not a ConfigMap object",
+            None,
+        ));
+    };
+    let meta = obj.get("metadata").and_then(Value::as_object);
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or(NAME);
+    if name != NAME {
+        return Err(status_failure(
+            400,
+            "BadRequest",
+            &format!("the name of the object ({name}) does not match the name on the URL ({NAME})"),
+            None,
+        ));
+    }
+    if let Some(data) = obj.get("data") {
+        let valid = data.is_null()
+            || data
+                .as_object()
+                .is_some_and(|m| m.values().all(Value::is_string));
+        if !valid {
+            return Err(status_failure(
+                400,
+                "BadRequest",
+                "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: data values must be strings",
+                None,
+            ));
+        }
+    }
+    let (uid, created) = match existing {
+        Some(e) => (
+            e["metadata"]["uid"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or(uid),
+            e["metadata"]["creationTimestamp"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or(created),
+        ),
+        None => (uid, created),
+    };
+    let mut metadata = json!({
+        "name": NAME,
+        "namespace": NS,
+        "uid": uid,
+        "resourceVersion": rv,
+        "creationTimestamp": created,
+    });
+    for key in ["labels", "annotations"] {
+        if let (Some(v), Some(m)) = (meta.and_then(|m| m.get(key)), metadata.as_object_mut()) {
+            if v.is_object() {
+                m.insert(key.into(), v.clone());
+            }
+        }
+    }
+    let mut out = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata});
+    if let (Some(data), Some(m)) = (
+        obj.get("data").filter(|d| !d.is_null()),
+        out.as_object_mut(),
+    ) {
+        m.insert("data".into(), data.clone());
+    }
+    if let (Some(bd), Some(m)) = (
+        obj.get("binaryData").filter(|d| !d.is_null()),
+        out.as_object_mut(),
+    ) {
+        m.insert("binaryData".into(), bd.clone());
+    }
+    Ok(out)
+}
+
+fn conflict() -> KubeResponse {
+    status_failure(
+        409,
+        "Conflict",
+        &format!("Operation cannot be fulfilled on configmaps \"{NAME}\": the object has been modified; please apply your changes to the latest version and try again"),
+        Some((NAME, "configmaps")),
+    )
+}
+
+fn parse_json(body: &[u8], content_type: &str) -> Result<Value, KubeResponse> {
+    let parsed = if content_type.contains("yaml") {
+        serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string())
+    } else {
+        serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| {
+        status_failure(
+            400,
+            "BadRequest",
+            &format!("error decoding request body: {e}"),
+            None,
+        )
+    })
+}
+
+fn binding_json(b: &RbacBinding, cluster_scoped: bool, rv: &str) -> Value {
+    let mut metadata = json!({"name": b.name, "resourceVersion": rv});
+    if !cluster_scoped {
+        if let Some(m) = metadata.as_object_mut() {
+            m.insert(
+                "namespace".into(),
+                json!(b.namespace.clone().unwrap_or_else(|| "default".into())),
+            );
+        }
+    }
+    let subjects: Vec<Value> = b
+        .subjects
+        .iter()
+        .map(|s| {
+            if s.kind == "ServiceAccount" {
+                json!({"kind": s.kind, "name": s.name, "namespace": s.namespace.clone().unwrap_or_else(|| "default".into())})
+            } else {
+                json!({"kind": s.kind, "apiGroup": RBAC, "name": s.name})
+            }
+        })
+        .collect();
+    let default_kind = "ClusterRole".to_string();
+    json!({
+        "apiVersion": format!("{RBAC}/v1"),
+        "kind": if cluster_scoped { "ClusterRoleBinding" } else { "RoleBinding" },
+        "metadata": metadata,
+        "roleRef": {"apiGroup": RBAC, "kind": b.role_kind.as_ref().unwrap_or(&default_kind), "name": b.role_name},
+        "subjects": subjects,
+    })
+}
+
+/// Handle one request under a cluster's prefix.
+pub fn handle(
+    state: &mut State,
+    idx: usize,
+    method: &str,
+    segs: &[&str],
+    query: &[(String, String)],
+    content_type: &str,
+    body: &[u8],
+) -> KubeResponse {
+    let list_rv = state.next_resource_version();
+    match (method, segs) {
+        ("GET", ["version"]) => {
+            let c = &state.clusters[idx];
+            let (major, minor) = c.version.split_once('.').unwrap_or(("1", "30"));
+            ok(json!({
+                "major": major, "minor": minor,
+                "gitVersion": format!("v{}.0-{}", c.version, c.platform_version),
+                "platform": "linux/amd64",
+            }))
+        }
+        ("GET", ["api", "v1", "namespaces", ns, "configmaps"]) => {
+            let items: Vec<Value> = match (&state.clusters[idx].aws_auth, *ns == NS) {
+                (Some(cm), true) => vec![cm.clone()],
+                _ => vec![],
+            };
+            ok(
+                json!({"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": list_rv}, "items": items}),
+            )
+        }
+        ("GET", ["api", "v1", "configmaps"]) => {
+            let items: Vec<Value> = state.clusters[idx].aws_auth.iter().cloned().collect();
+            ok(
+                json!({"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": list_rv}, "items": items}),
+            )
+        }
+        ("GET", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
+            match (&state.clusters[idx].aws_auth, *ns == NS && *name == NAME) {
+                (Some(cm), true) => ok(cm.clone()),
+                _ => not_found(name),
+            }
+        }
+        ("POST", ["api", "v1", "namespaces", ns, "configmaps"]) => {
+            let incoming = match parse_json(body, content_type) {
+                Ok(v) => v,
+                Err(e) => return e,
+            };
+            let name = incoming["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if *ns != NS || name != NAME {
+                return status_failure(
+                    403,
+                    "Forbidden",
+                    "the emulator stores only kube-system/aws-auth",
+                    None,
+                );
+            }
+            if state.clusters[idx].aws_auth.is_some() {
+                return status_failure(
+                    409,
+                    "AlreadyExists",
+                    &format!("configmaps \"{NAME}\" already exists"),
+                    Some((NAME, "configmaps")),
+                );
+            }
+            let rv = state.next_resource_version();
+            let uid = state.next_uuid();
+            match build_object(
+                &incoming,
+                None,
+                rv,
+                uid,
+                crate::state::rfc3339(crate::state::now()),
+            ) {
+                Ok(obj) => {
+                    if !dry_run(query) {
+                        state.clusters[idx].aws_auth = Some(obj.clone());
+                    }
+                    KubeResponse {
+                        status: 201,
+                        body: obj,
+                    }
+                }
+                Err(e) => e,
+            }
+        }
+        ("PUT", ["api", "v1", "namespaces", ns, "configmaps", name])
+        | ("PATCH", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
+            if *ns != NS || *name != NAME {
+                return status_failure(
+                    403,
+                    "Forbidden",
+                    "the emulator stores only kube-system/aws-auth",
+                    None,
+                );
+            }
+            let incoming = match parse_json(body, content_type) {
+                Ok(v) => v,
+                Err(e) => return e,
+            };
+            let existing = state.clusters[idx].aws_auth.clone();
+            let is_apply = content_type.contains("apply-patch");
+            if method == "PATCH" && content_type.contains("json-patch") {
+                return status_failure(
+                    415,
+                    "UnsupportedMediaType",
+                    "the emulator supports merge, strategic-merge and apply patches",
+                    None,
+                );
+            }
+            let candidate = match (&existing, method) {
+                (None, "PATCH") if is_apply => incoming.clone(),
+                (None, _) => return not_found(name),
+                (Some(cur), "PATCH") => {
+                    let mut merged = cur.clone();
+                    merge_patch(&mut merged, &incoming);
+                    merged
+                }
+                (Some(_), _) => incoming.clone(),
+            };
+            let current_rv = existing.as_ref().and_then(|c| {
+                c["metadata"]["resourceVersion"]
+                    .as_str()
+                    .map(str::to_string)
+            });
+            if let Some(sent) = incoming["metadata"]["resourceVersion"].as_str() {
+                if !sent.is_empty() && Some(sent) != current_rv.as_deref() {
+                    return conflict();
+                }
+            }
+            let rv = state.next_resource_version();
+            let uid = state.next_uuid();
+            match build_object(
+                &candidate,
+                existing.as_ref(),
+                rv,
+                uid,
+                crate::state::rfc3339(crate::state::now()),
+            ) {
+                Ok(obj) => {
+                    if !dry_run(query) {
+                        state.clusters[idx].aws_auth = Some(obj.clone());
+                    }
+                    ok(obj)
+                }
+                Err(e) => e,
+            }
+        }
+        ("DELETE", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
+            if *ns != NS || *name != NAME || state.clusters[idx].aws_auth.is_none() {
+                return not_found(name);
+            }
+            let uid = state.clusters[idx]
+                .aws_auth
+                .as_ref()
+                .and_then(|c| c["metadata"]["uid"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            if !dry_run(query) {
+                state.clusters[idx].aws_auth = None;
+            }
+            ok(json!({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": {"name": NAME, "kind": "configmaps", "uid": uid},
+            }))
+        }
+        ("GET", ["apis", RBAC, "v1", "clusterrolebindings"]) => {
+            let items: Vec<Value> = state.clusters[idx]
+                .rbac
+                .cluster_role_bindings
+                .iter()
+                .map(|b| binding_json(b, true, &list_rv))
+                .collect();
+            ok(
+                json!({"apiVersion": format!("{RBAC}/v1"), "kind": "ClusterRoleBindingList", "metadata": {"resourceVersion": list_rv}, "items": items}),
+            )
+        }
+        ("GET", ["apis", RBAC, "v1", "rolebindings"])
+        | ("GET", ["apis", RBAC, "v1", "namespaces", _, "rolebindings"]) => {
+            let only_ns = match segs {
+                [_, _, _, "namespaces", ns, _] => Some(ns.to_string()),
+                _ => None,
+            };
+            let items: Vec<Value> = state.clusters[idx]
+                .rbac
+                .role_bindings
+                .iter()
+                .filter(|b| {
+                    only_ns.is_none()
+                        || b.namespace.as_deref().or(Some("default")) == only_ns.as_deref()
+                })
+                .map(|b| binding_json(b, false, &list_rv))
+                .collect();
+            ok(
+                json!({"apiVersion": format!("{RBAC}/v1"), "kind": "RoleBindingList", "metadata": {"resourceVersion": list_rv}, "items": items}),
+            )
+        }
+        _ => status_failure(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            None,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::{self, Seed};
+
+    fn world() -> State {
+        let seed = Seed::default().with_cluster(
+            seed::Cluster::new("c1", "111122223333", "us-east-1")
+                .aws_auth([("mapRoles", "- rolearn: a\n  groups: [x]\n")]),
+        );
+        State::from_seed(&seed, "http://127.0.0.1:1").expect("seed")
+    }
+
+    const PATH: [&str; 6] = [
+        "api",
+        "v1",
+        "namespaces",
+        "kube-system",
+        "configmaps",
+        "aws-auth",
+    ];
+
+    #[test]
+    fn stale_put_conflicts_and_fresh_put_bumps_version() {
+        let mut s = world();
+        let got = handle(&mut s, 0, "GET", &PATH, &[], "", b"");
+        assert_eq!(got.status, 200);
+        let rv = got.body["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut next = got.body.clone();
+        next["data"]["mapUsers"] = json!("[]\n");
+        let put = handle(
+            &mut s,
+            0,
+            "PUT",
+            &PATH,
+            &[],
+            "application/json",
+            next.to_string().as_bytes(),
+        );
+        assert_eq!(put.status, 200);
+        assert_ne!(
+            put.body["metadata"]["resourceVersion"].as_str(),
+            Some(rv.as_str())
+        );
+        let stale = handle(
+            &mut s,
+            0,
+            "PUT",
+            &PATH,
+            &[],
+            "application/json",
+            next.to_string().as_bytes(),
+        );
+        assert_eq!(stale.status, 409);
+        assert_eq!(stale.body["reason"], "Conflict");
+        assert_eq!(s.aws_auth_data(0).map(|d| d.len()), Some(2));
+    }
+
+    #[test]
+    fn absent_configmap_is_a_404_status_and_post_twice_conflicts() {
+        let mut s = world();
+        assert_eq!(handle(&mut s, 0, "DELETE", &PATH, &[], "", b"").status, 200);
+        let missing = handle(&mut s, 0, "GET", &PATH, &[], "", b"");
+        assert_eq!(
+            missing.body,
+            json!({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \"aws-auth\" not found","reason":"NotFound","details":{"name":"aws-auth","kind":"configmaps"},"code":404})
+        );
+        let body = br#"{"metadata":{"name":"aws-auth","namespace":"kube-system"},"data":{"mapRoles":"x"}}"#;
+        let post = &PATH[..5];
+        assert_eq!(
+            handle(&mut s, 0, "POST", post, &[], "application/json", body).status,
+            201
+        );
+        assert_eq!(
+            handle(&mut s, 0, "POST", post, &[], "application/json", body).body["reason"],
+            "AlreadyExists"
+        );
+    }
+
+    #[test]
+    fn merge_patch_removes_nulls() {
+        let mut t = json!({"a": 1, "b": {"c": 2, "d": 3}});
+        merge_patch(&mut t, &json!({"a": null, "b": {"c": 5}}));
+        assert_eq!(t, json!({"b": {"c": 5, "d": 3}}));
+    }
+}
