@@ -46,8 +46,13 @@ impl PrincipalArn {
         self.path != "/"
     }
 
+    /// A service-linked role. aws-auth usually names one without its
+    /// `/aws-service-role/...` path (EMR on EKS documents it that way), so
+    /// the `AWSServiceRoleFor` name prefix counts too.
     pub fn is_service_linked(&self) -> bool {
-        self.kind == PrincipalKind::Role && self.path.starts_with("/aws-service-role/")
+        self.kind == PrincipalKind::Role
+            && (self.path.starts_with("/aws-service-role/")
+                || self.name.starts_with("AWSServiceRoleFor"))
     }
 
     /// An IAM Identity Center (SSO) role, whose real ARN carries a path.

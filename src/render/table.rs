@@ -1,13 +1,15 @@
-//! The plan as terminal tables (tabled), readable at 100 columns.
+//! The plan as terminal tables (tabled), readable at 100 columns: cells are
+//! wrapped at natural break points (`/`, `,`, `:`, spaces) to a budget per
+//! column, so ARNs and policy lists stay legible.
 
 use tabled::builder::Builder;
-use tabled::settings::peaker::Priority;
-use tabled::settings::{Style, Width};
+use tabled::settings::Style;
 
 use super::{
     groups_label, policies_label, principal_label, skipped_rows, summary_line, username_label,
 };
-use crate::core::plan::{Action, Fidelity, Plan};
+use crate::core::plan::{Action, Entry, Fidelity, Plan};
+use crate::core::reason::Severity;
 
 #[derive(Debug, Clone, Copy)]
 pub struct TableStyle {
@@ -34,24 +36,90 @@ pub fn action_color(a: Action) -> &'static str {
     }
 }
 
+/// Wraps `text` to `width` columns, breaking after `/ , : _ -` or at spaces
+/// where it can, mid-token where it must. Existing newlines are kept.
+pub fn wrap(text: &str, width: usize) -> String {
+    let width = width.max(8);
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        let chars: Vec<char> = para.chars().collect();
+        let mut start = 0;
+        while chars.len() - start > width {
+            let window = &chars[start..start + width];
+            let cut = window
+                .iter()
+                .rposition(|c| " /,:_-".contains(*c))
+                .filter(|i| *i >= width / 3)
+                .map(|i| i + 1)
+                .unwrap_or(width);
+            let line: String = chars[start..start + cut].iter().collect();
+            out.push(line.trim_end().to_string());
+            start += cut;
+            while start < chars.len() && chars[start] == ' ' {
+                start += 1;
+            }
+        }
+        out.push(chars[start..].iter().collect());
+    }
+    out.join("\n")
+}
+
+/// Column budgets: fixed columns keep their natural width, the rest share
+/// what is left in the given proportions.
+fn budgets(width: usize, fixed: &[usize], shares: &[usize]) -> Vec<usize> {
+    let columns = fixed.len() + shares.len();
+    let overhead = columns * 3 + 1;
+    let left = width
+        .saturating_sub(overhead + fixed.iter().sum::<usize>())
+        .max(shares.len() * 10);
+    let total: usize = shares.iter().sum();
+    shares.iter().map(|s| left * s / total.max(1)).collect()
+}
+
+fn access_cell(e: &Entry) -> String {
+    if e.entry_type.is_node() {
+        return "(node identity)".into();
+    }
+    let mut lines = vec![format!("user: {}", username_label(e))];
+    if !e.kubernetes_groups.is_empty() {
+        lines.push(format!("groups: {}", groups_label(e)));
+    }
+    if !e.policies.is_empty() {
+        lines.push(format!("policies: {}", policies_label(e)));
+    }
+    lines.join("\n")
+}
+
 pub fn render(plan: &Plan, style: TableStyle) -> String {
     let mut out = String::new();
     out.push_str(&header(plan));
     out.push('\n');
     for n in &plan.notices {
-        out.push_str(&paint(&format!("! {n}"), "33", style.color));
+        out.push_str(&paint(
+            &wrap(&format!("! {n}"), style.width),
+            "33",
+            style.color,
+        ));
         out.push('\n');
     }
     if let Some(l) = &plan.lockout {
         let caller = l.caller_arn.as_deref().unwrap_or("unknown");
         if l.caller_admin_after {
-            out.push_str(&format!(
-                "Caller {caller}: stays cluster admin through the access entry of {}\n",
-                l.caller_admin_entry.as_deref().unwrap_or("?")
+            out.push_str(&wrap(
+                &format!(
+                    "Caller {caller} stays cluster admin through the access entry of {}",
+                    l.caller_admin_entry.as_deref().unwrap_or("?")
+                ),
+                style.width,
             ));
+            out.push('\n');
         }
         for w in &l.warnings {
-            out.push_str(&paint(&format!("! {w}"), "31", style.color));
+            out.push_str(&paint(
+                &wrap(&format!("! {w}"), style.width),
+                "31",
+                style.color,
+            ));
             out.push('\n');
         }
         for r in &l.node_roles_at_risk {
@@ -68,43 +136,40 @@ pub fn render(plan: &Plan, style: TableStyle) -> String {
     if plan.entries.is_empty() {
         out.push_str("No access entries to plan.\n");
     } else {
-        let mut b = Builder::default();
-        b.push_record([
-            "Action",
-            "Type",
-            "Principal",
-            "Username",
-            "Groups",
-            "Policies",
-            "Fidelity",
-        ]);
+        let b = budgets(style.width, &[9, 13, 8], &[11, 10]);
+        let mut t = Builder::default();
+        t.push_record(["Action", "Type", "Principal", "Access", "Fidelity"]);
         for e in &plan.entries {
             let fidelity = match e.fidelity {
                 Fidelity::Exact => "exact".to_string(),
                 Fidelity::Lossy => paint("lossy", "33", style.color),
             };
-            b.push_record([
+            t.push_record([
                 paint(e.action.as_str(), action_color(e.action), style.color),
                 e.entry_type.as_str().to_string(),
-                principal_label(&e.principal_arn, account),
-                username_label(e),
-                groups_label(e),
-                policies_label(e),
+                wrap(&principal_label(&e.principal_arn, account), b[0]),
+                wrap(&access_cell(e), b[1]),
                 fidelity,
             ]);
         }
-        out.push_str(&fit(b, style.width));
+        out.push_str(&t.build().with(Style::sharp()).to_string());
         out.push('\n');
     }
     let skipped = skipped_rows(plan);
     if !skipped.is_empty() {
         out.push_str(&format!("\nSkipped aws-auth rows ({}):\n", skipped.len()));
-        let mut b = Builder::default();
-        b.push_record(["Section", "Row", "Line", "ARN", "Reason"]);
+        let b = budgets(style.width, &[], &[14, 28, 40]);
+        let mut t = Builder::default();
+        t.push_record(["Row", "ARN", "Reason"]);
         for (section, row, line, what, text) in skipped {
-            b.push_record([section, row, line, what, text]);
+            let at = if line == "-" {
+                format!("{section} #{row}")
+            } else {
+                format!("{section} #{row}, line {line}")
+            };
+            t.push_record([wrap(&at, b[0]), wrap(&what, b[1]), wrap(&text, b[2])]);
         }
-        out.push_str(&fit(b, style.width));
+        out.push_str(&t.build().with(Style::sharp()).to_string());
         out.push('\n');
     }
     let lossy: Vec<_> = plan.entries.iter().filter(|e| e.is_lossy()).collect();
@@ -115,30 +180,21 @@ pub fn render(plan: &Plan, style: TableStyle) -> String {
                 "  {}\n",
                 principal_label(&e.principal_arn, account)
             ));
-            for r in e
-                .reasons
-                .iter()
-                .filter(|r| r.severity >= crate::core::reason::Severity::Lossy)
-            {
-                out.push_str(&format!("    {}: {}\n", r.code.as_str(), r.message));
+            for r in e.reasons.iter().filter(|r| r.severity >= Severity::Lossy) {
+                let text = wrap(
+                    &format!("{}: {}", r.code.as_str(), r.message),
+                    style.width.saturating_sub(4),
+                );
+                for line in text.lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
             }
         }
     }
     out.push('\n');
-    out.push_str(&summary_line(plan));
+    out.push_str(&wrap(&summary_line(plan), style.width));
     out.push('\n');
     out
-}
-
-fn fit(b: Builder, width: usize) -> String {
-    let mut table = b.build();
-    table.with(Style::sharp());
-    table.with(
-        Width::wrap(width.max(40))
-            .priority(Priority::max(true))
-            .keep_words(true),
-    );
-    table.to_string()
 }
 
 pub fn header(plan: &Plan) -> String {
@@ -161,5 +217,31 @@ pub fn header(plan: &Plan) -> String {
             },
             c.partition
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_natural_points() {
+        assert_eq!(
+            wrap("role/AWSReservedSSO_ReadOnly_0123", 16),
+            "role/AWSReserved\nSSO_ReadOnly_\n0123"
+        );
+        assert_eq!(
+            wrap("role/eks-nodegroup-general", 16),
+            "role/eks-\nnodegroup-\ngeneral"
+        );
+        assert_eq!(wrap("short", 16), "short");
+        assert_eq!(wrap("aaaaaaaaaaaaaaaaaaaa", 8), "aaaaaaaa\naaaaaaaa\naaaa");
+        assert_eq!(wrap("one two three", 9), "one two\nthree");
+    }
+
+    #[test]
+    fn budgets_share_what_is_left() {
+        let b = budgets(100, &[9, 13, 8], &[11, 10]);
+        assert_eq!(b.iter().sum::<usize>() + 9 + 13 + 8 + 16, 99);
     }
 }
