@@ -1,2 +1,6 @@
 //! The one integration-test binary: every module runs the real binary and
 //! the real AWS and kube clients against the emulator on 127.0.0.1.
+mod emulator_conformance;
+
+mod cmd;
+mod plan_offline;
