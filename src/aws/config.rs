@@ -1,0 +1,85 @@
+//! Loading the AWS configuration: the standard chain (environment, profile,
+//! SSO, process credentials, web identity, IMDS), `--profile`, `--region`,
+//! an optional role to assume, and adaptive retries.
+//!
+//! Endpoints: aws-config reads `AWS_ENDPOINT_URL` and the per-service
+//! variables (`AWS_ENDPOINT_URL_EKS`, `AWS_ENDPOINT_URL_IAM`,
+//! `AWS_ENDPOINT_URL_STS`) and the profile's `endpoint_url` by itself; the
+//! tests run against the emulator through these variables only.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_types::sdk_config::SharedCredentialsProvider;
+
+use super::error::AwsError;
+
+/// Attempts per call (the first and the retries). Throttling is retried
+/// with backoff and a client-side rate limiter (adaptive mode), so a busy
+/// account slows the plan down instead of failing it.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+pub const SESSION_NAME: &str = "aws-auth-migrate";
+
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// A role to assume for every call (EKS, IAM, STS).
+    pub role_arn: Option<String>,
+}
+
+/// The retry policy of every client: adaptive, [`MAX_ATTEMPTS`] attempts.
+/// `AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS` shortens the first backoff (the
+/// tests use it to keep throttled runs quick); the default is the SDK's 1 s.
+pub fn retry_config() -> RetryConfig {
+    let mut retry = RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS);
+    if let Some(ms) = std::env::var("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        retry = retry
+            .with_initial_backoff(Duration::from_millis(ms))
+            .with_max_backoff(Duration::from_millis(ms.saturating_mul(20).max(1)));
+    }
+    retry
+}
+
+/// Loads the configuration the clients share. Fails when no region is set.
+pub async fn load(opts: &AwsOptions) -> Result<SdkConfig, AwsError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    let base = loader.load().await;
+    if base.region().is_none() {
+        return Err(AwsError::NoRegion);
+    }
+    match &opts.role_arn {
+        None => Ok(base),
+        Some(role) => Ok(assume(&base, role).await),
+    }
+}
+
+/// The same configuration with credentials from assuming `role_arn`
+/// (through STS AssumeRole, refreshed as they expire).
+pub async fn assume(base: &SdkConfig, role_arn: &str) -> SdkConfig {
+    let provider = AssumeRoleProvider::builder(role_arn)
+        .session_name(SESSION_NAME)
+        .configure(base)
+        .build()
+        .await;
+    base.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build()
+}
+
+/// The region the configuration resolved to.
+pub fn region(conf: &SdkConfig) -> String {
+    conf.region().map(|r| r.to_string()).unwrap_or_default()
+}

@@ -1,0 +1,220 @@
+//! AWS errors as one clear line: which call failed, why, and what to do.
+//!
+//! Every adapter call maps the SDK's error through [`classify`], so the edge
+//! prints `error: <call> ...: <fix>` and never a debug dump.
+
+use aws_sdk_eks::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AwsError {
+    #[error("{call}: the AWS credentials have expired ({message}); refresh them (aws sso login, or new temporary keys) and run again")]
+    ExpiredCredentials { call: String, message: String },
+
+    #[error("{call}: the AWS credentials are not valid ({message}); check the access key, AWS_PROFILE or --profile")]
+    InvalidCredentials { call: String, message: String },
+
+    #[error("{call}: no AWS credentials found ({message}); set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")]
+    NoCredentials { call: String, message: String },
+
+    #[error("{call}: access denied ({message}); the caller needs {permission}")]
+    AccessDenied {
+        call: String,
+        permission: String,
+        message: String,
+    },
+
+    #[error("{call}: no cluster named {cluster} in {region} ({message}); check --cluster and --region (or AWS_REGION)")]
+    ClusterNotFound {
+        call: String,
+        cluster: String,
+        region: String,
+        message: String,
+    },
+
+    #[error("{call}: still throttled after every retry ({message}); run again later or with a lower --concurrency")]
+    Throttled { call: String, message: String },
+
+    #[error("{call}: cannot reach the AWS endpoint ({message}); check the network, a proxy, or AWS_ENDPOINT_URL")]
+    Unreachable { call: String, message: String },
+
+    #[error("{call}: {code}: {message}")]
+    Service {
+        call: String,
+        code: String,
+        message: String,
+    },
+
+    #[error("{call}: {message}")]
+    Other { call: String, message: String },
+
+    #[error("no AWS region: pass --region or set AWS_REGION (or a region in the profile)")]
+    NoRegion,
+}
+
+/// The codes AWS answers for throttling (EKS, IAM and STS spell it differently).
+const THROTTLING: [&str; 7] = [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+];
+
+/// Turns an SDK error into an [`AwsError`]. `call` names the operation and
+/// its target (`DescribeCluster prod`); `permission` is the IAM action the
+/// caller needs, for access-denied errors.
+pub fn classify<E>(call: impl Into<String>, permission: &str, err: SdkError<E>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let call = call.into();
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let code = err.code().map(str::to_string);
+    let message = err
+        .message()
+        .map(str::to_string)
+        .unwrap_or_else(|| one_line(&DisplayErrorContext(&err).to_string()));
+    match &err {
+        SdkError::DispatchFailure(d) => {
+            let text = one_line(&DisplayErrorContext(&err).to_string());
+            if d.is_io() || d.is_timeout() {
+                return AwsError::Unreachable {
+                    call,
+                    message: text,
+                };
+            }
+            if text.contains("credentials") || text.contains("identity") {
+                return AwsError::NoCredentials {
+                    call,
+                    message: text,
+                };
+            }
+            return AwsError::Unreachable {
+                call,
+                message: text,
+            };
+        }
+        SdkError::TimeoutError(_) => {
+            return AwsError::Unreachable {
+                call,
+                message: "timed out".into(),
+            }
+        }
+        SdkError::ConstructionFailure(_) => {
+            let text = one_line(&DisplayErrorContext(&err).to_string());
+            if text.contains("credentials") || text.contains("identity") {
+                return AwsError::NoCredentials {
+                    call,
+                    message: text,
+                };
+            }
+            return AwsError::Other {
+                call,
+                message: text,
+            };
+        }
+        _ => {}
+    }
+    from_parts(call, permission, code.as_deref(), status, message)
+}
+
+/// The pure part of [`classify`]: from an error code, status and message.
+pub fn from_parts(
+    call: String,
+    permission: &str,
+    code: Option<&str>,
+    status: Option<u16>,
+    message: String,
+) -> AwsError {
+    match code {
+        Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => {
+            AwsError::ExpiredCredentials { call, message }
+        }
+        Some(
+            "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch"
+            | "InvalidSignatureException"
+            | "IncompleteSignature"
+            | "MissingAuthenticationToken",
+        ) => AwsError::InvalidCredentials { call, message },
+        Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => {
+            AwsError::AccessDenied {
+                call,
+                permission: permission.to_string(),
+                message,
+            }
+        }
+        Some(c) if THROTTLING.contains(&c) => AwsError::Throttled { call, message },
+        None if status == Some(429) => AwsError::Throttled { call, message },
+        None if status == Some(403) => AwsError::AccessDenied {
+            call,
+            permission: permission.to_string(),
+            message,
+        },
+        Some(c) => AwsError::Service {
+            call,
+            code: c.to_string(),
+            message,
+        },
+        None => AwsError::Other {
+            call,
+            message: match status {
+                Some(s) => format!("HTTP {s}: {message}"),
+                None => message,
+            },
+        },
+    }
+}
+
+impl AwsError {
+    /// The service's error code, when AWS answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(code: Option<&str>, status: Option<u16>) -> AwsError {
+        from_parts("DescribeCluster prod".into(), "eks:DescribeCluster", code, status, "m".into())
+    }
+
+    #[test]
+    fn codes_become_kinds() {
+        assert!(matches!(parts(Some("ExpiredTokenException"), Some(403)), AwsError::ExpiredCredentials { .. }));
+        assert!(matches!(parts(Some("ExpiredToken"), Some(400)), AwsError::ExpiredCredentials { .. }));
+        assert!(matches!(parts(Some("InvalidClientTokenId"), Some(403)), AwsError::InvalidCredentials { .. }));
+        assert!(matches!(parts(Some("AccessDeniedException"), Some(403)), AwsError::AccessDenied { .. }));
+        assert!(matches!(parts(Some("ThrottlingException"), Some(429)), AwsError::Throttled { .. }));
+        assert!(matches!(parts(Some("Throttling"), Some(400)), AwsError::Throttled { .. }));
+        assert!(matches!(parts(None, Some(429)), AwsError::Throttled { .. }));
+        assert_eq!(
+            parts(Some("InvalidParameterException"), Some(400)).code(),
+            Some("InvalidParameterException")
+        );
+    }
+
+    #[test]
+    fn messages_name_the_call_and_the_fix() {
+        let e = parts(Some("AccessDeniedException"), Some(403)).to_string();
+        assert_eq!(
+            e,
+            "DescribeCluster prod: access denied (m); the caller needs eks:DescribeCluster"
+        );
+        let e = parts(Some("ExpiredTokenException"), None).to_string();
+        assert!(e.starts_with("DescribeCluster prod: the AWS credentials have expired"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+}
