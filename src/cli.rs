@@ -54,12 +54,54 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
 
     /// The cluster's AWS account (offline; default: inferred from the ARNs).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "cluster")]
     pub account: Option<String>,
 
     /// The cluster's partition (offline; default: inferred from the ARNs).
-    #[arg(long, value_name = "PARTITION")]
+    #[arg(long, value_name = "PARTITION", conflicts_with = "cluster")]
     pub partition: Option<String>,
+
+    /// Plan against this EKS cluster: read aws-auth (unless --file), the
+    /// access entries and IAM, and diff.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// AWS region of the cluster (default: AWS_REGION or the profile's).
+    #[arg(long, value_name = "REGION", requires = "cluster")]
+    pub region: Option<String>,
+
+    /// AWS profile (default: AWS_PROFILE, else the default chain).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub profile: Option<String>,
+
+    /// Assume this role for every AWS call.
+    #[arg(long, value_name = "ARN", requires = "cluster")]
+    pub role_arn: Option<String>,
+
+    /// Kubeconfig to read aws-auth with (default: KUBECONFIG or
+    /// ~/.kube/config, else the in-cluster service account).
+    #[arg(long, value_name = "PATH", requires = "cluster")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context (default: the one named by or pointing at the
+    /// cluster, else the current context).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// AWS calls in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), requires = "cluster")]
+    pub concurrency: u16,
+
+    /// Read account ACCOUNT's IAM through this role, to check its principals
+    /// (repeatable); principals of other accounts than the caller's are
+    /// otherwise left unverified.
+    #[arg(long, value_name = "ACCOUNT=ROLE_ARN", requires = "cluster")]
+    pub iam_role_for: Vec<String>,
+
+    /// Where an access entry exists and lacks groups or policies of the row,
+    /// plan an additive update instead of a conflict.
+    #[arg(long, requires = "cluster")]
+    pub merge_existing: bool,
 
     /// Include lossy entries in what would be applied.
     #[arg(long)]

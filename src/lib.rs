@@ -6,11 +6,14 @@
 //! Kubernetes clients) do I/O; `commands` wire them together; `cli` holds
 //! the flags. `run` is all `main` calls.
 
+pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod core;
 pub mod exit;
 pub mod files;
+pub mod kube;
+pub mod live;
 pub mod render;
 
 use clap::Parser;

@@ -146,7 +146,9 @@ impl Eks {
         let arn = c.arn().unwrap_or_default().to_string();
         let (partition, account) = cluster_arn_parts(&arn).ok_or_else(|| AwsError::Other {
             call: call.clone(),
-            message: format!("the cluster ARN {arn:?} is not arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME"),
+            message: format!(
+                "the cluster ARN {arn:?} is not arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME"
+            ),
         })?;
         let authentication_mode = c
             .access_config()

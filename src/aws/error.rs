@@ -129,9 +129,9 @@ pub fn from_parts(
     message: String,
 ) -> AwsError {
     match code {
-        Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => {
-            AwsError::ExpiredCredentials { call, message }
-        }
+        Some(
+            "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired",
+        ) => AwsError::ExpiredCredentials { call, message },
         Some(
             "InvalidClientTokenId"
             | "UnrecognizedClientException"
@@ -188,17 +188,41 @@ mod tests {
     use super::*;
 
     fn parts(code: Option<&str>, status: Option<u16>) -> AwsError {
-        from_parts("DescribeCluster prod".into(), "eks:DescribeCluster", code, status, "m".into())
+        from_parts(
+            "DescribeCluster prod".into(),
+            "eks:DescribeCluster",
+            code,
+            status,
+            "m".into(),
+        )
     }
 
     #[test]
     fn codes_become_kinds() {
-        assert!(matches!(parts(Some("ExpiredTokenException"), Some(403)), AwsError::ExpiredCredentials { .. }));
-        assert!(matches!(parts(Some("ExpiredToken"), Some(400)), AwsError::ExpiredCredentials { .. }));
-        assert!(matches!(parts(Some("InvalidClientTokenId"), Some(403)), AwsError::InvalidCredentials { .. }));
-        assert!(matches!(parts(Some("AccessDeniedException"), Some(403)), AwsError::AccessDenied { .. }));
-        assert!(matches!(parts(Some("ThrottlingException"), Some(429)), AwsError::Throttled { .. }));
-        assert!(matches!(parts(Some("Throttling"), Some(400)), AwsError::Throttled { .. }));
+        assert!(matches!(
+            parts(Some("ExpiredTokenException"), Some(403)),
+            AwsError::ExpiredCredentials { .. }
+        ));
+        assert!(matches!(
+            parts(Some("ExpiredToken"), Some(400)),
+            AwsError::ExpiredCredentials { .. }
+        ));
+        assert!(matches!(
+            parts(Some("InvalidClientTokenId"), Some(403)),
+            AwsError::InvalidCredentials { .. }
+        ));
+        assert!(matches!(
+            parts(Some("AccessDeniedException"), Some(403)),
+            AwsError::AccessDenied { .. }
+        ));
+        assert!(matches!(
+            parts(Some("ThrottlingException"), Some(429)),
+            AwsError::Throttled { .. }
+        ));
+        assert!(matches!(
+            parts(Some("Throttling"), Some(400)),
+            AwsError::Throttled { .. }
+        ));
         assert!(matches!(parts(None, Some(429)), AwsError::Throttled { .. }));
         assert_eq!(
             parts(Some("InvalidParameterException"), Some(400)).code(),
@@ -214,7 +238,10 @@ mod tests {
             "DescribeCluster prod: access denied (m); the caller needs eks:DescribeCluster"
         );
         let e = parts(Some("ExpiredTokenException"), None).to_string();
-        assert!(e.starts_with("DescribeCluster prod: the AWS credentials have expired"), "{e}");
+        assert!(
+            e.starts_with("DescribeCluster prod: the AWS credentials have expired"),
+            "{e}"
+        );
         assert!(!e.contains('\n'));
     }
 }

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::{bail, Context, Result};
 
+use crate::aws::AwsOptions;
 use crate::cli::{Format, PlanArgs};
 use crate::core::arn::PARTITIONS;
 use crate::core::plan::Plan;
@@ -12,6 +13,7 @@ use crate::core::policy_map::PolicyMap;
 use crate::core::translate::Options;
 use crate::exit;
 use crate::files;
+use crate::live::{self, LiveOptions};
 use crate::render::{self, table::TableStyle};
 
 /// Validated flags shared by plan and apply.
@@ -44,8 +46,8 @@ pub fn validate(args: &PlanArgs) -> Result<PlanInputs> {
             })?
         }
     };
-    if args.file.is_none() {
-        bail!("say where aws-auth is: --file PATH (or - for standard input)");
+    if args.file.is_none() && args.cluster.is_none() {
+        bail!("say where aws-auth is: --file PATH (or - for standard input), or --cluster NAME");
     }
     Ok(PlanInputs {
         file: args.file.clone(),
@@ -75,10 +77,45 @@ pub fn plan_from_file(path: &str, opts: &Options) -> Result<Plan> {
     planner::plan_offline(&bytes, source, opts).with_context(|| shown.to_string())
 }
 
+/// The options of a live plan (`--cluster`).
+pub fn live_options(args: &PlanArgs, inputs: &PlanInputs) -> Result<Option<LiveOptions>> {
+    let Some(cluster) = &args.cluster else {
+        return Ok(None);
+    };
+    Ok(Some(LiveOptions {
+        cluster: cluster.clone(),
+        aws: AwsOptions {
+            profile: args.profile.clone(),
+            region: args.region.clone(),
+            role_arn: args.role_arn.clone(),
+        },
+        kube: live::kube_target(args.kubeconfig.clone(), args.context.clone()),
+        file: inputs.file.clone(),
+        concurrency: usize::from(args.concurrency),
+        iam_roles: live::parse_iam_roles(&args.iam_role_for)?,
+        merge_existing: args.merge_existing,
+        translate: inputs.opts.clone(),
+    }))
+}
+
+/// Runs a live plan on a runtime of its own (`run` stays synchronous).
+pub fn plan_live(opts: &LiveOptions) -> Result<Plan> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(live::run(opts))
+}
+
 pub fn run(args: PlanArgs) -> Result<i32> {
     let inputs = validate(&args)?;
-    let path = inputs.file.as_deref().unwrap_or("-");
-    let plan = plan_from_file(path, &inputs.opts)?;
+    let plan = match live_options(&args, &inputs)? {
+        Some(live) => plan_live(&live)?,
+        None => {
+            let path = inputs.file.as_deref().unwrap_or("-");
+            plan_from_file(path, &inputs.opts)?
+        }
+    };
     if let Some(out) = &args.out {
         files::write_private(out, render::json::render(&plan).as_bytes())?;
     }

@@ -143,6 +143,9 @@ pub fn diff(entries: &mut Vec<Entry>, existing: &[ExistingEntry], merge_existing
         let d = compare(entry, found);
         let (action, reason) = judge(entry, &d, merge_existing);
         entry.action = action;
+        if action == Action::Update {
+            merge_into(entry, &d);
+        }
         if let Some(r) = reason {
             entry.reasons.push(r);
         }
@@ -170,12 +173,33 @@ pub fn diff(entries: &mut Vec<Entry>, existing: &[ExistingEntry], merge_existing
     }
 }
 
+/// Makes an `update` entry describe the entry after the update: the
+/// existing username, the union of the groups, the existing policies with
+/// the missing ones added (UpdateAccessEntry resets what it is not sent).
+fn merge_into(entry: &mut Entry, d: &EntryDiff) {
+    if !entry.entry_type.is_node() {
+        entry.username = d.existing.username.clone();
+        let mut groups: BTreeSet<String> = d.existing.kubernetes_groups.iter().cloned().collect();
+        groups.extend(entry.kubernetes_groups.iter().cloned());
+        entry.kubernetes_groups = groups.into_iter().collect();
+    }
+    let mut policies = d.existing.policies.clone();
+    for p in &d.missing_policies {
+        policy::merge_association(&mut policies, p.clone());
+    }
+    policies.sort();
+    entry.policies = policies;
+}
+
 fn compare(entry: &Entry, found: &ExistingEntry) -> EntryDiff {
     let type_differs = entry.entry_type.as_str() != found.entry_type;
     let node = entry.entry_type.is_node();
     let username_differs = !node
         && match (&entry.username, &found.username) {
-            (None, _) => false,
+            // EKS reports the default username on describe: a planned
+            // default matches an existing default, however it is reported.
+            (None, None) => false,
+            (None, Some(have)) => Some(have.clone()) != default_username(&entry.principal_arn),
             (Some(want), Some(have)) => want != have,
             (Some(want), None) => Some(want.clone()) != default_username(&entry.principal_arn),
         };
@@ -189,16 +213,22 @@ fn compare(entry: &Entry, found: &ExistingEntry) -> EntryDiff {
             have.difference(&want).map(|g| g.to_string()).collect(),
         )
     };
+    // What to associate so the entry grants at least the plan: a policy the
+    // entry holds at a narrower scope is widened (EKS keeps one scope per
+    // policy and re-associating replaces it), never narrowed.
     let missing_policies = entry
         .policies
         .iter()
-        .filter(|p| {
-            !found
-                .policies
-                .iter()
-                .any(|f| f.policy_arn == p.policy_arn && f.access_scope.covers(&p.access_scope))
-        })
-        .cloned()
+        .filter_map(
+            |p| match found.policies.iter().find(|f| f.policy_arn == p.policy_arn) {
+                Some(f) if f.access_scope.covers(&p.access_scope) => None,
+                Some(f) => Some(PolicyAssociation {
+                    policy_arn: p.policy_arn.clone(),
+                    access_scope: f.access_scope.union(&p.access_scope),
+                }),
+                None => Some(p.clone()),
+            },
+        )
         .collect();
     EntryDiff {
         existing: found.clone(),
@@ -251,14 +281,23 @@ fn judge(entry: &Entry, d: &EntryDiff, merge: bool) -> (Action, Option<Reason>) 
     if what.is_empty() {
         return (Action::Noop, None);
     }
-    if merge && !d.username_differs {
+    if merge {
+        let kept = if d.username_differs {
+            format!(
+                "; it keeps its username {} (usernames are not merged: RBAC bound to {} does not apply to it)",
+                d.existing.username.as_deref().unwrap_or("(default)"),
+                entry.username.as_deref().unwrap_or("the default username")
+            )
+        } else {
+            String::new()
+        };
         if missing {
             return (
                 Action::Update,
                 Some(Reason::new(
                     Code::ExistingMerged,
                     format!(
-                        "--merge-existing adds what the entry lacks: {}",
+                        "--merge-existing adds what the entry lacks: {}{kept}",
                         what.join("; ")
                     ),
                 )),
@@ -269,7 +308,7 @@ fn judge(entry: &Entry, d: &EntryDiff, merge: bool) -> (Action, Option<Reason>) 
             Some(Reason::new(
                 Code::ExistingMerged,
                 format!(
-                    "the existing entry grants more than the row ({}); nothing to add",
+                    "the existing entry grants at least what the row does ({}); nothing to add{kept}",
                     what.join("; ")
                 ),
             )),
@@ -283,7 +322,7 @@ fn judge(entry: &Entry, d: &EntryDiff, merge: bool) -> (Action, Option<Reason>) 
                 "{overrides}, and it differs: {}. {}",
                 what.join("; "),
                 if d.username_differs {
-                    "Usernames are never merged: fix the entry by hand"
+                    "Re-plan with --merge-existing to add what it lacks and keep its username, or fix the entry by hand"
                 } else {
                     "Re-plan with --merge-existing to add what it lacks"
                 }

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::arn::{self, ArnClass, PrincipalKind};
 use super::diff::ExistingEntry;
-use super::plan::{Action, Entry, EntryType};
+use super::plan::{Action, Entry, EntryType, Mapping};
 use super::policy;
+use super::reason::Code;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lockout {
@@ -42,6 +43,35 @@ fn caller_key(caller: &str) -> Option<(String, String, PrincipalKind, String)> {
         ArnClass::Principal(p) => Some((p.partition, p.account, p.kind, p.name.to_lowercase())),
         _ => None,
     }
+}
+
+/// The principal ARNs of aws-auth's node rows, for [`analyse`]: the node
+/// entries of the plan (with their resolved ARNs), and the node roles skipped
+/// for being of another account. Principals IAM does not know are left out:
+/// no node can use them.
+pub fn node_rows(entries: &[Entry], mappings: &[Mapping]) -> Vec<String> {
+    let mut out: Vec<String> = entries
+        .iter()
+        .filter(|e| {
+            e.entry_type.is_node()
+                && e.action != Action::Unmanaged
+                && !e.reasons.iter().any(|r| r.code == Code::PrincipalNotFound)
+        })
+        .map(|e| e.principal_arn.clone())
+        .collect();
+    out.extend(
+        mappings
+            .iter()
+            .filter(|m| {
+                m.reasons
+                    .iter()
+                    .any(|r| r.code == Code::CrossAccountNodeRole)
+            })
+            .filter_map(|m| m.arn.clone()),
+    );
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `entries` are the planned entries after the diff; `node_rows` the

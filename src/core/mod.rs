@@ -12,5 +12,6 @@ pub mod planner;
 pub mod policy;
 pub mod policy_map;
 pub mod reason;
+pub mod resolve;
 pub mod translate;
 pub mod yaml;

@@ -1,0 +1,301 @@
+//! Planning against a live cluster: gather what the cluster, EKS and IAM
+//! say ([`gather`], all the I/O), then compute the plan from it ([`plan`],
+//! pure). `apply` reuses both, and the clients of [`crate::aws`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use crate::aws::{self, AwsOptions, Caller, Clients, ClusterFacts};
+use crate::core::diff::{self, sha256_hex, ExistingEntry, Fingerprint};
+use crate::core::lockout;
+use crate::core::plan::{ClusterRef, Plan};
+use crate::core::planner::{self, SourceInfo};
+use crate::core::resolve::{self, Lookup};
+use crate::core::translate::Options;
+use crate::files;
+use crate::kube::{self, KubeTarget};
+
+/// Default number of calls in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Everything a live plan is asked for.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub cluster: String,
+    pub aws: AwsOptions,
+    pub kube: KubeTarget,
+    /// Read aws-auth from this file (or `-`) instead of the cluster.
+    pub file: Option<String>,
+    pub concurrency: usize,
+    /// `--iam-role-for ACCOUNT=ROLE_ARN`: account → role to read its IAM.
+    pub iam_roles: BTreeMap<String, String>,
+    pub merge_existing: bool,
+    /// Policy map and `--allow-lossy`; account and partition come from the
+    /// cluster.
+    pub translate: Options,
+}
+
+/// aws-auth as the core reads it, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsAuthSource {
+    /// The bytes handed to the core's input reader: the file, or the
+    /// ConfigMap serialised as a JSON manifest.
+    pub bytes: Vec<u8>,
+    pub kind: String,
+    pub path: Option<String>,
+    /// SHA-256 of the content: the file's bytes, or the ConfigMap's data
+    /// (canonical JSON, without the resourceVersion).
+    pub sha256: String,
+    pub resource_version: Option<String>,
+    /// The kubeconfig context read from, for a ConfigMap.
+    pub context: Option<String>,
+}
+
+/// What a live plan is computed from.
+#[derive(Debug, Clone)]
+pub struct LivePlanInputs {
+    pub caller: Caller,
+    pub cluster: ClusterFacts,
+    pub aws_auth: AwsAuthSource,
+    /// Sorted by principal ARN; empty in CONFIG_MAP mode.
+    pub existing: Vec<ExistingEntry>,
+    /// IAM's answer for each planned principal, keyed by its ARN as planned.
+    pub iam: BTreeMap<String, Lookup>,
+}
+
+/// Builds the clients and reads everything: the live side of `plan`.
+pub async fn run(opts: &LiveOptions) -> Result<Plan> {
+    let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
+    let inputs = gather(&clients, opts).await?;
+    plan(&inputs, &opts.translate, opts.merge_existing)
+}
+
+/// DescribeCluster and GetCallerIdentity, with the cluster checked: it
+/// exists and its platform version supports access entries.
+pub async fn cluster_and_caller(
+    clients: &Clients,
+    cluster: &str,
+) -> Result<(ClusterFacts, Caller)> {
+    let (facts, caller) = tokio::join!(clients.eks.describe_cluster(cluster), clients.sts.caller());
+    let facts = facts?;
+    let caller = caller?;
+    if let Err(why) = aws::eks::check_platform(&facts.name, &facts.version, &facts.platform_version)
+    {
+        bail!(why);
+    }
+    Ok((facts, caller))
+}
+
+/// Reads aws-auth from the file or the cluster.
+pub async fn read_aws_auth(opts: &LiveOptions, facts: &ClusterFacts) -> Result<AwsAuthSource> {
+    if let Some(path) = &opts.file {
+        let bytes = files::read_input(path)?;
+        let (kind, shown) = if path == "-" {
+            ("stdin", None)
+        } else {
+            ("file", Some(path.clone()))
+        };
+        return Ok(AwsAuthSource {
+            sha256: sha256_hex(&bytes),
+            bytes,
+            kind: kind.into(),
+            path: shown,
+            // Read from the file by the core when it has one.
+            resource_version: None,
+            context: None,
+        });
+    }
+    let (client, context) = kube::client_for(
+        &opts.kube,
+        &facts.name,
+        &facts.arn,
+        facts.endpoint.as_deref(),
+    )
+    .await?;
+    let fetched = kube::get_aws_auth(client, &facts.name, &context).await?;
+    Ok(AwsAuthSource {
+        bytes: fetched.manifest().into_bytes(),
+        kind: "cluster".into(),
+        path: Some("kube-system/aws-auth".into()),
+        sha256: sha256_hex(fetched.content().as_bytes()),
+        resource_version: fetched.resource_version.clone(),
+        context: Some(context),
+    })
+}
+
+/// Every access entry with its policies; none (and no call) in CONFIG_MAP mode.
+pub async fn read_existing(
+    clients: &Clients,
+    facts: &ClusterFacts,
+    concurrency: usize,
+) -> Result<Vec<ExistingEntry>> {
+    if !facts.has_access_entries() {
+        return Ok(Vec::new());
+    }
+    Ok(clients
+        .eks
+        .existing_entries(&facts.name, concurrency)
+        .await?)
+}
+
+/// The translation options for this cluster: its account and partition.
+pub fn cluster_options(opts: &Options, facts: &ClusterFacts) -> Options {
+    Options {
+        account: Some(facts.account.clone()),
+        partition: Some(facts.partition.clone()),
+        ..opts.clone()
+    }
+}
+
+/// All the I/O of a live plan. Calls: DescribeCluster, GetCallerIdentity,
+/// one GET of aws-auth (unless `--file`), ListAccessEntries plus
+/// DescribeAccessEntry and ListAssociatedAccessPolicies per existing entry
+/// (not in CONFIG_MAP mode), and one GetRole/GetUser per principal of the
+/// caller's (or an `--iam-role-for`) account, or one paged
+/// ListRoles/ListUsers per account with more than 10 to check.
+pub async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<LivePlanInputs> {
+    let (cluster, caller) = cluster_and_caller(clients, &opts.cluster).await?;
+    let concurrency = opts.concurrency.max(1);
+    let (aws_auth, existing) = tokio::join!(
+        read_aws_auth(opts, &cluster),
+        read_existing(clients, &cluster, concurrency)
+    );
+    let aws_auth = aws_auth?;
+    let existing = existing?;
+    let topts = cluster_options(&opts.translate, &cluster);
+    let draft = core_plan(&aws_auth, &topts)?;
+    let principals = resolve::principals(&draft.entries);
+    let readers = clients.iam_readers(&caller.account);
+    let iam = aws::iam::lookup_all(&readers, &principals, concurrency).await?;
+    Ok(LivePlanInputs {
+        caller,
+        cluster,
+        aws_auth,
+        existing,
+        iam,
+    })
+}
+
+fn core_plan(src: &AwsAuthSource, opts: &Options) -> Result<Plan> {
+    let shown = match (&src.kind[..], &src.path, &src.context) {
+        ("stdin", _, _) => "standard input".to_string(),
+        ("cluster", _, Some(ctx)) => format!("aws-auth of context {ctx}"),
+        (_, Some(p), _) => p.clone(),
+        _ => "aws-auth".to_string(),
+    };
+    planner::plan_offline(
+        &src.bytes,
+        SourceInfo {
+            kind: src.kind.clone(),
+            path: src.path.clone(),
+        },
+        opts,
+    )
+    .with_context(|| shown)
+}
+
+/// The live plan, from what [`gather`] read. Pure: the same inputs give the
+/// same plan, byte for byte once rendered.
+pub fn plan(inputs: &LivePlanInputs, opts: &Options, merge_existing: bool) -> Result<Plan> {
+    let facts = &inputs.cluster;
+    let mut plan = core_plan(&inputs.aws_auth, &cluster_options(opts, facts))?;
+    plan.source.sha256 = inputs.aws_auth.sha256.clone();
+    if inputs.aws_auth.resource_version.is_some() {
+        plan.source.resource_version = inputs.aws_auth.resource_version.clone();
+    }
+    plan.cluster = ClusterRef {
+        name: Some(facts.name.clone()),
+        region: Some(facts.region.clone()),
+        account: Some(facts.account.clone()),
+        partition: facts.partition.clone(),
+        account_source: "cluster".into(),
+        authentication_mode: Some(facts.authentication_mode.clone()),
+    };
+    if facts.status != "ACTIVE" && !facts.status.is_empty() {
+        plan.notices.push(format!(
+            "the cluster's status is {}, not ACTIVE",
+            facts.status
+        ));
+    }
+    if !facts.has_access_entries() {
+        plan.notices.push(
+            "the cluster is in CONFIG_MAP mode: no access entries exist yet; switching to API_AND_CONFIG_MAP makes EKS create entries for managed node group and Fargate roles (and the cluster creator) itself".into(),
+        );
+    }
+
+    resolve::apply(&mut plan.entries, &mut plan.mappings, &inputs.iam);
+    diff::diff(&mut plan.entries, &inputs.existing, merge_existing);
+    let node_rows = lockout::node_rows(&plan.entries, &plan.mappings);
+    plan.lockout = Some(lockout::analyse(
+        Some(inputs.caller.arn.as_str()).filter(|a| !a.is_empty()),
+        &plan.entries,
+        &inputs.existing,
+        &node_rows,
+    ));
+    plan.fingerprint = Some(Fingerprint::compute(
+        &plan.source.sha256,
+        plan.source.resource_version.as_deref(),
+        &facts.authentication_mode,
+        &inputs.existing,
+    ));
+    plan.existing = Some(inputs.existing.clone());
+    plan.summarize();
+    Ok(plan)
+}
+
+/// Parses `--iam-role-for ACCOUNT=ROLE_ARN` values.
+pub fn parse_iam_roles(values: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for v in values {
+        let Some((account, role)) = v.split_once('=') else {
+            bail!("--iam-role-for {v:?}: expected ACCOUNT=ROLE_ARN");
+        };
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("--iam-role-for {v:?}: {account:?} is not a 12-digit AWS account ID");
+        }
+        match crate::core::arn::classify(role) {
+            crate::core::arn::ArnClass::Principal(p)
+                if p.kind == crate::core::arn::PrincipalKind::Role =>
+            {
+                if p.account != account {
+                    bail!("--iam-role-for {v:?}: the role is in account {}, not {account}: a role of the account itself is needed to read its IAM", p.account);
+                }
+            }
+            _ => bail!("--iam-role-for {v:?}: {role:?} is not an IAM role ARN"),
+        }
+        if out.insert(account.to_string(), role.to_string()).is_some() {
+            bail!("--iam-role-for names account {account} twice");
+        }
+    }
+    Ok(out)
+}
+
+/// Where the kubeconfig flags point.
+pub fn kube_target(kubeconfig: Option<PathBuf>, context: Option<String>) -> KubeTarget {
+    KubeTarget {
+        kubeconfig,
+        context,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iam_role_flags() {
+        let ok = parse_iam_roles(&["444455556666=arn:aws:iam::444455556666:role/reader".into()])
+            .unwrap();
+        assert_eq!(ok["444455556666"], "arn:aws:iam::444455556666:role/reader");
+        assert!(parse_iam_roles(&["444455556666".into()]).is_err());
+        assert!(parse_iam_roles(&["4444=arn:aws:iam::444455556666:role/r".into()]).is_err());
+        assert!(
+            parse_iam_roles(&["444455556666=arn:aws:iam::111122223333:role/r".into()]).is_err()
+        );
+        assert!(
+            parse_iam_roles(&["444455556666=arn:aws:iam::444455556666:user/r".into()]).is_err()
+        );
+    }
+}
