@@ -34,8 +34,17 @@ pub struct AwsOptions {
 /// The retry policy of every client: adaptive, [`MAX_ATTEMPTS`] attempts.
 /// `AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS` shortens the first backoff (the
 /// tests use it to keep throttled runs quick); the default is the SDK's 1 s.
+/// `AWS_RETRY_MODE=standard` (the SDKs' own variable) chooses plain
+/// exponential backoff instead, still with [`MAX_ATTEMPTS`] attempts.
 pub fn retry_config() -> RetryConfig {
-    let mut retry = RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS);
+    let standard =
+        std::env::var("AWS_RETRY_MODE").is_ok_and(|m| m.eq_ignore_ascii_case("standard"));
+    let mut retry = if standard {
+        RetryConfig::standard()
+    } else {
+        RetryConfig::adaptive()
+    }
+    .with_max_attempts(MAX_ATTEMPTS);
     if let Some(ms) = std::env::var("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())

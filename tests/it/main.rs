@@ -4,3 +4,4 @@ mod emulator_conformance;
 
 mod cmd;
 mod plan_offline;
+mod live_plan;
