@@ -330,3 +330,212 @@ fn judge(entry: &Entry, d: &EntryDiff, merge: bool) -> (Action, Option<Reason>) 
         )),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::policy::{policy_arn, AccessScope};
+
+    const DEV: &str = "arn:aws:iam::111122223333:role/dev";
+    const NODE: &str = "arn:aws:iam::111122223333:role/node";
+
+    fn planned(arn: &str, ty: EntryType, username: Option<&str>, groups: &[&str]) -> Entry {
+        Entry {
+            principal_arn: arn.into(),
+            entry_type: ty,
+            username: username.map(str::to_string),
+            kubernetes_groups: groups.iter().map(|g| g.to_string()).collect(),
+            policies: vec![],
+            fidelity: Fidelity::Exact,
+            reasons: vec![],
+            action: Action::Create,
+            from: vec![0],
+            diff: None,
+        }
+    }
+
+    fn existing(arn: &str, ty: &str, username: Option<&str>, groups: &[&str]) -> ExistingEntry {
+        ExistingEntry {
+            principal_arn: arn.into(),
+            entry_type: ty.into(),
+            username: username.map(str::to_string),
+            kubernetes_groups: groups.iter().map(|g| g.to_string()).collect(),
+            policies: vec![],
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn view(scope: AccessScope) -> PolicyAssociation {
+        PolicyAssociation {
+            policy_arn: policy_arn("aws", "AmazonEKSViewPolicy"),
+            access_scope: scope,
+        }
+    }
+
+    fn run(mut e: Entry, x: ExistingEntry, merge: bool) -> Entry {
+        let mut entries = vec![e.clone()];
+        diff(&mut entries, &[x], merge);
+        assert_eq!(entries.len(), 1);
+        e = entries.remove(0);
+        e
+    }
+
+    #[test]
+    fn absent_is_create_and_unclaimed_is_unmanaged() {
+        let mut entries = vec![planned(DEV, EntryType::Standard, Some("dev"), &["devs"])];
+        diff(
+            &mut entries,
+            &[existing(NODE, "EC2_LINUX", None, &[])],
+            false,
+        );
+        assert_eq!(entries[0].action, Action::Create);
+        assert!(entries[0].diff.is_none());
+        assert_eq!(entries[1].principal_arn, NODE);
+        assert_eq!(entries[1].action, Action::Unmanaged);
+        assert_eq!(entries[1].entry_type, EntryType::Ec2Linux);
+    }
+
+    #[test]
+    fn groups_compare_as_sets_and_arns_ignore_case() {
+        let e = run(
+            planned(DEV, EntryType::Standard, Some("dev"), &["b", "a", "a"]),
+            existing(
+                &DEV.to_uppercase().replace("ARN:AWS:IAM", "arn:aws:iam"),
+                "STANDARD",
+                Some("dev"),
+                &["a", "b"],
+            ),
+            false,
+        );
+        assert_eq!(e.action, Action::Noop);
+    }
+
+    #[test]
+    fn default_usernames_match_however_reported() {
+        let reported = "arn:aws:sts::111122223333:assumed-role/dev/{{SessionName}}";
+        for have in [None, Some(reported)] {
+            let e = run(
+                planned(DEV, EntryType::Standard, None, &["devs"]),
+                existing(DEV, "STANDARD", have, &["devs"]),
+                false,
+            );
+            assert_eq!(e.action, Action::Noop, "{have:?}");
+        }
+        // A planned default against a custom username differs.
+        let e = run(
+            planned(DEV, EntryType::Standard, None, &["devs"]),
+            existing(DEV, "STANDARD", Some("someone"), &["devs"]),
+            false,
+        );
+        assert_eq!(e.action, Action::Conflict);
+        assert!(e.diff.unwrap().username_differs);
+        // A planned username equal to the default matches an unreported one.
+        let e = run(
+            planned(DEV, EntryType::Standard, Some(reported), &[]),
+            existing(DEV, "STANDARD", None, &[]),
+            false,
+        );
+        assert_eq!(e.action, Action::Noop);
+    }
+
+    #[test]
+    fn eks_made_node_entries_are_noop() {
+        let e = run(
+            planned(NODE, EntryType::Ec2Linux, None, &[]),
+            existing(
+                NODE,
+                "EC2_LINUX",
+                Some("system:node:{{EC2PrivateDNSName}}"),
+                &["system:nodes"],
+            ),
+            false,
+        );
+        assert_eq!(e.action, Action::Noop);
+        assert!(e.reasons.is_empty());
+    }
+
+    #[test]
+    fn type_differs_is_a_conflict_even_with_merge() {
+        let e = run(
+            planned(NODE, EntryType::Ec2Linux, None, &[]),
+            existing(NODE, "STANDARD", None, &[]),
+            true,
+        );
+        assert_eq!(e.action, Action::Conflict);
+        assert!(e.diff.as_ref().unwrap().type_differs);
+        assert_eq!(e.reasons[0].code, Code::ExistingConflict);
+    }
+
+    #[test]
+    fn policies_and_scopes() {
+        let mut p = planned(DEV, EntryType::Standard, Some("dev"), &[]);
+        p.policies = vec![view(AccessScope::namespaces(vec!["a".into()]))];
+        // A wider scope covers it.
+        let mut x = existing(DEV, "STANDARD", Some("dev"), &[]);
+        x.policies = vec![view(AccessScope::cluster())];
+        assert_eq!(run(p.clone(), x, false).action, Action::Noop);
+        // A narrower one does not; the update widens, never narrows.
+        let mut x = existing(DEV, "STANDARD", Some("dev"), &[]);
+        x.policies = vec![view(AccessScope::namespaces(vec!["b".into()]))];
+        let e = run(p.clone(), x.clone(), false);
+        assert_eq!(e.action, Action::Conflict);
+        let e = run(p, x, true);
+        assert_eq!(e.action, Action::Update);
+        let want = vec![view(AccessScope::namespaces(vec!["a".into(), "b".into()]))];
+        assert_eq!(e.diff.as_ref().unwrap().missing_policies, want);
+        assert_eq!(e.policies, want);
+    }
+
+    #[test]
+    fn merge_is_additive_and_keeps_the_username() {
+        let e = run(
+            planned(DEV, EntryType::Standard, Some("dev"), &["devs", "ops"]),
+            existing(DEV, "STANDARD", Some("old"), &["devs", "extra"]),
+            true,
+        );
+        assert_eq!(e.action, Action::Update);
+        assert_eq!(e.username.as_deref(), Some("old"));
+        assert_eq!(e.kubernetes_groups, vec!["devs", "extra", "ops"]);
+        assert_eq!(e.diff.as_ref().unwrap().missing_groups, vec!["ops"]);
+        assert_eq!(e.reasons.last().unwrap().code, Code::ExistingMerged);
+        // Nothing missing: nothing to add.
+        let e = run(
+            planned(DEV, EntryType::Standard, Some("dev"), &["devs"]),
+            existing(DEV, "STANDARD", Some("dev"), &["devs", "extra"]),
+            true,
+        );
+        assert_eq!(e.action, Action::Noop);
+        assert_eq!(e.kubernetes_groups, vec!["devs"]);
+        // Without merge, both are conflicts.
+        let e = run(
+            planned(DEV, EntryType::Standard, Some("dev"), &["devs"]),
+            existing(DEV, "STANDARD", Some("dev"), &["devs", "extra"]),
+            false,
+        );
+        assert_eq!(e.action, Action::Conflict);
+    }
+
+    #[test]
+    fn skipped_entries_claim_but_are_not_judged() {
+        let mut p = planned(DEV, EntryType::Standard, Some("dev"), &["devs"]);
+        p.action = Action::Skip;
+        let mut entries = vec![p];
+        diff(&mut entries, &[existing(DEV, "STANDARD", None, &[])], false);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].action, Action::Skip);
+    }
+
+    #[test]
+    fn fingerprint_ignores_order_and_notices_changes() {
+        let a = existing(DEV, "STANDARD", Some("dev"), &["b", "a"]);
+        let b = existing(NODE, "EC2_LINUX", None, &[]);
+        let f1 = Fingerprint::compute("h", Some("1"), "API", &[a.clone(), b.clone()]);
+        let f2 = Fingerprint::compute("h", Some("1"), "API", &[b.clone(), a.clone()]);
+        assert_eq!(f1, f2);
+        assert!(f1.changes_since(&f2).is_empty());
+        let f3 = Fingerprint::compute("h", Some("2"), "API_AND_CONFIG_MAP", &[a]);
+        let changes = f3.changes_since(&f1);
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        assert_ne!(f3.value, f1.value);
+    }
+}

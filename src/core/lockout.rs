@@ -167,3 +167,125 @@ pub fn analyse(
         warnings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::input::Section;
+    use crate::core::plan::{Fidelity, Outcome};
+    use crate::core::policy::{policy_arn, AccessScope, PolicyAssociation};
+    use crate::core::reason::Reason;
+    use std::collections::BTreeMap;
+
+    const ADMIN: &str = "arn:aws:iam::111122223333:role/admin";
+    const NODE: &str = "arn:aws:iam::111122223333:role/node";
+
+    fn entry(arn: &str, ty: EntryType, action: Action, admin: bool) -> Entry {
+        Entry {
+            principal_arn: arn.into(),
+            entry_type: ty,
+            username: None,
+            kubernetes_groups: vec![],
+            policies: if admin {
+                vec![PolicyAssociation {
+                    policy_arn: policy_arn("aws", policy::CLUSTER_ADMIN),
+                    access_scope: AccessScope::cluster(),
+                }]
+            } else {
+                vec![]
+            },
+            fidelity: Fidelity::Exact,
+            reasons: vec![],
+            action,
+            from: vec![],
+            diff: None,
+        }
+    }
+
+    #[test]
+    fn assumed_role_caller_with_admin_entry_is_safe() {
+        let entries = vec![entry(
+            "arn:aws:iam::111122223333:role/team/admin",
+            EntryType::Standard,
+            Action::Create,
+            true,
+        )];
+        let l = analyse(
+            Some("arn:aws:sts::111122223333:assumed-role/admin/me"),
+            &entries,
+            &[],
+            &[],
+        );
+        assert!(l.caller_admin_after);
+        assert_eq!(
+            l.caller_admin_entry.as_deref(),
+            Some("arn:aws:iam::111122223333:role/team/admin")
+        );
+        assert!(l.warnings.is_empty());
+    }
+
+    #[test]
+    fn caller_without_admin_and_uncovered_nodes_are_warned() {
+        let entries = vec![
+            entry(ADMIN, EntryType::Standard, Action::Skip, true),
+            entry(NODE, EntryType::Ec2Linux, Action::Skip, false),
+        ];
+        let l = analyse(
+            Some("arn:aws:sts::111122223333:assumed-role/admin/me"),
+            &entries,
+            &[],
+            &[NODE.to_string()],
+        );
+        assert!(!l.caller_admin_after);
+        assert_eq!(l.node_roles_at_risk, vec![NODE]);
+        assert_eq!(l.warnings.len(), 2);
+        // An existing node entry covers the node role.
+        let existing = vec![ExistingEntry {
+            principal_arn: NODE.into(),
+            entry_type: "EC2_LINUX".into(),
+            username: None,
+            kubernetes_groups: vec![],
+            policies: vec![],
+            tags: BTreeMap::new(),
+        }];
+        let l = analyse(None, &entries, &existing, &[NODE.to_string()]);
+        assert!(l.node_roles_at_risk.is_empty());
+        assert_eq!(l.warnings.len(), 1);
+        assert!(l.caller_arn.is_none());
+    }
+
+    #[test]
+    fn node_rows_take_resolved_node_entries_and_cross_account_rows() {
+        let mut gone = entry(
+            "arn:aws:iam::111122223333:role/gone",
+            EntryType::Ec2Linux,
+            Action::Skip,
+            false,
+        );
+        gone.reasons
+            .push(Reason::new(Code::PrincipalNotFound, "no such role"));
+        let entries = vec![
+            entry(NODE, EntryType::Ec2Linux, Action::Create, false),
+            entry(ADMIN, EntryType::Standard, Action::Create, true),
+            gone,
+        ];
+        let mappings = vec![Mapping {
+            section: Section::MapRoles,
+            index: Some(3),
+            line: None,
+            arn: Some("arn:aws:iam::999988887777:role/nodes".into()),
+            account: None,
+            username: None,
+            groups: vec![],
+            outcome: Outcome::Skip,
+            reasons: vec![Reason::new(Code::CrossAccountNodeRole, "x")],
+        }];
+        assert_eq!(
+            node_rows(&entries, &mappings),
+            vec![
+                "arn:aws:iam::111122223333:role/node",
+                "arn:aws:iam::999988887777:role/nodes"
+            ]
+        );
+    }
+}
