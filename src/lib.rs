@@ -12,6 +12,7 @@ pub mod commands;
 pub mod core;
 pub mod exit;
 pub mod files;
+pub mod journal;
 pub mod kube;
 pub mod live;
 pub mod render;

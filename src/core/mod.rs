@@ -13,5 +13,6 @@ pub mod policy;
 pub mod policy_map;
 pub mod reason;
 pub mod resolve;
+pub mod steps;
 pub mod translate;
 pub mod yaml;
