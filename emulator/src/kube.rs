@@ -18,6 +18,8 @@ pub struct KubeResponse {
 const NS: &str = "kube-system";
 const NAME: &str = "aws-auth";
 const RBAC: &str = "rbac.authorization.k8s.io";
+/// The API server's limit on a ConfigMap's data.
+pub const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
 
 /// A Kubernetes `Status` failure.
 pub fn status_failure(
@@ -139,6 +141,20 @@ fn build_object(
                 None,
             ));
         }
+    }
+    let size: usize = ["data", "binaryData"]
+        .iter()
+        .filter_map(|k| obj.get(*k).and_then(Value::as_object))
+        .flat_map(|m| m.iter())
+        .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+        .sum();
+    if size > MAX_CONFIGMAP_BYTES {
+        return Err(status_failure(
+            422,
+            "Invalid",
+            &format!("ConfigMap \"{NAME}\" is invalid: []: Too long: must have at most {MAX_CONFIGMAP_BYTES} bytes"),
+            Some((NAME, "ConfigMap")),
+        ));
     }
     let (uid, created) = match existing {
         Some(e) => (
@@ -525,6 +541,26 @@ mod tests {
         assert_eq!(
             handle(&mut s, 0, "POST", post, &[], "application/json", body).body["reason"],
             "AlreadyExists"
+        );
+    }
+
+    #[test]
+    fn configmap_over_one_mebibyte_is_invalid() {
+        let mut s = world();
+        let big = "x".repeat(MAX_CONFIGMAP_BYTES);
+        let body = json!({"metadata": {"name": "aws-auth"}, "data": {"mapRoles": big}}).to_string();
+        let r = handle(
+            &mut s,
+            0,
+            "PUT",
+            &PATH,
+            &[],
+            "application/json",
+            body.as_bytes(),
+        );
+        assert_eq!(
+            (r.status, r.body["reason"].as_str()),
+            (422, Some("Invalid"))
         );
     }
 
