@@ -169,6 +169,9 @@ pub async fn client_for(
     Ok((client, context))
 }
 
+/// Tries of the aws-auth GET when the API server throttles or fails.
+pub const KUBE_ATTEMPTS: u32 = 4;
+
 /// GET kube-system/aws-auth. A 404 is [`KubeError::NotFound`].
 pub async fn get_aws_auth(
     client: Client,
@@ -176,7 +179,21 @@ pub async fn get_aws_auth(
     context: &str,
 ) -> Result<FetchedAwsAuth, KubeError> {
     let api: Api<ConfigMap> = Api::namespaced(client, "kube-system");
-    let cm = api.get_opt("aws-auth").await.map_err(|e| KubeError::Api {
+    // The API server may throttle (429) or be briefly unavailable (5xx):
+    // a few tries with backoff, as for the AWS calls.
+    let mut attempt = 0;
+    let got = loop {
+        attempt += 1;
+        match api.get_opt("aws-auth").await {
+            Err(::kube::Error::Api(s))
+                if attempt < KUBE_ATTEMPTS && (s.code == 429 || s.code >= 500) =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
+            }
+            other => break other,
+        }
+    };
+    let cm = got.map_err(|e| KubeError::Api {
         cluster: cluster_name.to_string(),
         context: context.to_string(),
         message: match &e {

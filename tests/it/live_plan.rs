@@ -597,3 +597,15 @@ fn saved_plan_matches_stdout() {
     assert_eq!(fp["existing_entries"], 6);
     assert_eq!(fp["value"].as_str().unwrap().len(), 64);
 }
+
+#[test]
+fn a_throttled_configmap_read_is_retried() {
+    let emu = start(base_seed().with_cluster(config_map_cluster()));
+    emu.set_faults(Faults::new(
+        1,
+        vec![FaultRule::new("kube:GetConfigMap").fail_nth(1, 429, "TooManyRequests")],
+    ));
+    let plan_v = ok_json(&plan(&emu, "legacy", &[]));
+    assert_eq!(plan_v["source"]["kind"], "cluster");
+    assert_eq!(emu.calls().count("kube:GetConfigMap"), 2);
+}
