@@ -214,7 +214,7 @@ impl FaultEngine {
             state.calls += 1;
             let call_no = state.calls;
             if let Some(ms) = rule.latency_ms {
-                decision.latency += Duration::from_millis(ms);
+                decision.latency = decision.latency.saturating_add(Duration::from_millis(ms));
             }
             if decision.outcome != Outcome::Proceed {
                 continue;

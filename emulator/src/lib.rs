@@ -29,6 +29,9 @@ pub mod state;
 pub mod sts;
 pub mod xml;
 
+#[cfg(test)]
+mod robustness;
+
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -57,7 +60,7 @@ pub struct StartOptions {
 pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
     temp_dir: Option<PathBuf>,
 }
@@ -107,7 +110,7 @@ impl Emulator {
             .enable_all()
             .thread_name("eks-emulator")
             .build()?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = tokio::sync::watch::channel(false);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
         let app = axum::Router::new()
             .fallback(server::handle)
@@ -126,11 +129,19 @@ impl Emulator {
                             return;
                         }
                     };
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async move {
-                            let _ = rx.await;
-                        })
-                        .await;
+                    let mut graceful = rx.clone();
+                    let mut hard = rx;
+                    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+                        let _ = graceful.changed().await;
+                    });
+                    // Graceful shutdown waits for open connections; give them a second.
+                    tokio::select! {
+                        _ = server => {}
+                        _ = async move {
+                            let _ = hard.changed().await;
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        } => {}
+                    }
                 });
                 runtime.shutdown_timeout(std::time::Duration::from_millis(200));
             })?;
@@ -280,7 +291,7 @@ impl Emulator {
 
     fn shutdown_inner(&mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();

@@ -1472,3 +1472,107 @@ fn starts_from_plain_test_and_writes_kubeconfig() {
     drop(emu);
     assert!(!dir.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_of_36_clusters_in_3_accounts_and_2_regions_with_one_throttled() {
+    let accounts = ["111122223333", "444455556666", "777788889999"];
+    let regions = ["us-east-1", "eu-west-1"];
+    let mut seed = Seed::default().with_update_duration_ms(50);
+    for (ai, a) in accounts.iter().enumerate() {
+        seed = seed
+            .with_credential(
+                &format!("AKIDFLEET{ai}"),
+                a,
+                &format!("arn:aws:iam::{a}:user/admin"),
+            )
+            .with_user(a, "/", "admin")
+            .with_role(a, "/", "dev");
+        for (ri, r) in regions.iter().enumerate() {
+            for n in 0..6 {
+                seed = seed
+                    .with_cluster(Cluster::new(&format!("fleet-{ai}-{ri}-{n}"), a, r).mode("API"));
+            }
+        }
+    }
+    let emu = start(seed.with_faults(Faults::new(
+        1,
+        vec![FaultRule::new("*").on_cluster("fleet-1-1-3").rate_limit(0.001, 2.0)],
+    )));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (ai, a) in accounts.iter().enumerate() {
+        for (ri, r) in regions.iter().enumerate() {
+            for n in 0..6 {
+                let name = format!("fleet-{ai}-{ri}-{n}");
+                let client = eks(&emu, &format!("AKIDFLEET{ai}"), r);
+                let dev = role(a, "dev");
+                tasks.spawn(async move {
+                    let listed = client
+                        .list_access_entries()
+                        .cluster_name(&name)
+                        .send()
+                        .await
+                        .map(|l| l.access_entries().len());
+                    let created = client
+                        .create_access_entry()
+                        .cluster_name(&name)
+                        .principal_arn(&dev)
+                        .send()
+                        .await
+                        .is_ok();
+                    let described = client
+                        .describe_access_entry()
+                        .cluster_name(&name)
+                        .principal_arn(&dev)
+                        .send()
+                        .await;
+                    (
+                        name,
+                        listed.ok(),
+                        created,
+                        described.map(|_| ()).map_err(|e| err_of(&e).0),
+                    )
+                });
+            }
+        }
+    }
+    let mut results = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        results.push(r.expect("task"));
+    }
+    results.sort();
+    assert_eq!(results.len(), 36);
+    for (name, listed, created, described) in &results {
+        assert_eq!(*listed, Some(0), "{name}");
+        assert!(*created, "{name}");
+        if name == "fleet-1-1-3" {
+            assert_eq!(described.clone(), Err("ThrottlingException".to_string()));
+        } else {
+            assert_eq!(described.clone(), Ok(()), "{name}");
+        }
+    }
+    let calls = emu.calls();
+    assert_eq!(calls.count("CreateAccessEntry"), 36);
+    assert_eq!(calls.count_on("DescribeAccessEntry", "fleet-2-0-5"), 1);
+    // A cluster of one account is invisible to another account's keys.
+    let other = eks(&emu, "AKIDFLEET0", "us-east-1");
+    let e = other
+        .describe_cluster()
+        .name("fleet-1-0-0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err_of(&e).1, "No cluster found for name: fleet-1-0-0.");
+    let state = emu.state();
+    assert_eq!(state["clusters"].as_array().map(Vec::len), Some(36));
+}
+
+#[tokio::test]
+async fn dropping_the_emulator_with_a_live_client_does_not_hang() {
+    let emu = start(base_seed());
+    let c = eks(&emu, ADMIN_KEY, REGION);
+    c.list_clusters().send().await.expect("list");
+    let t = Instant::now();
+    drop(emu);
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(c.list_clusters().send().await.is_err());
+}
