@@ -26,6 +26,8 @@ pub struct FaultRule {
     pub latency_ms: Option<u64>,
     /// Token bucket; an empty bucket answers 429 throttling.
     pub rate_limit: Option<RateLimit>,
+    /// Probability (0..1) of answering 429 throttling (deterministic PRNG).
+    pub throttle_probability: Option<f64>,
     /// Probability (0..1) of answering 500.
     pub error_probability: Option<f64>,
     /// Probability (0..1) of closing the connection in the middle of the response.
@@ -85,6 +87,10 @@ impl FaultRule {
     }
     pub fn rate_limit(mut self, rate: f64, burst: f64) -> Self {
         self.rate_limit = Some(RateLimit { rate, burst });
+        self
+    }
+    pub fn throttle_probability(mut self, p: f64) -> Self {
+        self.throttle_probability = Some(p);
         self
     }
     pub fn error_probability(mut self, p: f64) -> Self {
@@ -188,29 +194,22 @@ impl FaultEngine {
         &self.config
     }
 
-    fn next_f64(&mut self) -> f64 {
-        // splitmix64
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
-    }
-
     /// Decide the fate of one call. The first failing rule wins; latencies add up.
     pub fn decide(&mut self, operation: &str, cluster: Option<&str>) -> Decision {
         self.decide_at(operation, cluster, Instant::now())
     }
 
     pub fn decide_at(&mut self, operation: &str, cluster: Option<&str>, now: Instant) -> Decision {
+        let FaultEngine {
+            config,
+            states,
+            rng,
+        } = self;
         let mut decision = Decision::default();
-        for i in 0..self.config.rules.len() {
-            let rule = self.config.rules[i].clone();
+        for (rule, state) in config.rules.iter().zip(states.iter_mut()) {
             if !rule.matches(operation, cluster) {
                 continue;
             }
-            let state = &mut self.states[i];
             state.calls += 1;
             let call_no = state.calls;
             if let Some(ms) = rule.latency_ms {
@@ -240,20 +239,36 @@ impl FaultEngine {
                     continue;
                 }
             }
+            if let Some(p) = rule.throttle_probability {
+                if next_f64(rng) < p {
+                    decision.outcome = Outcome::Throttle;
+                    continue;
+                }
+            }
             if let Some(p) = rule.error_probability {
-                if self.next_f64() < p {
+                if next_f64(rng) < p {
                     decision.outcome = Outcome::ServerError;
                     continue;
                 }
             }
             if let Some(p) = rule.disconnect_probability {
-                if self.next_f64() < p {
+                if next_f64(rng) < p {
                     decision.outcome = Outcome::Disconnect;
                 }
             }
         }
         decision
     }
+}
+
+/// splitmix64 → uniform in [0, 1).
+fn next_f64(state: &mut u64) -> f64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -288,6 +303,18 @@ mod tests {
         assert_eq!(e.decide_at("X", Some("b"), t0).outcome, Outcome::Proceed);
         let t1 = t0 + Duration::from_millis(150);
         assert_eq!(e.decide_at("X", Some("a"), t1).outcome, Outcome::Proceed);
+    }
+
+    #[test]
+    fn throttle_probability_answers_throttle() {
+        let mut e = FaultEngine::new(Faults::new(
+            3,
+            vec![FaultRule::new("GetRole").throttle_probability(0.3)],
+        ));
+        let throttled = (0..1000)
+            .filter(|_| e.decide("GetRole", None).outcome == Outcome::Throttle)
+            .count();
+        assert!((230..370).contains(&throttled), "{throttled}");
     }
 
     #[test]

@@ -1397,6 +1397,34 @@ async fn faults_and_call_counters() {
         .expect("slow but fine");
     assert!(t.elapsed() >= Duration::from_millis(150));
 
+    // Throttling in the query protocol (IAM) and as a Kubernetes Status.
+    emu.set_faults(Faults::new(
+        5,
+        vec![
+            FaultRule::new("GetRole").throttle_probability(1.0),
+            FaultRule::new("kube:*").fail_nth(1, 500, "InternalError"),
+            FaultRule::new("kube:*").fail_nth(3, 429, "TooManyRequests"),
+        ],
+    ));
+    let e = iam(&emu, ADMIN_KEY)
+        .get_role()
+        .role_name("dev")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err_of(&e), ("Throttling".into(), "Rate exceeded".into()));
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(429));
+    let cms: Api<ConfigMap> = Api::namespaced(kube_client(&emu, "legacy").await, "kube-system");
+    match cms.get("aws-auth").await.unwrap_err() {
+        kube::Error::Api(s) => assert_eq!((s.code, s.reason.as_str()), (500, "InternalError")),
+        other => panic!("expected a Status, got {other:?}"),
+    }
+    emu.reset_calls();
+    assert!(cms.get("aws-auth").await.is_ok());
+    // Call 3 was a 429 Status with Retry-After; kube retried it by itself.
+    assert!(cms.get("aws-auth").await.is_ok());
+    assert_eq!(emu.calls().count("kube:GetConfigMap"), 3);
+
     // Admin endpoints over HTTP.
     emu.reset_calls();
     assert_eq!(emu.calls().total(), 0);
