@@ -141,6 +141,12 @@ fn route(
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let cluster = |name: &str| cluster_index(shared, name, q(query, "account"), q(query, "region"));
+    // POST edits state like PUT, except where POST has its own meaning.
+    let method = match (method, segs) {
+        ("POST", ["calls", "reset"]) | ("POST", ["clusters"]) => "POST",
+        ("POST", _) => "PUT",
+        (m, _) => m,
+    };
     match (method, segs) {
         ("GET", ["health"]) => Ok(json!({"ok": true})),
         ("GET", ["state"]) => Ok(state_dump(shared)),
