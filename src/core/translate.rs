@@ -728,7 +728,7 @@ mod tests {
     #[test]
     fn cross_account_node_role_is_skipped() {
         let t = run(
-            &format!("data:\n  mapRoles: |\n    - rolearn: arn:aws:iam::999988887777:role/nodes\n      username: system:node:{{{{EC2PrivateDNSName}}}}\n      groups: [system:bootstrappers, system:nodes]\n"),
+            "data:\n  mapRoles: |\n    - rolearn: arn:aws:iam::999988887777:role/nodes\n      username: system:node:{{EC2PrivateDNSName}}\n      groups: [system:bootstrappers, system:nodes]\n",
             &Options { account: Some(A.into()), ..Options::default() },
         );
         assert!(t.entries.is_empty());

@@ -123,7 +123,7 @@ pub fn skipped_rows(plan: &Plan) -> Vec<(String, String, String, String, String)
                 .iter()
                 .filter(|r| r.severity >= Severity::Lossy)
                 .collect();
-            reasons.sort_by(|a, b| b.severity.cmp(&a.severity));
+            reasons.sort_by_key(|r| std::cmp::Reverse(r.severity));
             let text = reasons
                 .iter()
                 .map(|r| format!("{}: {}", r.code.as_str(), r.message))

@@ -92,7 +92,7 @@ fn access_cell(e: &Entry) -> String {
 
 pub fn render(plan: &Plan, style: TableStyle) -> String {
     let mut out = String::new();
-    out.push_str(&header(plan));
+    out.push_str(&wrap(&header(plan), style.width));
     out.push('\n');
     for n in &plan.notices {
         out.push_str(&paint(
