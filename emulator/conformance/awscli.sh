@@ -8,13 +8,28 @@ cd "$(dirname "$0")/../.."
 VENV=target/awscli-venv
 SEED=emulator/conformance/seed.yaml
 
-if [ ! -x "$VENV/bin/aws" ]; then
-  echo "== creating $VENV and installing awscli (v1) from PyPI"
-  python3 -m venv "$VENV" || { echo "python3 -m venv failed" >&2; exit 1; }
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check awscli || { echo "pip install awscli failed" >&2; exit 1; }
+PYLIB=target/awscli-pylib
+if [ -x "$VENV/bin/aws" ]; then
+  AWS=("$VENV/bin/aws")
+  PY="$VENV/bin/python"
+elif [ -d "$PYLIB/awscli" ]; then
+  AWS=(env "PYTHONPATH=$PYLIB" python3 -m awscli)
+  PY=python3
+else
+  echo "== installing awscli (v1) from PyPI into $VENV"
+  if python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet --disable-pip-version-check awscli; then
+    AWS=("$VENV/bin/aws")
+    PY="$VENV/bin/python"
+  else
+    # No venv module (e.g. Debian without python3-venv): a plain target directory instead.
+    rm -rf "$VENV"
+    echo "== venv unavailable; installing awscli into $PYLIB"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$PYLIB" awscli \
+      || { echo "pip install awscli failed" >&2; exit 1; }
+    AWS=(env "PYTHONPATH=$PYLIB" python3 -m awscli)
+    PY=python3
+  fi
 fi
-AWS="$VENV/bin/aws"
-PY="$VENV/bin/python"
 
 echo "== building eks-emulator"
 cargo build --quiet -p eks-emulator --bin eks-emulator || exit 1
@@ -80,7 +95,7 @@ print(v if isinstance(v,bool) else json.dumps(v) if isinstance(v,(list,dict)) or
 
 # run NAME ARGS... : runs aws, stores stdout in $WORK/last.json, stderr in $WORK/last.err, rc in RC
 run() {
-  "$AWS" "$@" >"$WORK/last.json" 2>"$WORK/last.err"
+  "${AWS[@]}" "$@" >"$WORK/last.json" 2>"$WORK/last.err"
   RC=$?
 }
 
