@@ -192,6 +192,14 @@ impl Emulator {
         admin::state_dump(&self.shared)
     }
 
+    /// A typed copy of one cluster's state (entries, policies, updates, aws-auth, ...).
+    pub fn cluster_state(&self, cluster: &str) -> Result<state::Cluster, EmulatorError> {
+        let idx = self.cluster(cluster)?;
+        let mut st = server::lock(&self.shared.state);
+        st.tick(state::now());
+        Ok(st.clusters[idx].clone())
+    }
+
     /// Calls seen so far.
     pub fn calls(&self) -> Calls {
         admin::calls(&self.shared)

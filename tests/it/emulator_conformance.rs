@@ -348,6 +348,12 @@ async fn describe_cluster_and_mode_switch_creates_the_eks_made_entries() {
         Some(&AccessScopeType::Cluster)
     );
 
+    let typed = emu.cluster_state("legacy").expect("cluster state");
+    assert_eq!(typed.authentication_mode, "API_AND_CONFIG_MAP");
+    assert!(typed.access_entries.values().all(|e| e.created_by_eks));
+    assert_eq!(typed.updates.len(), 1);
+    assert_eq!(typed.updates[0].status, "Successful");
+
     // Same mode again, and backwards, are refused.
     let e = c
         .update_cluster_config()
