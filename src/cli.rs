@@ -21,6 +21,141 @@ pub struct Cli {
 pub enum Command {
     /// Plan the access entries that carry over aws-auth, and show the plan.
     Plan(PlanArgs),
+    /// Create the planned access entries and policy associations,
+    /// journaling every change (a plan made now, a saved plan, or --resume).
+    Apply(ApplyArgs),
+    /// Undo the changes an apply recorded in its journal.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Progress bar on a terminal, plain lines otherwise, and a final table.
+    Text,
+    /// One JSON object per line on stdout: each step, then a summary.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `plan --cluster NAME --out FILE`: executed without
+    /// asking (the saved plan is the approval), if the cluster still
+    /// matches it.
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["cluster", "resume"])]
+    pub plan_file: Option<PathBuf>,
+
+    /// Finish an interrupted apply recorded in this journal.
+    #[arg(long, value_name = "JOURNAL", conflicts_with = "cluster")]
+    pub resume: Option<PathBuf>,
+
+    /// Plan against this cluster now, show the plan, ask, and apply it.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// Read aws-auth from a file instead of the cluster.
+    #[arg(long, short = 'f', value_name = "PATH")]
+    pub file: Option<String>,
+
+    /// YAML file saying what each group becomes (see plan --policy-map).
+    #[arg(long, value_name = "FILE")]
+    pub policy_map: Option<PathBuf>,
+
+    /// Apply lossy entries too.
+    #[arg(long)]
+    pub allow_lossy: bool,
+
+    /// Add what existing entries lack instead of reporting a conflict.
+    #[arg(long)]
+    pub merge_existing: bool,
+
+    /// Switch a CONFIG_MAP cluster to API_AND_CONFIG_MAP first. Irreversible.
+    #[arg(long)]
+    pub enable_access_entries: bool,
+
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Where to write the journal (default: printed at start and end, under
+    /// $XDG_STATE_HOME/aws-auth-migrate/ or ~/.local/state/aws-auth-migrate/).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+
+    /// How to report progress.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    /// AWS region of the cluster.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Assume this role for every AWS call.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+
+    /// Kubeconfig to read aws-auth with.
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context.
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Principals changed at once (each principal's steps run in order).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Read account ACCOUNT's IAM through this role (repeatable).
+    #[arg(long, value_name = "ACCOUNT=ROLE_ARN")]
+    pub iam_role_for: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The journal of the apply to undo.
+    #[arg(value_name = "JOURNAL", required_unless_present = "migration_id")]
+    pub journal: Option<PathBuf>,
+
+    /// Without the journal: delete the entries tagged with this migration id.
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "cluster",
+        conflicts_with = "journal"
+    )]
+    pub migration_id: Option<String>,
+
+    /// The cluster, with --migration-id.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// Undo even what someone changed since the apply.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// How to report progress.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    /// AWS region (default: the journal's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Assume this role for every AWS call.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

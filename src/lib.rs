@@ -6,6 +6,7 @@
 //! Kubernetes clients) do I/O; `commands` wire them together; `cli` holds
 //! the flags. `run` is all `main` calls.
 
+pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod commands;

@@ -61,6 +61,28 @@ impl Cmd {
         self
     }
 
+    /// Starts the binary without waiting (stdin closed, output captured).
+    pub fn spawn(self) -> std::process::Child {
+        self.command()
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("the binary starts")
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_aws-auth-migrate"));
+        c.args(&self.args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
     pub fn run(self) -> Output {
         let mut c = Command::new(env!("CARGO_BIN_EXE_aws-auth-migrate"));
         c.args(&self.args)

@@ -2,6 +2,7 @@
 //! the real AWS and kube clients against the emulator on 127.0.0.1.
 mod emulator_conformance;
 
+mod apply;
 mod cmd;
-mod plan_offline;
 mod live_plan;
+mod plan_offline;

@@ -1,0 +1,502 @@
+//! The executor: runs journaled steps against EKS. Each step is written to
+//! the journal (fsync'd) before its call and its outcome after; throttling,
+//! 5xx and dropped connections are retried with exponential backoff and
+//! full jitter. Every call is idempotent on re-send: creates carry a
+//! deterministic clientRequestToken, associations are upserts, updates send
+//! both fields, and a delete or disassociate that finds nothing is done.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_eks::types::{AccessScopeType, AuthenticationMode, UpdateAccessConfigRequest};
+use aws_sdk_eks::Client;
+use serde_json::json;
+
+use crate::aws::error::classify;
+use crate::aws::AwsError;
+use crate::core::diff::ExistingEntry;
+use crate::core::policy::{AccessScope, ScopeType};
+use crate::core::steps::{Outcome, Step};
+use crate::journal::Journal;
+
+use super::events::Events;
+
+/// Retry knobs; `AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS` shortens the first
+/// backoff (tests use it).
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+    pub attempts: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        let initial = std::env::var("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(Duration::from_millis(100));
+        Backoff {
+            initial,
+            max: Duration::from_secs(10),
+            attempts: 12,
+        }
+    }
+}
+
+impl Backoff {
+    /// Full jitter: a uniform wait in [0, min(max, initial * 2^attempt)).
+    fn wait(&self, attempt: u32, salt: u64) -> Duration {
+        let ceiling = self
+            .initial
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max);
+        let nanos = ceiling.as_nanos().max(1) as u64;
+        Duration::from_nanos(jitter(salt) % nanos)
+    }
+}
+
+/// A cheap per-call pseudo-random number (no shared RNG state).
+fn jitter(salt: u64) -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut x = t ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x
+}
+
+/// Whether an error is worth another try.
+pub fn retryable(e: &AwsError) -> bool {
+    match e {
+        AwsError::Throttled { .. } | AwsError::Unreachable { .. } => true,
+        AwsError::Service { code, .. } => matches!(
+            code.as_str(),
+            "ServerException"
+                | "ServiceUnavailableException"
+                | "InternalFailure"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+        ),
+        AwsError::Other { message, .. } => message.starts_with("HTTP 5"),
+        _ => false,
+    }
+}
+
+pub struct Executor {
+    pub eks: Client,
+    pub cluster: String,
+    pub journal: Arc<Journal>,
+    pub backoff: Backoff,
+    pub cancel: Arc<AtomicBool>,
+    pub events: Arc<Events>,
+    /// The entries as the plan saw them: the `prior` of each intent.
+    pub prior: HashMap<String, ExistingEntry>,
+    pub calls: std::sync::atomic::AtomicU64,
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub step: Step,
+    pub outcome: Outcome,
+}
+
+impl Executor {
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    /// Journals, runs and journals one step. A journal write failure is an
+    /// error: nothing is called without its intent on disk.
+    pub async fn run(&self, step: &Step) -> Result<Outcome, crate::journal::JournalError> {
+        let prior = step.principal_arn().and_then(|p| self.prior.get(p));
+        let seq = self.journal.intent(step, prior)?;
+        let outcome = self.call_with_retries(step).await;
+        self.journal.outcome(seq, outcome.clone())?;
+        self.events.step(step, &outcome);
+        Ok(outcome)
+    }
+
+    /// Runs a principal's steps in order; stops at the first failure (the
+    /// rest are not attempted) or when cancelled.
+    pub async fn run_all(
+        &self,
+        steps: &[Step],
+    ) -> Result<Vec<StepResult>, crate::journal::JournalError> {
+        let mut out = Vec::new();
+        for step in steps {
+            if self.cancelled() {
+                break;
+            }
+            let outcome = self.run(step).await?;
+            let failed = !outcome.took_effect();
+            out.push(StepResult {
+                step: step.clone(),
+                outcome,
+            });
+            if failed {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn call_with_retries(&self, step: &Step) -> Outcome {
+        let salt = self as *const _ as u64 ^ step.op().len() as u64;
+        let mut attempt = 0;
+        loop {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            match self.call(step).await {
+                Ok(response) => return Outcome::Done { response },
+                Err(e) if retryable(&e) && attempt + 1 < self.backoff.attempts => {
+                    tokio::time::sleep(
+                        self.backoff
+                            .wait(attempt, salt.wrapping_add(attempt as u64)),
+                    )
+                    .await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return Outcome::Failed {
+                        code: e.code().unwrap_or(kind_of(&e)).to_string(),
+                        message: e.to_string(),
+                    }
+                }
+            }
+        }
+    }
+
+    /// One call for one step. Ok carries a short response summary for the
+    /// journal (never credentials).
+    async fn call(&self, step: &Step) -> Result<serde_json::Value, AwsError> {
+        let c = &self.cluster;
+        match step {
+            Step::CreateEntry {
+                principal_arn,
+                entry_type,
+                username,
+                kubernetes_groups,
+                tags,
+                client_request_token,
+            } => {
+                let mut req = self
+                    .eks
+                    .create_access_entry()
+                    .cluster_name(c)
+                    .principal_arn(principal_arn)
+                    .r#type(entry_type.as_str())
+                    .client_request_token(client_request_token)
+                    .set_username(username.clone());
+                if !kubernetes_groups.is_empty() {
+                    req = req.set_kubernetes_groups(Some(kubernetes_groups.clone()));
+                }
+                for (k, v) in tags {
+                    req = req.tags(k, v);
+                }
+                let out = req.send().await.map_err(|e| {
+                    classify(
+                        format!("CreateAccessEntry {principal_arn}"),
+                        "eks:CreateAccessEntry",
+                        e,
+                    )
+                })?;
+                let arn = out
+                    .access_entry()
+                    .and_then(|e| e.access_entry_arn())
+                    .unwrap_or_default();
+                Ok(json!({"access_entry_arn": arn}))
+            }
+            Step::AssociatePolicy {
+                principal_arn,
+                policy_arn,
+                access_scope,
+                ..
+            } => {
+                self.eks
+                    .associate_access_policy()
+                    .cluster_name(c)
+                    .principal_arn(principal_arn)
+                    .policy_arn(policy_arn)
+                    .access_scope(sdk_scope(access_scope))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        classify(
+                            format!("AssociateAccessPolicy {principal_arn}"),
+                            "eks:AssociateAccessPolicy",
+                            e,
+                        )
+                    })?;
+                Ok(json!({"policy_arn": policy_arn, "access_scope": access_scope}))
+            }
+            Step::UpdateEntry {
+                principal_arn,
+                username,
+                kubernetes_groups,
+                ..
+            } => {
+                self.eks
+                    .update_access_entry()
+                    .cluster_name(c)
+                    .principal_arn(principal_arn)
+                    .set_username(username.clone())
+                    .set_kubernetes_groups(Some(kubernetes_groups.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        classify(
+                            format!("UpdateAccessEntry {principal_arn}"),
+                            "eks:UpdateAccessEntry",
+                            e,
+                        )
+                    })?;
+                Ok(json!({"username": username, "kubernetes_groups": kubernetes_groups}))
+            }
+            Step::DeleteEntry { principal_arn, .. } => {
+                match self
+                    .eks
+                    .delete_access_entry()
+                    .cluster_name(c)
+                    .principal_arn(principal_arn)
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(json!({"deleted": true})),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                    {
+                        Ok(json!({"deleted": false, "already_gone": true}))
+                    }
+                    Err(e) => Err(classify(
+                        format!("DeleteAccessEntry {principal_arn}"),
+                        "eks:DeleteAccessEntry",
+                        e,
+                    )),
+                }
+            }
+            Step::DisassociatePolicy {
+                principal_arn,
+                policy_arn,
+                ..
+            } => {
+                match self
+                    .eks
+                    .disassociate_access_policy()
+                    .cluster_name(c)
+                    .principal_arn(principal_arn)
+                    .policy_arn(policy_arn)
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(json!({"disassociated": true})),
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                    {
+                        Ok(json!({"disassociated": false, "already_gone": true}))
+                    }
+                    Err(e) => Err(classify(
+                        format!("DisassociateAccessPolicy {principal_arn}"),
+                        "eks:DisassociateAccessPolicy",
+                        e,
+                    )),
+                }
+            }
+            Step::EnableAccessEntries { .. } => self.enable_access_entries().await,
+            #[allow(unreachable_patterns)]
+            other => Err(AwsError::Other {
+                call: other.op().to_string(),
+                message: "this step is not run by the access-entry executor".into(),
+            }),
+        }
+    }
+
+    /// UpdateClusterConfig to API_AND_CONFIG_MAP, then DescribeUpdate until
+    /// it settles. A second run finds the mode already switched (EKS refuses
+    /// the same mode) or an update in progress, and waits for it instead.
+    async fn enable_access_entries(&self) -> Result<serde_json::Value, AwsError> {
+        let c = &self.cluster;
+        let sent = self
+            .eks
+            .update_cluster_config()
+            .name(c)
+            .access_config(
+                UpdateAccessConfigRequest::builder()
+                    .authentication_mode(AuthenticationMode::ApiAndConfigMap)
+                    .build(),
+            )
+            .send()
+            .await;
+        let update_id = match sent {
+            Ok(out) => out
+                .update()
+                .and_then(|u| u.id())
+                .unwrap_or_default()
+                .to_string(),
+            Err(e) => {
+                let err = classify(
+                    format!("UpdateClusterConfig {c}"),
+                    "eks:UpdateClusterConfig",
+                    e,
+                );
+                // Already switched, or switching: observe the cluster.
+                let mode = self.current_mode().await?;
+                if mode != "CONFIG_MAP" {
+                    return Ok(json!({"authentication_mode": mode, "already": true}));
+                }
+                return Err(err);
+            }
+        };
+        let started = Instant::now();
+        let poll = std::env::var("AWS_AUTH_MIGRATE_POLL_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(Duration::from_secs(5));
+        self.events.message(&format!(
+            "switching {c} to API_AND_CONFIG_MAP (update {update_id}); this cannot be undone"
+        ));
+        loop {
+            tokio::time::sleep(poll).await;
+            let out = self
+                .eks
+                .describe_update()
+                .name(c)
+                .update_id(&update_id)
+                .send()
+                .await
+                .map_err(|e| {
+                    classify(
+                        format!("DescribeUpdate {update_id}"),
+                        "eks:DescribeUpdate",
+                        e,
+                    )
+                })?;
+            let status = out
+                .update()
+                .and_then(|u| u.status())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            match status.as_str() {
+                "Successful" => return Ok(json!({"update_id": update_id, "status": status})),
+                "Failed" | "Cancelled" => {
+                    return Err(AwsError::Service {
+                        call: format!("UpdateClusterConfig {c}"),
+                        code: "UpdateFailed".into(),
+                        message: format!(
+                            "the authentication mode update {update_id} ended {status}"
+                        ),
+                    })
+                }
+                _ if started.elapsed() > Duration::from_secs(3600) => {
+                    return Err(AwsError::Other {
+                        call: format!("DescribeUpdate {update_id}"),
+                        message: "still in progress after an hour".into(),
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn current_mode(&self) -> Result<String, AwsError> {
+        let out = self
+            .eks
+            .describe_cluster()
+            .name(&self.cluster)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    format!("DescribeCluster {}", self.cluster),
+                    "eks:DescribeCluster",
+                    e,
+                )
+            })?;
+        Ok(out
+            .cluster()
+            .and_then(|c| c.access_config())
+            .and_then(|a| a.authentication_mode())
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default())
+    }
+}
+
+fn kind_of(e: &AwsError) -> &'static str {
+    match e {
+        AwsError::ExpiredCredentials { .. } => "ExpiredCredentials",
+        AwsError::InvalidCredentials { .. } => "InvalidCredentials",
+        AwsError::NoCredentials { .. } => "NoCredentials",
+        AwsError::AccessDenied { .. } => "AccessDenied",
+        AwsError::ClusterNotFound { .. } => "ClusterNotFound",
+        AwsError::Throttled { .. } => "Throttled",
+        AwsError::Unreachable { .. } => "Unreachable",
+        _ => "Error",
+    }
+}
+
+pub fn sdk_scope(scope: &AccessScope) -> aws_sdk_eks::types::AccessScope {
+    let b = aws_sdk_eks::types::AccessScope::builder();
+    match scope.scope_type {
+        ScopeType::Cluster => b.r#type(AccessScopeType::Cluster).build(),
+        ScopeType::Namespace => b
+            .r#type(AccessScopeType::Namespace)
+            .set_namespaces(Some(scope.namespaces.clone()))
+            .build(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_and_grows() {
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+            attempts: 5,
+        };
+        for attempt in 0..10 {
+            let w = b.wait(attempt, attempt as u64);
+            let ceiling =
+                Duration::from_millis(100 * (1u64 << attempt)).min(Duration::from_secs(2));
+            assert!(w < ceiling, "{attempt}: {w:?} >= {ceiling:?}");
+        }
+    }
+
+    #[test]
+    fn what_is_retried() {
+        let t = AwsError::Throttled {
+            call: "x".into(),
+            message: "m".into(),
+        };
+        assert!(retryable(&t));
+        let s = AwsError::Service {
+            call: "x".into(),
+            code: "ServerException".into(),
+            message: "m".into(),
+        };
+        assert!(retryable(&s));
+        let bad = AwsError::Service {
+            call: "x".into(),
+            code: "InvalidParameterException".into(),
+            message: "m".into(),
+        };
+        assert!(!retryable(&bad));
+        let denied = AwsError::AccessDenied {
+            call: "x".into(),
+            permission: "p".into(),
+            message: "m".into(),
+        };
+        assert!(!retryable(&denied));
+    }
+}

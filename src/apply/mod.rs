@@ -1,0 +1,669 @@
+//! `apply` and `rollback`: the commands that change a cluster. Every change
+//! is a [`Step`] journaled before and after its call ([`crate::journal`]);
+//! the executor ([`exec`]) runs them; [`events`] reports progress.
+//!
+//! Files of one run, side by side: the journal (`…jsonl`, the rollback
+//! record) and its run file (`…jsonl.run.json`: the inputs and the plan
+//! being executed, so `--resume` finishes exactly that plan). Both 0600.
+
+pub mod events;
+pub mod exec;
+pub mod report;
+pub mod rollback;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::aws::{AwsOptions, Clients, ClusterFacts};
+use crate::core::diff::{self, sha256_hex, Fingerprint};
+use crate::core::plan::{Action, Plan};
+use crate::core::policy_map::PolicyMap;
+use crate::core::steps::{self, Step};
+use crate::core::translate::Options;
+use crate::files;
+use crate::journal::{self, ClusterInfo, ClusterLock, Command, Header, Journal};
+use crate::live::{self, LiveOptions};
+
+use events::Events;
+use exec::{Backoff, Executor, StepResult};
+use report::Report;
+
+/// What an apply was asked to do; saved in the run file so `--resume`
+/// can read the cluster again the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyInputs {
+    pub cluster: String,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub role_arn: Option<String>,
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub file: Option<String>,
+    pub policy_map: Option<PathBuf>,
+    pub allow_lossy: bool,
+    pub merge_existing: bool,
+    pub concurrency: usize,
+    pub iam_role_for: Vec<String>,
+    pub enable_access_entries: bool,
+}
+
+impl ApplyInputs {
+    pub fn live_options(&self) -> Result<LiveOptions> {
+        let policy_map = match &self.policy_map {
+            None => PolicyMap::default(),
+            Some(path) => {
+                let p = path.display().to_string();
+                let text = String::from_utf8(files::read_input(&p)?)
+                    .map_err(|_| anyhow!("policy map {p} is not UTF-8 text"))?;
+                PolicyMap::parse(&text).map_err(|e| anyhow!("policy map {p}: {}", e.message))?
+            }
+        };
+        Ok(LiveOptions {
+            cluster: self.cluster.clone(),
+            aws: self.aws(),
+            kube: live::kube_target(self.kubeconfig.clone(), self.context.clone()),
+            file: self.file.clone(),
+            concurrency: self.concurrency.max(1),
+            iam_roles: live::parse_iam_roles(&self.iam_role_for)?,
+            merge_existing: self.merge_existing,
+            translate: Options {
+                account: None,
+                partition: None,
+                allow_lossy: self.allow_lossy,
+                policy_map,
+            },
+        })
+    }
+
+    pub fn aws(&self) -> AwsOptions {
+        AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            role_arn: self.role_arn.clone(),
+        }
+    }
+}
+
+/// The run file beside a journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunFile {
+    pub format_version: String,
+    pub inputs: ApplyInputs,
+    /// The plan whose steps run; set once the mode switch (if any) is done.
+    pub plan: Option<Plan>,
+}
+
+pub fn run_file_path(journal: &Path) -> PathBuf {
+    let mut s = journal.as_os_str().to_owned();
+    s.push(".run.json");
+    PathBuf::from(s)
+}
+
+fn write_run_file(journal: &Path, run: &RunFile) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(run).context("cannot encode the run file")?;
+    files::write_private(&run_file_path(journal), &bytes)
+}
+
+fn read_run_file(journal: &Path) -> Result<RunFile> {
+    let path = run_file_path(journal);
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot read {} (the run file written beside the journal)",
+            path.display()
+        )
+    })?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{} is not a run file", path.display()))
+}
+
+/// How the person or script asked to be told.
+#[derive(Debug, Clone)]
+pub struct Presentation {
+    pub events: events::Mode,
+    pub yes: bool,
+    pub journal: Option<PathBuf>,
+}
+
+/// A new migration id: UTC time and a random suffix.
+pub fn new_migration_id() -> String {
+    let now = chrono::Utc::now();
+    let salt = format!(
+        "{}-{}",
+        now.timestamp_nanos_opt().unwrap_or(0),
+        std::process::id()
+    );
+    let hex = sha256_hex(salt.as_bytes());
+    format!("mig-{}-{}", now.format("%Y%m%dT%H%M%SZ"), &hex[..6])
+}
+
+pub fn cluster_info(facts: &ClusterFacts) -> ClusterInfo {
+    ClusterInfo {
+        name: facts.name.clone(),
+        region: facts.region.clone(),
+        account: facts.account.clone(),
+        arn: facts.arn.clone(),
+    }
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// An EKS client for mutations: no SDK retries, the executor retries
+/// itself (with the journal in between, and idempotent re-sends).
+pub fn mutation_client(clients: &Clients) -> aws_sdk_eks::Client {
+    let conf = aws_sdk_eks::config::Builder::from(&clients.config)
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_eks::Client::from_conf(conf)
+}
+
+/// Interrupts (Ctrl-C) set the flag: no new step starts, calls in flight
+/// finish and are journaled.
+fn watch_ctrl_c(cancel: Arc<AtomicBool>, events: Arc<Events>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.store(true, Ordering::SeqCst);
+            events.message("interrupted: no new step starts; finishing the calls in flight");
+        }
+    });
+}
+
+/// Confirmation: `--yes`, or a typed "yes" on a terminal; refused otherwise.
+pub fn confirm(question: &str, yes: bool) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to change the cluster without confirmation: pass --yes (no terminal to ask on)");
+    }
+    eprint!("{question} Type yes to go on: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the answer")?;
+    if line.trim() != "yes" {
+        bail!("not confirmed: nothing was changed");
+    }
+    Ok(())
+}
+
+/// Everything one execution needs.
+pub struct Run {
+    pub clients: Clients,
+    pub facts: ClusterFacts,
+    pub journal: Arc<Journal>,
+    pub journal_path: PathBuf,
+    pub migration_id: String,
+    pub events: Arc<Events>,
+    pub cancel: Arc<AtomicBool>,
+    pub concurrency: usize,
+    _lock: ClusterLock,
+}
+
+impl Run {
+    pub(crate) fn executor(&self, plan: Option<&Plan>) -> Executor {
+        let prior: HashMap<String, diff::ExistingEntry> = plan
+            .and_then(|p| p.existing.as_ref())
+            .map(|list| {
+                list.iter()
+                    .map(|e| (e.principal_arn.clone(), e.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Executor {
+            eks: mutation_client(&self.clients),
+            cluster: self.facts.name.clone(),
+            journal: self.journal.clone(),
+            backoff: Backoff::default(),
+            cancel: self.cancel.clone(),
+            events: self.events.clone(),
+            prior,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs steps: each principal's in order, `concurrency` principals at a time.
+    pub async fn execute(
+        &self,
+        plan: Option<&Plan>,
+        steps: &[Step],
+        phase: &str,
+    ) -> Result<Vec<StepResult>> {
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.events.phase(phase, steps.len() as u64);
+        let executor = Arc::new(self.executor(plan));
+        let permits = Arc::new(Semaphore::new(self.concurrency.max(1)));
+        let mut tasks = JoinSet::new();
+        for (i, group) in steps::by_principal(steps).into_iter().enumerate() {
+            let executor = executor.clone();
+            let permits = permits.clone();
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.ok();
+                (i, executor.run_all(&group).await)
+            });
+        }
+        let mut by_group: Vec<(usize, Vec<StepResult>)> = Vec::new();
+        let mut journal_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((i, Ok(results))) => by_group.push((i, results)),
+                Ok((_, Err(e))) => {
+                    // The journal cannot be written: stop starting anything.
+                    self.cancel.store(true, Ordering::SeqCst);
+                    journal_error.get_or_insert(e);
+                }
+                Err(e) => bail!("a worker failed: {e}"),
+            }
+        }
+        self.events.finish();
+        if let Some(e) = journal_error {
+            return Err(
+                anyhow!(e).context("the journal could not be written, so the apply stopped")
+            );
+        }
+        by_group.sort_by_key(|(i, _)| *i);
+        Ok(by_group.into_iter().flat_map(|(_, r)| r).collect())
+    }
+}
+
+/// Which journal a run writes.
+pub enum JournalSpec {
+    /// A new journal: at `path`, or the default location.
+    New {
+        path: Option<PathBuf>,
+        migration_id: Option<String>,
+        command: Command,
+        rollback_of: Option<String>,
+    },
+    /// Append to an existing journal (resume).
+    Append(PathBuf),
+}
+
+/// Opens the journal (new, or appended to when resuming) and takes the lock.
+pub fn start_run(
+    clients: Clients,
+    facts: ClusterFacts,
+    presentation: &Presentation,
+    spec: JournalSpec,
+    concurrency: usize,
+) -> Result<(Run, Option<journal::JournalContents>)> {
+    let info = cluster_info(&facts);
+    let lock = ClusterLock::acquire(&journal::state_dir()?, &info.lock_key())
+        .map_err(|e| anyhow!(e).context("another run holds this cluster's lock"))?;
+    let events = Arc::new(Events::new(presentation.events));
+    if let Some(m) = lock.message() {
+        events.message(&m);
+    }
+    let (journal, contents, path, migration_id) = match spec {
+        JournalSpec::Append(path) => {
+            let (j, contents) = Journal::open_append(&path)?;
+            let id = contents.header.migration_id.clone();
+            (j, Some(contents), path, id)
+        }
+        JournalSpec::New {
+            path,
+            migration_id,
+            command,
+            rollback_of,
+        } => {
+            let id = migration_id.unwrap_or_else(new_migration_id);
+            let path = match path {
+                Some(p) => p,
+                None => journal::default_path(&facts.name, &id)?,
+            };
+            let mut header = Header::new(env!("CARGO_PKG_VERSION"), &id, info, command);
+            header.rollback_of = rollback_of;
+            (Journal::create(&path, header)?, None, path, id)
+        }
+    };
+    Ok((
+        Run {
+            clients,
+            facts,
+            journal: Arc::new(journal),
+            journal_path: path,
+            migration_id,
+            events,
+            cancel: Arc::new(AtomicBool::new(false)),
+            concurrency,
+            _lock: lock,
+        },
+        contents,
+    ))
+}
+
+/// The entries a saved or fresh plan wants, re-diffed against what exists
+/// now (after a mode switch EKS has made node entries of its own).
+pub fn rediff(plan: &Plan, existing: &[diff::ExistingEntry], merge: bool) -> Plan {
+    let mut p = plan.clone();
+    p.entries.retain(|e| e.action != Action::Unmanaged);
+    for e in &mut p.entries {
+        // An update entry shows the merged result, a superset of what the
+        // rows want: diffing it again adds nothing it does not need.
+        if e.action != Action::Skip {
+            e.action = Action::Create;
+        }
+        e.diff = None;
+    }
+    diff::diff(&mut p.entries, existing, merge);
+    p.existing = Some(existing.to_vec());
+    p.summarize();
+    p
+}
+
+/// Applies a plan made now from `inputs`; `show` is handed the plan before
+/// anything is asked or changed.
+pub fn apply_live_with(
+    inputs: ApplyInputs,
+    presentation: Presentation,
+    show: impl FnOnce(&Plan),
+) -> Result<Report> {
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let opts = inputs.live_options()?;
+        let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
+        let gathered = live::gather(&clients, &opts).await?;
+        let plan = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
+        show(&plan);
+        execute_plan(clients, gathered.cluster, plan, inputs, presentation, true).await
+    })
+}
+
+/// Applies a saved plan after checking it is not stale.
+pub fn apply_saved(
+    plan_path: &Path,
+    mut inputs: ApplyInputs,
+    presentation: Presentation,
+) -> Result<Report> {
+    let bytes =
+        std::fs::read(plan_path).with_context(|| format!("cannot read {}", plan_path.display()))?;
+    let plan: Plan = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a plan saved by plan --out", plan_path.display()))?;
+    if plan.format_version.split('.').next() != Some("1") {
+        bail!(
+            "{}: plan format {} is not supported by this version",
+            plan_path.display(),
+            plan.format_version
+        );
+    }
+    let Some(saved) = plan.fingerprint.clone() else {
+        bail!("{} is an offline plan: make one against the cluster (plan --cluster NAME --out FILE) to apply it", plan_path.display());
+    };
+    let name = plan
+        .cluster
+        .name
+        .clone()
+        .ok_or_else(|| anyhow!("the plan names no cluster"))?;
+    inputs.cluster = name;
+    if inputs.region.is_none() {
+        inputs.region = plan.cluster.region.clone();
+    }
+    if plan.source.kind == "file" {
+        inputs.file = plan.source.path.clone();
+    } else if plan.source.kind == "stdin" {
+        bail!("the plan read aws-auth from standard input, which cannot be read again to check it is current; save aws-auth to a file and plan with --file");
+    }
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let opts = inputs.live_options()?;
+        let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
+        let gathered = live::gather(&clients, &opts).await?;
+        // The fingerprint is computed as `plan` computes it.
+        let fresh = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
+        let now: Fingerprint = fresh
+            .fingerprint
+            .ok_or_else(|| anyhow!("the live plan has no fingerprint"))?;
+        let changes = now.changes_since(&saved);
+        if !changes.is_empty() {
+            bail!(
+                "the saved plan is stale: {}; plan again and review the new plan",
+                changes.join("; ")
+            );
+        }
+        execute_plan(clients, gathered.cluster, plan, inputs, presentation, false).await
+    })
+}
+
+async fn execute_plan(
+    clients: Clients,
+    facts: ClusterFacts,
+    plan: Plan,
+    inputs: ApplyInputs,
+    presentation: Presentation,
+    ask: bool,
+) -> Result<Report> {
+    let switch = steps::mode_step(&plan);
+    if switch.is_some() && !inputs.enable_access_entries {
+        bail!(
+            "cluster {} is in CONFIG_MAP mode: access entries need API_AND_CONFIG_MAP. Re-run with --enable-access-entries to switch it first (the switch cannot be undone)",
+            facts.name
+        );
+    }
+    if !plan.has_changes() && switch.is_none() {
+        return Ok(Report::nothing(&facts.name));
+    }
+    if ask {
+        let s = &plan.summary;
+        confirm(
+            &format!(
+                "Apply to cluster {}: {}create {} entries, update {}, associate {} policies?",
+                facts.name,
+                if switch.is_some() {
+                    "switch to API_AND_CONFIG_MAP (irreversible), "
+                } else {
+                    ""
+                },
+                s.create,
+                s.update,
+                s.policies
+            ),
+            presentation.yes,
+        )?;
+    }
+    let concurrency = inputs.concurrency.max(1);
+    let spec = JournalSpec::New {
+        path: presentation.journal.clone(),
+        migration_id: None,
+        command: Command::Apply,
+        rollback_of: None,
+    };
+    let (run, _) = start_run(clients, facts, &presentation, spec, concurrency)?;
+    run.events
+        .message(&format!("journal: {}", run.journal_path.display()));
+    watch_ctrl_c(run.cancel.clone(), run.events.clone());
+    write_run_file(
+        &run.journal_path,
+        &RunFile {
+            format_version: "1".into(),
+            inputs: inputs.clone(),
+            plan: None,
+        },
+    )?;
+    let mut results = Vec::new();
+    let mut plan = plan;
+    if let Some(step) = switch {
+        let r = run.execute(None, &[step], "switch").await?;
+        let ok = r.iter().all(|x| x.outcome.took_effect());
+        results.extend(r);
+        if !ok || run.cancel.load(Ordering::SeqCst) {
+            return Ok(Report::new(
+                &run,
+                results,
+                steps_total(&plan, &run.migration_id)?,
+            ));
+        }
+        // EKS made entries of its own during the switch: read them and
+        // re-diff, so nothing collides with them.
+        let existing = run
+            .clients
+            .eks
+            .existing_entries(&run.facts.name, concurrency)
+            .await?;
+        plan = rediff(&plan, &existing, inputs.merge_existing);
+        plan.cluster.authentication_mode = Some(steps::MODE_API_AND_CONFIG_MAP.to_string());
+    }
+    write_run_file(
+        &run.journal_path,
+        &RunFile {
+            format_version: "1".into(),
+            inputs,
+            plan: Some(plan.clone()),
+        },
+    )?;
+    let todo = steps::steps_for(&plan, &run.migration_id, env!("CARGO_PKG_VERSION"))
+        .map_err(|e| anyhow!(e))?;
+    let total = todo.len() + results.len();
+    results.extend(run.execute(Some(&plan), &todo, "apply").await?);
+    Ok(Report::new(&run, results, total))
+}
+
+fn steps_total(plan: &Plan, id: &str) -> Result<usize> {
+    Ok(steps::steps_for(plan, id, env!("CARGO_PKG_VERSION"))
+        .map_err(|e| anyhow!(e))?
+        .len()
+        + 1)
+}
+
+/// `apply --resume JOURNAL`: settles the steps whose outcome was never
+/// written by reading the real state, then runs what is left of the plan.
+pub fn resume(
+    journal_path: &Path,
+    flags: ApplyInputs,
+    presentation: Presentation,
+) -> Result<Report> {
+    let contents = journal::read(journal_path)?;
+    if contents.header.command != Command::Apply {
+        bail!(
+            "{} is a rollback journal: resume a rollback with aws-auth-migrate rollback --resume",
+            journal_path.display()
+        );
+    }
+    let run_file = read_run_file(journal_path)?;
+    let mut inputs = run_file.inputs.clone();
+    // Credentials and endpoints may differ from the first run.
+    if flags.profile.is_some() {
+        inputs.profile = flags.profile;
+    }
+    if flags.kubeconfig.is_some() {
+        inputs.kubeconfig = flags.kubeconfig;
+    }
+    if flags.context.is_some() {
+        inputs.context = flags.context;
+    }
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let opts = inputs.live_options()?;
+        let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
+        let (facts, _) = live::cluster_and_caller(&clients, &inputs.cluster).await?;
+        let concurrency = inputs.concurrency.max(1);
+        let spec = JournalSpec::Append(journal_path.to_path_buf());
+        let (run, contents) = start_run(clients, facts, &presentation, spec, concurrency)?;
+        let contents = contents.ok_or_else(|| anyhow!("the journal could not be read back"))?;
+        run.events.message(&format!(
+            "resuming {} from {}",
+            run.migration_id,
+            run.journal_path.display()
+        ));
+        watch_ctrl_c(run.cancel.clone(), run.events.clone());
+        // Settle what was interrupted.
+        let mut settled = 0;
+        for intent in journal::pending(&contents) {
+            let outcome = match &intent.step {
+                Step::EnableAccessEntries { .. } => {
+                    let f = run.clients.eks.describe_cluster(&run.facts.name).await?;
+                    steps::settle_mode(&intent.step, &f.authentication_mode, f.status == "UPDATING")
+                }
+                step => {
+                    let p = step.principal_arn().unwrap_or_default();
+                    let observed = run.clients.eks.existing_entry(&run.facts.name, p).await?;
+                    steps::settle(step, observed.as_ref())
+                }
+            };
+            if let Some(o) = outcome.to_outcome() {
+                run.journal.outcome(intent.seq, o)?;
+                settled += 1;
+            }
+        }
+        if settled > 0 {
+            run.events.message(&format!(
+                "settled {settled} interrupted step(s) from the cluster's state"
+            ));
+        }
+        let contents = journal::read(journal_path)?;
+        let done: Vec<Step> = journal::effective(&contents)
+            .into_iter()
+            .filter(|(_, o)| o.took_effect())
+            .map(|(s, _)| s)
+            .collect();
+        let mut results = Vec::new();
+        let plan = match run_file.plan {
+            Some(p) => p,
+            None => {
+                // Interrupted before the entries: make the plan now.
+                if run.facts.authentication_mode == steps::MODE_CONFIG_MAP {
+                    let switch = Step::EnableAccessEntries {
+                        from_mode: steps::MODE_CONFIG_MAP.into(),
+                    };
+                    results.extend(run.execute(None, &[switch], "switch").await?);
+                }
+                let gathered = live::gather(&run.clients, &opts).await?;
+                let plan = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
+                write_run_file(
+                    &run.journal_path,
+                    &RunFile {
+                        format_version: "1".into(),
+                        inputs: inputs.clone(),
+                        plan: Some(plan.clone()),
+                    },
+                )?;
+                plan
+            }
+        };
+        let all = steps::steps_for(&plan, &run.migration_id, env!("CARGO_PKG_VERSION"))
+            .map_err(|e| anyhow!(e))?;
+        let todo: Vec<Step> = all.into_iter().filter(|s| !done.contains(s)).collect();
+        let total = todo.len() + results.len();
+        results.extend(run.execute(Some(&plan), &todo, "resume").await?);
+        Ok(Report::new(&run, results, total))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migration_ids_are_unique_and_sortable() {
+        let a = new_migration_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_migration_id();
+        assert!(
+            a.starts_with("mig-") && a.len() == "mig-20261128T180501Z-abcdef".len(),
+            "{a}"
+        );
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn run_file_sits_beside_the_journal() {
+        assert_eq!(
+            run_file_path(Path::new("/x/j.jsonl")),
+            PathBuf::from("/x/j.jsonl.run.json")
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The end of an apply or rollback: what was done, what failed and why,
+//! where the journal is, and the exact command to resume or undo.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use crate::core::steps::Outcome;
+use crate::exit;
+use crate::render::table::wrap;
+
+use super::exec::StepResult;
+use super::Run;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub op: String,
+    pub target: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub cluster: String,
+    pub migration_id: Option<String>,
+    pub journal: Option<PathBuf>,
+    pub steps: usize,
+    pub done: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub not_attempted: usize,
+    pub interrupted: bool,
+    pub failures: Vec<Failure>,
+    /// `rollback` only: undos that cannot be done, and why.
+    pub irreversible: Vec<String>,
+    #[serde(skip)]
+    pub rollback: bool,
+}
+
+impl Report {
+    pub fn nothing(cluster: &str) -> Report {
+        Report {
+            cluster: cluster.to_string(),
+            migration_id: None,
+            journal: None,
+            steps: 0,
+            done: 0,
+            failed: 0,
+            skipped: 0,
+            not_attempted: 0,
+            interrupted: false,
+            failures: Vec::new(),
+            irreversible: Vec::new(),
+            rollback: false,
+        }
+    }
+
+    pub fn new(run: &Run, results: Vec<StepResult>, total: usize) -> Report {
+        let mut r = Report::nothing(&run.facts.name);
+        r.migration_id = Some(run.migration_id.clone());
+        r.journal = Some(run.journal_path.clone());
+        r.steps = total;
+        r.interrupted = run.cancel.load(std::sync::atomic::Ordering::SeqCst);
+        for res in &results {
+            match &res.outcome {
+                Outcome::Done { .. } => r.done += 1,
+                Outcome::Failed { code, message } => {
+                    r.failed += 1;
+                    r.failures.push(Failure {
+                        op: res.step.op().to_string(),
+                        target: res.step.principal_arn().unwrap_or("cluster").to_string(),
+                        code: code.clone(),
+                        message: message.clone(),
+                    });
+                }
+                Outcome::Skipped { reason } => {
+                    r.skipped += 1;
+                    r.failures.push(Failure {
+                        op: res.step.op().to_string(),
+                        target: res.step.principal_arn().unwrap_or("cluster").to_string(),
+                        code: "skipped".into(),
+                        message: reason.clone(),
+                    });
+                }
+            }
+        }
+        r.not_attempted = total.saturating_sub(results.len());
+        r
+    }
+
+    pub fn complete(&self) -> bool {
+        self.failed == 0 && self.not_attempted == 0 && !self.interrupted
+    }
+
+    /// 0 all done; 3 partial (something took effect but not all, or an
+    /// undo was skipped); 1 nothing took effect and something failed.
+    pub fn exit_code(&self) -> i32 {
+        if self.complete() && self.skipped == 0 {
+            exit::OK
+        } else if self.done > 0 || self.skipped > 0 {
+            exit::PARTIAL
+        } else {
+            exit::ERROR
+        }
+    }
+
+    pub fn render(&self, width: usize) -> String {
+        let mut out = String::new();
+        let what = if self.rollback { "Rollback" } else { "Apply" };
+        if self.steps == 0 && self.journal.is_none() {
+            return format!(
+                "Nothing to apply on {}: the cluster already matches the plan.\n",
+                self.cluster
+            );
+        }
+        out.push_str(&format!(
+            "{what} of {}{}: {} of {} steps done, {} failed, {} skipped, {} not attempted{}.\n",
+            self.cluster,
+            self.migration_id
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default(),
+            self.done,
+            self.steps,
+            self.failed,
+            self.skipped,
+            self.not_attempted,
+            if self.interrupted {
+                " (interrupted)"
+            } else {
+                ""
+            }
+        ));
+        if !self.failures.is_empty() {
+            let mut b = Builder::default();
+            b.push_record(["Step", "Principal", "Why"]);
+            for f in &self.failures {
+                b.push_record([
+                    f.op.clone(),
+                    wrap(&f.target, 34),
+                    wrap(
+                        &format!("{}: {}", f.code, f.message),
+                        width.saturating_sub(60).max(30),
+                    ),
+                ]);
+            }
+            out.push_str(&b.build().with(Style::sharp()).to_string());
+            out.push('\n');
+        }
+        for i in &self.irreversible {
+            out.push_str(&format!("cannot be undone: {i}\n"));
+        }
+        if let Some(j) = &self.journal {
+            out.push_str(&format!("Journal: {}\n", j.display()));
+            if self.rollback {
+                if !self.complete() {
+                    out.push_str(&format!(
+                        "Finish the rollback: aws-auth-migrate rollback {}\n",
+                        j.display()
+                    ));
+                }
+            } else {
+                if !self.complete() {
+                    out.push_str(&format!(
+                        "Resume:   aws-auth-migrate apply --resume {}\n",
+                        j.display()
+                    ));
+                }
+                out.push_str(&format!(
+                    "Undo:     aws-auth-migrate rollback {}\n",
+                    j.display()
+                ));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,74 @@
+//! `aws-auth-migrate apply`.
+
+use std::io::IsTerminal;
+
+use anyhow::{bail, Result};
+
+use crate::apply::{self, events, ApplyInputs, Presentation};
+use crate::cli::{ApplyArgs, Format, Output};
+use crate::commands::plan::{render_plan, terminal_style};
+
+pub fn presentation(
+    output: Output,
+    yes: bool,
+    journal: Option<std::path::PathBuf>,
+) -> Presentation {
+    let mode = match output {
+        Output::Json => events::Mode::Json,
+        Output::Text if std::io::stderr().is_terminal() => events::Mode::Bar,
+        Output::Text => events::Mode::Plain,
+    };
+    Presentation {
+        events: mode,
+        yes,
+        journal,
+    }
+}
+
+pub fn run(args: ApplyArgs) -> Result<i32> {
+    let inputs = ApplyInputs {
+        cluster: args.cluster.clone().unwrap_or_default(),
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+        role_arn: args.role_arn.clone(),
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        file: args.file.clone(),
+        policy_map: args.policy_map.clone(),
+        allow_lossy: args.allow_lossy,
+        merge_existing: args.merge_existing,
+        concurrency: usize::from(args.concurrency),
+        iam_role_for: args.iam_role_for.clone(),
+        enable_access_entries: args.enable_access_entries,
+    };
+    let json = args.output == Output::Json;
+    let report = if let Some(journal) = &args.resume {
+        apply::resume(journal, inputs, presentation(args.output, true, None))?
+    } else if let Some(plan_file) = &args.plan_file {
+        // The saved plan is the approval: no question asked.
+        apply::apply_saved(
+            plan_file,
+            inputs,
+            presentation(args.output, true, args.journal.clone()),
+        )?
+    } else if args.cluster.is_some() {
+        let pres = presentation(args.output, args.yes, args.journal.clone());
+        apply::apply_live_with(inputs, pres, |plan| {
+            if !json {
+                print!("{}", render_plan(plan, Format::Table));
+                println!();
+            }
+        })?
+    } else {
+        bail!("say what to apply: --cluster NAME, a saved PLAN_FILE, or --resume JOURNAL");
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"event": "summary", "report": report, "exit_code": report.exit_code()})
+        );
+    } else {
+        print!("{}", report.render(terminal_style().width));
+    }
+    Ok(report.exit_code())
+}

@@ -1,0 +1,660 @@
+//! `apply` and `rollback`: the real binary against the emulator, including
+//! kills at random points followed by `--resume` or `rollback`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use eks_emulator::seed::{AccessEntry, Cluster, Seed};
+use eks_emulator::{Emulator, FaultRule, Faults};
+
+use crate::cmd::{bin, Cmd, Output};
+
+const A: &str = "111122223333";
+const REGION: &str = "eu-west-1";
+const KEY: &str = "AKIDADMIN";
+const CALLER: &str = "arn:aws:iam::111122223333:role/platform-admin";
+
+fn role(name: &str) -> String {
+    format!("arn:aws:iam::{A}:role/{name}")
+}
+
+/// aws-auth with `n` admin, developer and node rows.
+fn aws_auth(n: usize) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "- rolearn: {}\n  username: \"platform-admin:{{{{SessionName}}}}\"\n  groups: [system:masters]\n",
+        role("platform-admin")
+    ));
+    s.push_str(&format!(
+        "- rolearn: {}\n  username: \"system:node:{{{{EC2PrivateDNSName}}}}\"\n  groups: [system:bootstrappers, system:nodes]\n",
+        role("nodes")
+    ));
+    for i in 0..n {
+        s.push_str(&format!(
+            "- rolearn: {}\n  username: dev-{i}\n  groups: [devs, \"team-{i}\"]\n",
+            role(&format!("dev-{i}"))
+        ));
+    }
+    s
+}
+
+fn seed(n: usize, mode: &str) -> Seed {
+    let mut seed = Seed::default()
+        .with_caller(
+            KEY,
+            A,
+            "arn:aws:sts::111122223333:assumed-role/platform-admin/me",
+        )
+        .with_role(A, "/", "platform-admin")
+        .with_role(A, "/", "nodes")
+        .with_update_duration_ms(200);
+    for i in 0..n {
+        seed = seed.with_role(A, "/", &format!("dev-{i}"));
+    }
+    seed.with_cluster(
+        Cluster::new("prod", A, REGION)
+            .mode(mode)
+            .version("1.31", "eks.1")
+            .aws_auth([("mapRoles", aws_auth(n))]),
+    )
+}
+
+struct Env {
+    emu: Emulator,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new(seed: Seed) -> Env {
+        Env {
+            emu: Emulator::start(seed).expect("emulator starts"),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn journal(&self) -> PathBuf {
+        self.dir.path().join("journal.jsonl")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Cmd {
+        bin()
+            .env("AWS_ENDPOINT_URL", &self.emu.endpoint_url())
+            .env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_REGION", REGION)
+            .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/aws-credentials",
+            )
+            .env("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS", "5")
+            .env("AWS_AUTH_MIGRATE_POLL_MS", "50")
+            .env("XDG_STATE_HOME", self.dir.path().to_str().unwrap())
+            .args(args)
+    }
+
+    fn apply(&self, extra: &[&str]) -> Output {
+        let kubeconfig = self.emu.kubeconfig_path().display().to_string();
+        let journal = self.journal().display().to_string();
+        let mut args = vec![
+            "apply",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig,
+            "--journal",
+            &journal,
+        ];
+        args.extend_from_slice(extra);
+        self.cmd(&args).run()
+    }
+
+    fn plan(&self) -> serde_json::Value {
+        let kubeconfig = self.emu.kubeconfig_path().display().to_string();
+        let out = self
+            .cmd(&[
+                "plan",
+                "--cluster",
+                "prod",
+                "--kubeconfig",
+                &kubeconfig,
+                "--format",
+                "json",
+            ])
+            .run();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.json()
+    }
+
+    fn rollback(&self, extra: &[&str]) -> Output {
+        let journal = self.journal().display().to_string();
+        let mut args = vec!["rollback", &journal];
+        args.extend_from_slice(extra);
+        self.cmd(&args).run()
+    }
+
+    /// The entries as a comparable value: no timestamps, ARNs or tokens;
+    /// the migration id tag reduced to its presence.
+    fn entries(&self) -> BTreeMap<String, String> {
+        let c = self.emu.cluster_state("prod").unwrap();
+        c.access_entries
+            .values()
+            .map(|e| {
+                let mut groups = e.kubernetes_groups.clone();
+                groups.sort();
+                let policies: Vec<String> = e
+                    .policies
+                    .iter()
+                    .map(|(arn, a)| format!("{arn}@{:?}", a.scope))
+                    .collect();
+                let tags: Vec<&String> = e.tags.keys().collect();
+                (
+                    e.principal_arn.clone(),
+                    format!(
+                        "{} {:?} {groups:?} {policies:?} {tags:?}",
+                        e.entry_type, e.username
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    fn mode(&self) -> String {
+        self.emu.cluster_state("prod").unwrap().authentication_mode
+    }
+}
+
+fn ok(out: &Output) {
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+}
+
+#[test]
+fn apply_then_plan_is_noop_and_apply_twice_changes_nothing() {
+    let env = Env::new(seed(3, "API_AND_CONFIG_MAP"));
+    let out = env.apply(&["--yes"]);
+    ok(&out);
+    assert!(out.stdout.contains("Apply of prod (mig-"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(": 6 of 6 steps done, 0 failed"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(&format!(
+        "Undo:     aws-auth-migrate rollback {}",
+        env.journal().display()
+    )));
+    let entries = env.entries();
+    assert_eq!(entries.len(), 5);
+    assert!(
+        entries[&role("nodes")].starts_with("EC2_LINUX"),
+        "{:?}",
+        entries
+    );
+    assert!(
+        entries[&role("platform-admin")].contains("AmazonEKSClusterAdminPolicy@"),
+        "{:?}",
+        entries
+    );
+    assert!(
+        entries[&role("dev-0")].contains("[\"devs\", \"team-0\"]"),
+        "{:?}",
+        entries
+    );
+    assert!(entries[&role("dev-0")].contains("aws-auth-migrate/migration-id"));
+
+    let plan = env.plan();
+    assert_eq!(plan["summary"]["create"], 0);
+    assert_eq!(plan["summary"]["update"], 0);
+    assert_eq!(plan["summary"]["noop"], 5);
+
+    let calls = env.emu.calls().count("CreateAccessEntry");
+    std::fs::remove_file(env.journal()).unwrap();
+    let again = env.apply(&["--yes"]);
+    ok(&again);
+    assert!(
+        again.stdout.contains("Nothing to apply on prod"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(env.emu.calls().count("CreateAccessEntry"), calls);
+}
+
+#[test]
+fn journal_is_private_and_complete() {
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    ok(&env.apply(&["--yes"]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for p in [
+            env.journal(),
+            aws_auth_migrate::apply::run_file_path(&env.journal()),
+        ] {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", p.display());
+        }
+    }
+    let contents = aws_auth_migrate::journal::read(&env.journal()).unwrap();
+    assert!(aws_auth_migrate::journal::pending(&contents).is_empty());
+    let done = aws_auth_migrate::journal::effective(&contents);
+    assert_eq!(done.len(), 5);
+    assert!(done.iter().all(|(_, o)| o.took_effect()));
+    let text = std::fs::read_to_string(env.journal()).unwrap();
+    assert!(!text.contains("secret"), "the journal holds no credentials");
+}
+
+#[test]
+fn refuses_without_confirmation_or_the_mode_flag() {
+    let env = Env::new(seed(1, "API_AND_CONFIG_MAP"));
+    let out = env.apply(&[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("refusing to change the cluster without confirmation: pass --yes"),
+        "{}",
+        out.stderr
+    );
+    assert!(env.entries().is_empty());
+
+    let env = Env::new(seed(1, "CONFIG_MAP"));
+    let out = env.apply(&["--yes"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("is in CONFIG_MAP mode"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("--enable-access-entries"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.mode(), "CONFIG_MAP");
+}
+
+#[test]
+fn config_map_switch_adopts_eks_made_entries_without_409() {
+    let s = seed(2, "CONFIG_MAP");
+    let mut s = s;
+    if let Some(c) = s.clusters.last_mut() {
+        *c = c
+            .clone()
+            .node_group("general", &role("nodes"), false)
+            .creator(CALLER, true);
+    }
+    let env = Env::new(s);
+    let out = env.apply(&["--yes", "--enable-access-entries"]);
+    ok(&out);
+    assert_eq!(env.mode(), "API_AND_CONFIG_MAP");
+    assert!(!out.stderr.contains("ResourceInUse"), "{}", out.stderr);
+    let entries = env.entries();
+    // The node role's entry was made by EKS during the switch: not ours.
+    assert!(
+        !entries[&role("nodes")].contains("migration-id"),
+        "{entries:?}"
+    );
+    assert!(entries[&role("dev-1")].contains("migration-id"));
+    assert_eq!(env.plan()["summary"]["create"], 0);
+    // Rollback lists the switch as irreversible and removes only our entries.
+    let rb = env.rollback(&["--yes"]);
+    ok(&rb);
+    assert!(
+        rb.stdout
+            .contains("cannot be undone: enable-access-entries"),
+        "{}",
+        rb.stdout
+    );
+    let after = env.entries();
+    assert!(after.contains_key(&role("nodes")));
+    assert!(!after.contains_key(&role("dev-0")));
+}
+
+#[test]
+fn rollback_restores_the_exact_starting_state() {
+    let existing = AccessEntry::new(&role("dev-1"))
+        .username("dev-1")
+        .groups(&["devs"]);
+    let mut s = seed(3, "API_AND_CONFIG_MAP");
+    if let Some(c) = s.clusters.last_mut() {
+        *c = c.clone().access_entry(existing);
+    }
+    let env = Env::new(s);
+    let before = env.entries();
+    ok(&env.apply(&["--yes", "--merge-existing"]));
+    assert_ne!(env.entries(), before);
+    assert!(
+        env.entries()[&role("dev-1")].contains("team-1"),
+        "merged: {:?}",
+        env.entries()
+    );
+    let rb = env.rollback(&["--yes"]);
+    ok(&rb);
+    assert_eq!(env.entries(), before);
+}
+
+#[test]
+fn rollback_skips_what_a_third_party_changed() {
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    ok(&env.apply(&["--yes"]));
+    let mut touched = AccessEntry::new(&role("dev-0"))
+        .username("dev-0")
+        .groups(&["devs", "team-0", "extra"]);
+    touched
+        .tags
+        .insert("aws-auth-migrate/migration-id".into(), "someone".into());
+    env.emu.upsert_access_entry("prod", &touched).unwrap();
+    let rb = env.rollback(&["--yes"]);
+    assert_eq!(rb.code, 3, "{}\n{}", rb.stdout, rb.stderr);
+    assert!(
+        rb.stdout.contains("changed since the apply"),
+        "{}",
+        rb.stdout
+    );
+    let after = env.entries();
+    assert!(
+        after.contains_key(&role("dev-0")),
+        "the changed entry is left alone"
+    );
+    assert!(!after.contains_key(&role("dev-1")));
+}
+
+#[test]
+fn throttling_at_half_the_calls_still_completes() {
+    let env = Env::new(seed(6, "API_AND_CONFIG_MAP"));
+    env.emu.set_faults(Faults::new(
+        7,
+        vec![
+            FaultRule::new("CreateAccessEntry").throttle_probability(0.5),
+            FaultRule::new("AssociateAccessPolicy").throttle_probability(0.5),
+        ],
+    ));
+    ok(&env.apply(&["--yes"]));
+    assert_eq!(env.entries().len(), 8);
+    assert_eq!(env.plan()["summary"]["create"], 0);
+}
+
+#[test]
+fn a_failed_call_leaves_a_journal_that_resume_finishes() {
+    let env = Env::new(seed(4, "API_AND_CONFIG_MAP"));
+    // A 500 is retried and the run completes.
+    env.emu.set_faults(Faults::new(
+        1,
+        vec![FaultRule::new("CreateAccessEntry").fail_nth(2, 500, "ServerException")],
+    ));
+    ok(&env.apply(&["--yes"]));
+    assert_eq!(env.entries().len(), 6);
+
+    let env = Env::new(seed(4, "API_AND_CONFIG_MAP"));
+    // A refusal is not retried: that principal stops, the others go on.
+    env.emu.set_faults(Faults::new(
+        1,
+        vec![FaultRule::new("CreateAccessEntry").fail_nth(3, 400, "InvalidRequestException")],
+    ));
+    let out = env.apply(&["--yes", "--concurrency", "1"]);
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("1 failed"), "{}", out.stdout);
+    assert!(out.stdout.contains(&format!(
+        "Resume:   aws-auth-migrate apply --resume {}",
+        env.journal().display()
+    )));
+    assert_eq!(env.entries().len(), 5);
+    env.emu.set_faults(Faults::new(1, vec![]));
+    let journal = env.journal().display().to_string();
+    let resumed = env.cmd(&["apply", "--resume", &journal]).run();
+    ok(&resumed);
+    assert_eq!(env.entries().len(), 6);
+    assert_eq!(env.plan()["summary"]["create"], 0);
+}
+
+fn kill_at(env: &Env, delay: Duration) -> bool {
+    let kubeconfig = env.emu.kubeconfig_path().display().to_string();
+    let journal = env.journal().display().to_string();
+    let mut child = env
+        .cmd(&[
+            "apply",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig,
+            "--journal",
+            &journal,
+            "--yes",
+            "--concurrency",
+            "4",
+        ])
+        .spawn();
+    std::thread::sleep(delay);
+    let finished = matches!(child.try_wait(), Ok(Some(_)));
+    let _ = child.kill();
+    let _ = child.wait();
+    finished
+}
+
+fn slow(env: &Env) {
+    env.emu
+        .set_faults(Faults::new(3, vec![FaultRule::new("*").latency_ms(25)]));
+}
+
+/// Whether a killed run left the cluster part-way: some of the tool's
+/// entries exist, not all.
+fn partway(env: &Env, complete: usize) -> bool {
+    let n = env.entries().len();
+    n > 0 && n < complete
+}
+
+fn reference_end_state(n: usize) -> BTreeMap<String, String> {
+    let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
+    ok(&env.apply(&["--yes"]));
+    env.entries()
+}
+
+/// How long a slowed, uninterrupted apply takes here.
+fn slow_run_time(n: usize) -> Duration {
+    let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
+    slow(&env);
+    let start = std::time::Instant::now();
+    ok(&env.apply(&["--yes", "--concurrency", "4"]));
+    start.elapsed()
+}
+
+/// Deterministic kill times spread over the run (seeded, no RNG crate):
+/// from 20 % to 100 % of its duration.
+fn delay(seed: u64, run: Duration) -> Duration {
+    let x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        >> 33;
+    run.mul_f64(0.2 + 0.8 * ((x % 1000) as f64 / 1000.0))
+}
+
+#[test]
+fn sigkill_then_resume_reaches_the_same_end_state() {
+    let n = 12;
+    let want = reference_end_state(n);
+    let run = slow_run_time(n);
+    let (mut interrupted, mut killed) = (0, 0);
+    for seed_no in 0..20u64 {
+        let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
+        slow(&env);
+        killed += usize::from(!kill_at(&env, delay(seed_no, run)));
+        env.emu.set_faults(Faults::new(1, vec![]));
+        interrupted += usize::from(partway(&env, want.len()));
+        if !env.journal().exists() {
+            // Killed before the journal existed: nothing was changed.
+            assert!(env.entries().is_empty(), "seed {seed_no}");
+            continue;
+        }
+        let journal = env.journal().display().to_string();
+        let out = env.cmd(&["apply", "--resume", &journal]).run();
+        assert_eq!(
+            out.code, 0,
+            "seed {seed_no}: {}\n{}",
+            out.stdout, out.stderr
+        );
+        assert_eq!(env.entries(), want, "seed {seed_no}");
+    }
+    // The kills must land while the binary runs, and some of them while
+    // entries are being made (timings vary with the machine's load).
+    assert!(
+        killed >= 10,
+        "only {killed} of 20 kills hit a running apply"
+    );
+    assert!(
+        interrupted >= 2,
+        "only {interrupted} of 20 kills landed between entries"
+    );
+}
+
+#[test]
+fn sigkill_then_rollback_reaches_the_starting_state() {
+    let n = 12;
+    let run = slow_run_time(n);
+    let (mut interrupted, mut killed) = (0, 0);
+    for seed_no in 0..20u64 {
+        let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
+        let before = env.entries();
+        slow(&env);
+        killed += usize::from(!kill_at(&env, delay(seed_no + 100, run)));
+        env.emu.set_faults(Faults::new(1, vec![]));
+        interrupted += usize::from(partway(&env, n + 2));
+        if !env.journal().exists() {
+            assert_eq!(env.entries(), before, "seed {seed_no}");
+            continue;
+        }
+        let journal = env.journal().display().to_string();
+        let out = env.cmd(&["rollback", &journal, "--yes"]).run();
+        assert_eq!(
+            out.code, 0,
+            "seed {seed_no}: {}\n{}",
+            out.stdout, out.stderr
+        );
+        assert_eq!(
+            env.entries(),
+            before,
+            "seed {seed_no}: no orphan entry or association"
+        );
+    }
+}
+
+#[test]
+fn sigint_stops_cleanly_and_resume_finishes() {
+    let env = Env::new(seed(10, "API_AND_CONFIG_MAP"));
+    slow(&env);
+    let kubeconfig = env.emu.kubeconfig_path().display().to_string();
+    let journal = env.journal().display().to_string();
+    let child = env
+        .cmd(&[
+            "apply",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig,
+            "--journal",
+            &journal,
+            "--yes",
+            "--concurrency",
+            "2",
+        ])
+        .spawn();
+    std::thread::sleep(Duration::from_millis(600));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let code = out.status.code().unwrap_or(-1);
+    assert!(code == 3 || code == 0, "{code}: {stdout}");
+    if code == 3 {
+        assert!(stdout.contains("(interrupted)"), "{stdout}");
+    }
+    let contents = aws_auth_migrate::journal::read(Path::new(&journal)).unwrap();
+    assert!(
+        aws_auth_migrate::journal::pending(&contents).is_empty(),
+        "every started step has its outcome"
+    );
+    env.emu.set_faults(Faults::new(1, vec![]));
+    ok(&env.cmd(&["apply", "--resume", &journal]).run());
+    assert_eq!(env.plan()["summary"]["create"], 0);
+}
+
+#[test]
+fn saved_plans_apply_and_stale_ones_are_refused() {
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    let kubeconfig = env.emu.kubeconfig_path().display().to_string();
+    let plan_path = env.dir.path().join("plan.json").display().to_string();
+    ok(&env
+        .cmd(&[
+            "plan",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig,
+            "--out",
+            &plan_path,
+            "--format",
+            "json",
+        ])
+        .run());
+    // Someone adds an entry: the plan is stale.
+    env.emu
+        .upsert_access_entry("prod", &AccessEntry::new(&role("dev-0")).username("x"))
+        .unwrap();
+    let journal = env.journal().display().to_string();
+    let stale = env
+        .cmd(&[
+            "apply",
+            &plan_path,
+            "--kubeconfig",
+            &kubeconfig,
+            "--journal",
+            &journal,
+        ])
+        .run();
+    assert_eq!(stale.code, 1);
+    assert!(
+        stale
+            .stderr
+            .contains("the saved plan is stale: the access entries changed (0 → 1 entries"),
+        "{}",
+        stale.stderr
+    );
+    env.emu.delete_access_entry("prod", &role("dev-0")).unwrap();
+    let applied = env
+        .cmd(&[
+            "apply",
+            &plan_path,
+            "--kubeconfig",
+            &kubeconfig,
+            "--journal",
+            &journal,
+        ])
+        .run();
+    ok(&applied);
+    assert_eq!(env.entries().len(), 4);
+}
+
+#[test]
+fn rollback_by_tag_without_the_journal() {
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    ok(&env.apply(&["--yes"]));
+    let contents = aws_auth_migrate::journal::read(&env.journal()).unwrap();
+    let id = contents.header.migration_id.clone();
+    std::fs::remove_file(env.journal()).unwrap();
+    let out = env
+        .cmd(&[
+            "rollback",
+            "--migration-id",
+            &id,
+            "--cluster",
+            "prod",
+            "--yes",
+        ])
+        .run();
+    ok(&out);
+    assert!(env.entries().is_empty());
+}
