@@ -26,6 +26,15 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Undo the changes an apply recorded in its journal.
     Rollback(RollbackArgs),
+    /// Check that every aws-auth row's access is carried by an access entry
+    /// (exit 0 at parity, 2 when gaps remain).
+    Verify(VerifyArgs),
+    /// Remove from aws-auth the rows verify proves migrated, keeping the
+    /// rest byte for byte (journaled; undone by rollback).
+    PruneConfigmap(PruneArgs),
+    /// Switch the cluster to API mode once nothing would be lost; with
+    /// --delete-configmap, back up and delete aws-auth (journaled).
+    Finalize(FinalizeArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -241,4 +250,118 @@ pub struct PlanArgs {
     /// Include lossy entries in what would be applied.
     #[arg(long)]
     pub allow_lossy: bool,
+}
+
+/// The cluster flags of verify, prune-configmap and finalize (as `plan --cluster`).
+#[derive(Debug, Args)]
+pub struct FinishClusterArgs {
+    /// The EKS cluster.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+
+    /// AWS region of the cluster (default: AWS_REGION or the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile (default: AWS_PROFILE, else the default chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Assume this role for every AWS call.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+
+    /// Kubeconfig for aws-auth (default: KUBECONFIG or ~/.kube/config, else
+    /// the in-cluster service account).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context (default: the one named by or pointing at the
+    /// cluster, else the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// AWS calls in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Read account ACCOUNT's IAM through this role (repeatable).
+    #[arg(long, value_name = "ACCOUNT=ROLE_ARN")]
+    pub iam_role_for: Vec<String>,
+
+    /// The policy map the entries were planned with.
+    #[arg(long, value_name = "FILE")]
+    pub policy_map: Option<PathBuf>,
+
+    /// Rows whose access may be lost, by id (`mapRoles#3`, `mapAccounts#1`;
+    /// comma-separated or repeated): each must be a gap or lossy row.
+    #[arg(long, value_name = "ROW,...")]
+    pub accept_gaps: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub cluster: FinishClusterArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Also save the report as JSON to this file (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub cluster: FinishClusterArgs,
+
+    /// Show what would be removed, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Write the journal here (default: the state directory).
+    #[arg(long, value_name = "PATH", conflicts_with = "resume")]
+    pub journal: Option<PathBuf>,
+
+    /// Continue an interrupted prune-configmap journal.
+    #[arg(long, value_name = "JOURNAL")]
+    pub resume: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FinalizeArgs {
+    #[command(flatten)]
+    pub cluster: FinishClusterArgs,
+
+    /// After the switch, back aws-auth up into the journal and delete it.
+    #[arg(long)]
+    pub delete_configmap: bool,
+
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Write the journal here (default: the state directory).
+    #[arg(long, value_name = "PATH", conflicts_with = "resume")]
+    pub journal: Option<PathBuf>,
+
+    /// Continue an interrupted finalize journal.
+    #[arg(long, value_name = "JOURNAL")]
+    pub resume: Option<PathBuf>,
+
+    /// Seconds to wait for the mode update.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub timeout: u64,
+
+    /// Do not list managed node groups and Fargate profiles to check their
+    /// roles (when the caller may not; aws-auth's node rows are still checked).
+    #[arg(long)]
+    pub skip_compute_check: bool,
 }

@@ -77,6 +77,11 @@ impl ClusterInfo {
 pub enum Command {
     Apply,
     Rollback,
+    /// `prune-configmap`: PutConfigMap steps.
+    #[serde(rename = "prune-configmap")]
+    PruneConfigmap,
+    /// `finalize`: SwitchToApi and DeleteConfigMap steps.
+    Finalize,
 }
 
 /// The first line of a journal.

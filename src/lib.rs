@@ -13,6 +13,7 @@ pub mod commands;
 pub mod core;
 pub mod exit;
 pub mod files;
+pub mod finish;
 pub mod journal;
 pub mod kube;
 pub mod live;

@@ -1,8 +1,11 @@
 //! One module per subcommand; each validates its flags, then runs.
 
 pub mod apply;
+pub mod finalize;
 pub mod plan;
+pub mod prune;
 pub mod rollback;
+pub mod verify;
 
 use anyhow::Result;
 
@@ -13,5 +16,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::PruneConfigmap(args) => prune::run(args),
+        Command::Finalize(args) => finalize::run(args),
     }
 }

@@ -15,4 +15,5 @@ pub mod reason;
 pub mod resolve;
 pub mod steps;
 pub mod translate;
+pub mod verify;
 pub mod yaml;

@@ -77,13 +77,54 @@ pub enum Step {
         policy_arn: String,
         access_scope: AccessScope,
     },
+    /// UpdateClusterConfig `from_mode` → API, then wait for the update
+    /// (`finalize`). Irreversible.
+    SwitchToApi { from_mode: String },
+    /// Replace the data of kube-system/aws-auth (`prune-configmap`, and its
+    /// undo): only while it holds exactly `backup_data`; the PUT carries the
+    /// resourceVersion read, so a concurrent edit is a conflict, never lost.
+    #[serde(rename = "put-configmap")]
+    PutConfigMap {
+        /// The data before (all keys, byte for byte): the backup.
+        backup_data: BTreeMap<String, String>,
+        /// The resourceVersion the backup was read at.
+        backup_resource_version: Option<String>,
+        new_data: BTreeMap<String, String>,
+        /// The rows removed (`mapRoles#3`...), for people.
+        #[serde(default)]
+        removed_rows: Vec<String>,
+    },
+    /// Delete kube-system/aws-auth (`finalize --delete-configmap`): only
+    /// while its data is exactly the backup's.
+    #[serde(rename = "delete-configmap")]
+    DeleteConfigMap { backup: ConfigMapBackup },
+    /// Create kube-system/aws-auth from a backup (rollback only: the undo of
+    /// `DeleteConfigMap`); only while it does not exist.
+    #[serde(rename = "create-configmap")]
+    CreateConfigMap { backup: ConfigMapBackup },
+}
+
+/// The whole aws-auth ConfigMap as read before a change: enough to recreate
+/// it byte-identical (data, labels, annotations).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigMapBackup {
+    pub data: BTreeMap<String, String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    pub resource_version: Option<String>,
 }
 
 impl Step {
     /// The principal the step changes; None for cluster-wide steps.
     pub fn principal_arn(&self) -> Option<&str> {
         match self {
-            Step::EnableAccessEntries { .. } => None,
+            Step::EnableAccessEntries { .. }
+            | Step::SwitchToApi { .. }
+            | Step::PutConfigMap { .. }
+            | Step::DeleteConfigMap { .. }
+            | Step::CreateConfigMap { .. } => None,
             Step::CreateEntry { principal_arn, .. }
             | Step::AssociatePolicy { principal_arn, .. }
             | Step::UpdateEntry { principal_arn, .. }
@@ -101,6 +142,10 @@ impl Step {
             Step::UpdateEntry { .. } => "update-entry",
             Step::DeleteEntry { .. } => "delete-entry",
             Step::DisassociatePolicy { .. } => "disassociate-policy",
+            Step::SwitchToApi { .. } => "switch-to-api",
+            Step::PutConfigMap { .. } => "put-configmap",
+            Step::DeleteConfigMap { .. } => "delete-configmap",
+            Step::CreateConfigMap { .. } => "create-configmap",
         }
     }
 
@@ -168,7 +213,35 @@ impl Step {
                     prior_groups: kubernetes_groups.clone(),
                 },
             },
-            Step::DeleteEntry { .. } | Step::DisassociatePolicy { .. } => Inverse::Irreversible {
+            Step::SwitchToApi { from_mode } => Inverse::Irreversible {
+                reason: format!(
+                    "EKS authentication modes only move forward: the switch from {from_mode} to API cannot be undone"
+                ),
+            },
+            Step::PutConfigMap {
+                backup_data,
+                new_data,
+                removed_rows,
+                ..
+            } => Inverse::Undo {
+                step: Step::PutConfigMap {
+                    backup_data: new_data.clone(),
+                    backup_resource_version: None,
+                    new_data: backup_data.clone(),
+                    removed_rows: removed_rows
+                        .iter()
+                        .map(|r| format!("restore {r}"))
+                        .collect(),
+                },
+            },
+            Step::DeleteConfigMap { backup } => Inverse::Undo {
+                step: Step::CreateConfigMap {
+                    backup: backup.clone(),
+                },
+            },
+            Step::DeleteEntry { .. }
+            | Step::DisassociatePolicy { .. }
+            | Step::CreateConfigMap { .. } => Inverse::Irreversible {
                 reason: "a rollback step is not itself undone".to_string(),
             },
         }
@@ -527,9 +600,14 @@ fn show_scope(s: Option<&AccessScope>) -> String {
 /// authentication-mode step is settled with [`settle_mode`] instead.
 pub fn settle(step: &Step, observed: Option<&ExistingEntry>) -> Settled {
     match step {
-        Step::EnableAccessEntries { .. } => Settled::Diverged(
+        Step::EnableAccessEntries { .. } | Step::SwitchToApi { .. } => Settled::Diverged(
             "an authentication mode switch is settled from the cluster's mode (settle_mode)".into(),
         ),
+        Step::PutConfigMap { .. } | Step::DeleteConfigMap { .. } | Step::CreateConfigMap { .. } => {
+            Settled::Diverged(
+                "an aws-auth step is settled from the ConfigMap (settle_configmap)".into(),
+            )
+        }
         Step::CreateEntry {
             principal_arn,
             entry_type,
@@ -641,6 +719,16 @@ pub fn settle(step: &Step, observed: Option<&ExistingEntry>) -> Settled {
 /// Settles an `EnableAccessEntries` step from the cluster's authentication
 /// mode and whether an access-config update is in progress.
 pub fn settle_mode(step: &Step, mode: &str, update_in_progress: bool) -> Settled {
+    if let Step::SwitchToApi { from_mode } = step {
+        return match mode {
+            MODE_API => Settled::Done,
+            m if m == from_mode && update_in_progress => Settled::InProgress,
+            m if m == from_mode => Settled::NotDone,
+            other => Settled::Diverged(format!(
+                "the authentication mode is {other}, expected {from_mode} or {MODE_API}"
+            )),
+        };
+    }
     let Step::EnableAccessEntries { from_mode } = step else {
         return Settled::Diverged(format!(
             "{} is settled from the principal's entry (settle)",
@@ -667,7 +755,13 @@ pub fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<()
     }
     let gone = |p: &str| format!("the entry for {p} no longer exists");
     match &undo.step {
-        Step::EnableAccessEntries { .. } => Ok(()),
+        Step::EnableAccessEntries { .. } | Step::SwitchToApi { .. } => Ok(()),
+        // The aws-auth steps carry their own precondition (the data they
+        // expect, or absence), checked when they run: see
+        // `still_as_left_configmap`.
+        Step::PutConfigMap { .. } | Step::DeleteConfigMap { .. } | Step::CreateConfigMap { .. } => {
+            Ok(())
+        }
         Step::CreateEntry {
             principal_arn,
             entry_type,
@@ -744,6 +838,90 @@ pub fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<()
         }
         Step::DeleteEntry { .. } | Step::DisassociatePolicy { .. } => Ok(()),
     }
+}
+
+/// What an aws-auth step needs to find before it runs: `Some(data)` (the
+/// ConfigMap exists with exactly this data) or `None` (it does not exist).
+/// None for other steps.
+pub fn configmap_precondition(step: &Step) -> Option<Option<&BTreeMap<String, String>>> {
+    match step {
+        Step::PutConfigMap { backup_data, .. } => Some(Some(backup_data)),
+        Step::DeleteConfigMap { backup } => Some(Some(&backup.data)),
+        Step::CreateConfigMap { .. } => Some(None),
+        _ => None,
+    }
+}
+
+/// The ConfigMap data an aws-auth step leaves: `Some(data)`, or `None`
+/// when it deletes it. None (outer) for other steps.
+pub fn configmap_result(step: &Step) -> Option<Option<&BTreeMap<String, String>>> {
+    match step {
+        Step::PutConfigMap { new_data, .. } => Some(Some(new_data)),
+        Step::DeleteConfigMap { .. } => Some(None),
+        Step::CreateConfigMap { backup } => Some(Some(&backup.data)),
+        _ => None,
+    }
+}
+
+fn show_presence(d: Option<&BTreeMap<String, String>>) -> &'static str {
+    if d.is_some() {
+        "exists with other data"
+    } else {
+        "does not exist"
+    }
+}
+
+/// Settles an aws-auth step journaled without an outcome from the
+/// ConfigMap's data now (`None`: it does not exist): done when it holds
+/// what the step leaves, not done when it holds what the step expected,
+/// diverged otherwise (someone else changed it).
+pub fn settle_configmap(step: &Step, observed: Option<&BTreeMap<String, String>>) -> Settled {
+    let (Some(before), Some(after)) = (configmap_precondition(step), configmap_result(step)) else {
+        return Settled::Diverged(format!("{} is not an aws-auth step", step.op()));
+    };
+    if observed == after {
+        Settled::Done
+    } else if observed == before {
+        Settled::NotDone
+    } else {
+        Settled::Diverged(format!(
+            "aws-auth {} since: neither the state before nor after {}",
+            show_presence(observed),
+            step.op()
+        ))
+    }
+}
+
+/// Before an aws-auth step runs (forward or as an undo): does the ConfigMap
+/// hold what the step expects? An `Err` says what differs: someone changed
+/// aws-auth since the tool read (or left) it.
+pub fn still_as_left_configmap(
+    step: &Step,
+    observed: Option<&BTreeMap<String, String>>,
+) -> Result<(), String> {
+    let Some(before) = configmap_precondition(step) else {
+        return Ok(());
+    };
+    if observed == before {
+        return Ok(());
+    }
+    Err(match (before, observed) {
+        (None, Some(_)) => "aws-auth exists again (someone recreated it)".to_string(),
+        (Some(_), None) => "aws-auth no longer exists".to_string(),
+        (Some(want), Some(have)) => {
+            let keys: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
+            let changed: Vec<&str> = keys
+                .into_iter()
+                .filter(|k| want.get(*k) != have.get(*k))
+                .map(|k| k.as_str())
+                .collect();
+            format!(
+                "aws-auth changed since the tool read it (keys {})",
+                changed.join(", ")
+            )
+        }
+        (None, None) => "aws-auth does not exist".to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -1650,5 +1828,184 @@ mod tests {
             vec![],
         );
         assert_eq!(still_as_left(&irreversible, None), Ok(()));
+    }
+}
+
+#[cfg(test)]
+mod finish_step_tests {
+    use super::*;
+
+    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn backup() -> ConfigMapBackup {
+        ConfigMapBackup {
+            data: data(&[("mapRoles", "- rolearn: a\n# kept\n"), ("other", "x")]),
+            labels: data(&[("team", "platform")]),
+            annotations: BTreeMap::new(),
+            resource_version: Some("7".into()),
+        }
+    }
+
+    fn put() -> Step {
+        Step::PutConfigMap {
+            backup_data: data(&[("mapRoles", "- rolearn: a\n- rolearn: b\n")]),
+            backup_resource_version: Some("7".into()),
+            new_data: data(&[("mapRoles", "- rolearn: a\n")]),
+            removed_rows: vec!["mapRoles#2".into()],
+        }
+    }
+
+    #[test]
+    fn ops_serialise_and_are_cluster_wide() {
+        let v = serde_json::to_value(Step::SwitchToApi {
+            from_mode: MODE_API_AND_CONFIG_MAP.into(),
+        })
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"op": "switch-to-api", "from_mode": "API_AND_CONFIG_MAP"})
+        );
+        for (s, op) in [
+            (put(), "put-configmap"),
+            (
+                Step::DeleteConfigMap { backup: backup() },
+                "delete-configmap",
+            ),
+            (
+                Step::CreateConfigMap { backup: backup() },
+                "create-configmap",
+            ),
+        ] {
+            assert_eq!(s.op(), op);
+            assert_eq!(s.principal_arn(), None);
+            let json = serde_json::to_string(&s).unwrap();
+            assert!(json.starts_with(&format!("{{\"op\":\"{op}\"")), "{json}");
+            let back: Step = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn inverses() {
+        match (Step::SwitchToApi {
+            from_mode: MODE_API_AND_CONFIG_MAP.into(),
+        })
+        .inverse()
+        {
+            Inverse::Irreversible { reason } => assert!(reason.contains("cannot be undone")),
+            other => panic!("{other:?}"),
+        }
+        let Inverse::Undo { step: undo } = put().inverse() else {
+            panic!("a put is undone")
+        };
+        assert_eq!(
+            undo,
+            Step::PutConfigMap {
+                backup_data: data(&[("mapRoles", "- rolearn: a\n")]),
+                backup_resource_version: None,
+                new_data: data(&[("mapRoles", "- rolearn: a\n- rolearn: b\n")]),
+                removed_rows: vec!["restore mapRoles#2".into()],
+            }
+        );
+        assert_eq!(
+            Step::DeleteConfigMap { backup: backup() }.inverse(),
+            Inverse::Undo {
+                step: Step::CreateConfigMap { backup: backup() }
+            }
+        );
+        assert!(matches!(
+            Step::CreateConfigMap { backup: backup() }.inverse(),
+            Inverse::Irreversible { .. }
+        ));
+        // rollback_steps lists them in reverse, the switch as irreversible.
+        let done = Outcome::Done {
+            response: serde_json::json!({}),
+        };
+        let undos = rollback_steps(&[
+            (put(), done.clone()),
+            (
+                Step::SwitchToApi {
+                    from_mode: MODE_API_AND_CONFIG_MAP.into(),
+                },
+                done.clone(),
+            ),
+            (Step::DeleteConfigMap { backup: backup() }, done),
+        ]);
+        let ops: Vec<&str> = undos.iter().map(|u| u.step.op()).collect();
+        assert_eq!(
+            ops,
+            vec!["delete-configmap", "switch-to-api", "put-configmap"]
+        );
+        assert!(matches!(undos[1].inverse, Inverse::Irreversible { .. }));
+    }
+
+    #[test]
+    fn settling_and_preconditions() {
+        let s = put();
+        let before = data(&[("mapRoles", "- rolearn: a\n- rolearn: b\n")]);
+        let after = data(&[("mapRoles", "- rolearn: a\n")]);
+        let other = data(&[("mapRoles", "- rolearn: c\n")]);
+        assert_eq!(settle_configmap(&s, Some(&after)), Settled::Done);
+        assert_eq!(settle_configmap(&s, Some(&before)), Settled::NotDone);
+        assert!(matches!(
+            settle_configmap(&s, Some(&other)),
+            Settled::Diverged(_)
+        ));
+        assert!(matches!(settle_configmap(&s, None), Settled::Diverged(_)));
+        assert_eq!(still_as_left_configmap(&s, Some(&before)), Ok(()));
+        assert_eq!(
+            still_as_left_configmap(&s, Some(&other)),
+            Err("aws-auth changed since the tool read it (keys mapRoles)".into())
+        );
+
+        let del = Step::DeleteConfigMap { backup: backup() };
+        assert_eq!(settle_configmap(&del, None), Settled::Done);
+        assert_eq!(
+            settle_configmap(&del, Some(&backup().data)),
+            Settled::NotDone
+        );
+        assert_eq!(
+            still_as_left_configmap(&del, None),
+            Err("aws-auth no longer exists".into())
+        );
+        let create = Step::CreateConfigMap { backup: backup() };
+        assert_eq!(
+            settle_configmap(&create, Some(&backup().data)),
+            Settled::Done
+        );
+        assert_eq!(settle_configmap(&create, None), Settled::NotDone);
+        assert_eq!(
+            still_as_left_configmap(&create, Some(&other)),
+            Err("aws-auth exists again (someone recreated it)".into())
+        );
+        // Entry steps have no ConfigMap precondition.
+        assert_eq!(
+            configmap_precondition(&Step::SwitchToApi {
+                from_mode: "X".into()
+            }),
+            None
+        );
+
+        let switch = Step::SwitchToApi {
+            from_mode: MODE_API_AND_CONFIG_MAP.into(),
+        };
+        assert_eq!(settle_mode(&switch, MODE_API, false), Settled::Done);
+        assert_eq!(
+            settle_mode(&switch, MODE_API_AND_CONFIG_MAP, true),
+            Settled::InProgress
+        );
+        assert_eq!(
+            settle_mode(&switch, MODE_API_AND_CONFIG_MAP, false),
+            Settled::NotDone
+        );
+        assert!(matches!(
+            settle_mode(&switch, MODE_CONFIG_MAP, false),
+            Settled::Diverged(_)
+        ));
     }
 }

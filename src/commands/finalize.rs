@@ -1,0 +1,26 @@
+//! `aws-auth-migrate finalize`.
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::FinalizeArgs;
+use crate::commands::verify::{clients, finish_options};
+use crate::finish::{self, finalize::FinalizeOptions};
+
+pub fn run(args: FinalizeArgs) -> Result<i32> {
+    let opts = FinalizeOptions {
+        finish: finish_options(&args.cluster)?,
+        yes: args.yes,
+        delete_configmap: args.delete_configmap,
+        journal: args.journal.clone(),
+        resume: args.resume.clone(),
+        timeout: Duration::from_secs(args.timeout),
+        skip_compute_check: args.skip_compute_check,
+    };
+    let runtime = finish::runtime()?;
+    runtime.block_on(async {
+        let clients = clients(&opts.finish).await?;
+        finish::finalize::run(&clients, &opts).await
+    })
+}

@@ -1,0 +1,24 @@
+//! `aws-auth-migrate prune-configmap`.
+
+use anyhow::Result;
+
+use crate::cli::PruneArgs;
+use crate::commands::verify::{clients, finish_options};
+use crate::exit;
+use crate::finish::{self, prune::PruneOptions};
+
+pub fn run(args: PruneArgs) -> Result<i32> {
+    let opts = PruneOptions {
+        finish: finish_options(&args.cluster)?,
+        yes: args.yes,
+        dry_run: args.dry_run,
+        journal: args.journal.clone(),
+        resume: args.resume.clone(),
+    };
+    let runtime = finish::runtime()?;
+    runtime.block_on(async {
+        let clients = clients(&opts.finish).await?;
+        finish::prune::run(&clients, &opts).await
+    })?;
+    Ok(exit::OK)
+}

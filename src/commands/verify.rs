@@ -1,0 +1,77 @@
+//! `aws-auth-migrate verify`, and the flag handling verify, prune-configmap
+//! and finalize share.
+
+use anyhow::{anyhow, Result};
+
+use crate::aws::{AwsOptions, Clients};
+use crate::cli::{FinishClusterArgs, Format, VerifyArgs};
+use crate::core::policy_map::PolicyMap;
+use crate::core::translate::Options;
+use crate::core::verify::parse_row_ids;
+use crate::exit;
+use crate::files;
+use crate::finish::{self, render, FinishOptions};
+use crate::live::{self, LiveOptions};
+
+/// Validates the shared cluster flags.
+pub fn finish_options(args: &FinishClusterArgs) -> Result<FinishOptions> {
+    let policy_map = match &args.policy_map {
+        None => PolicyMap::default(),
+        Some(path) => {
+            let p = path.display().to_string();
+            let bytes = files::read_input(&p)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow!("policy map {p} is not UTF-8 text"))?;
+            PolicyMap::parse(&text).map_err(|e| match e.line {
+                Some(l) => anyhow!("policy map {p}, line {l}: {}", e.message),
+                None => anyhow!("policy map {p}: {}", e.message),
+            })?
+        }
+    };
+    Ok(FinishOptions {
+        live: LiveOptions {
+            cluster: args.cluster.clone(),
+            aws: AwsOptions {
+                profile: args.profile.clone(),
+                region: args.region.clone(),
+                role_arn: args.role_arn.clone(),
+            },
+            kube: live::kube_target(args.kubeconfig.clone(), args.context.clone()),
+            file: None,
+            concurrency: usize::from(args.concurrency),
+            iam_roles: live::parse_iam_roles(&args.iam_role_for)?,
+            merge_existing: false,
+            translate: Options {
+                allow_lossy: true,
+                policy_map,
+                ..Options::default()
+            },
+        },
+        accept_gaps: parse_row_ids(&args.accept_gaps).map_err(|e| anyhow!("--accept-gaps {e}"))?,
+    })
+}
+
+/// Connects the AWS clients for the shared flags.
+pub async fn clients(opts: &FinishOptions) -> Result<Clients> {
+    Ok(Clients::connect(&opts.live.aws, &opts.live.iam_roles).await?)
+}
+
+pub fn run(args: VerifyArgs) -> Result<i32> {
+    let opts = finish_options(&args.cluster)?;
+    let runtime = finish::runtime()?;
+    let checked = runtime.block_on(async {
+        let clients = clients(&opts).await?;
+        finish::check(&clients, &opts).await
+    })?;
+    let v = &checked.verification;
+    if let Some(out) = &args.out {
+        files::write_private(out, render::json(v).as_bytes())?;
+    }
+    let text = match args.format {
+        Format::Json => render::json(v),
+        Format::Markdown => render::markdown(v),
+        Format::Table => render::table(v, crate::commands::plan::terminal_style()),
+    };
+    print!("{text}");
+    Ok(if v.parity { exit::OK } else { exit::CHANGES })
+}

@@ -1,0 +1,192 @@
+//! Finishing a migration: `verify` (parity of aws-auth and the access
+//! entries), `prune-configmap` (remove the migrated rows from aws-auth) and
+//! `finalize` (switch to API mode, optionally delete aws-auth). Prune and
+//! finalize write the same journal as apply (docs/journal.md), so rollback
+//! and resume cover them. docs/verify-and-finalize.md describes them.
+
+pub mod configmap;
+pub mod edit;
+pub mod finalize;
+pub mod prune;
+pub mod render;
+pub mod undo;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::aws::{self, Clients, ClusterFacts};
+use crate::core::arn::{self, ArnClass};
+use crate::core::plan::Plan;
+use crate::core::verify::{self, RowId, Verification};
+use crate::journal::{self, ClusterInfo, ClusterLock, Command, Header, Journal};
+use crate::live::{self, LiveOptions, LivePlanInputs};
+
+/// What verify, prune and finalize read the cluster with.
+#[derive(Debug, Clone)]
+pub struct FinishOptions {
+    /// As for `plan --cluster`; lossy entries are always planned (so their
+    /// rows are compared too) and `merge_existing` is off.
+    pub live: LiveOptions,
+    /// `--accept-gaps`.
+    pub accept_gaps: Vec<RowId>,
+}
+
+/// A verification and what it was computed from.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub inputs: LivePlanInputs,
+    pub plan: Plan,
+    pub verification: Verification,
+}
+
+/// Reads the cluster, EKS and IAM (as `plan --cluster`), plus IAM for the
+/// principals of the existing entries, and checks parity.
+pub async fn check(clients: &Clients, opts: &FinishOptions) -> Result<Checked> {
+    let mut live_opts = opts.live.clone();
+    live_opts.translate.allow_lossy = true;
+    live_opts.merge_existing = false;
+    let inputs = live::gather(clients, &live_opts).await?;
+    let plan = live::plan(&inputs, &live_opts.translate, false)?;
+    let principals: Vec<arn::PrincipalArn> = inputs
+        .existing
+        .iter()
+        .filter_map(|e| match arn::classify(&e.principal_arn) {
+            ArnClass::Principal(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let readers = clients.iam_readers(&inputs.caller.account);
+    let lookups = aws::iam::lookup_all(&readers, &principals, live_opts.concurrency.max(1)).await?;
+    let caller = Some(inputs.caller.arn.as_str()).filter(|a| !a.is_empty());
+    let verification = verify::verify(&plan, &lookups, caller, &opts.accept_gaps)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    Ok(Checked {
+        inputs,
+        plan,
+        verification,
+    })
+}
+
+/// A runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `{UTC time}-{4 hex}`, e.g. `20261128T170000Z-3f9a`.
+pub fn new_migration_id() -> String {
+    let now = chrono::Utc::now();
+    let seed = format!(
+        "{}-{}-{:?}",
+        now.timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id(),
+        std::thread::current().id()
+    );
+    let h = crate::core::diff::sha256_hex(seed.as_bytes());
+    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &h[..4])
+}
+
+pub fn cluster_info(facts: &ClusterFacts) -> ClusterInfo {
+    ClusterInfo {
+        name: facts.name.clone(),
+        region: facts.region.clone(),
+        account: facts.account.clone(),
+        arn: facts.arn.clone(),
+    }
+}
+
+/// A new journal for `command` (at `path`, or the default location) and
+/// the per-cluster lock, held while the journal is written.
+pub fn start_journal(
+    path: Option<&Path>,
+    facts: &ClusterFacts,
+    command: Command,
+) -> Result<(Journal, ClusterLock)> {
+    let info = cluster_info(facts);
+    let lock = ClusterLock::acquire(&journal::state_dir()?, &info.lock_key())?;
+    if let Some(m) = lock.message() {
+        eprintln!("{m}");
+    }
+    let migration_id = new_migration_id();
+    let path: PathBuf = match path {
+        Some(p) => p.to_path_buf(),
+        None => journal::default_path(&facts.name, &migration_id)?,
+    };
+    let header = Header::new(env!("CARGO_PKG_VERSION"), &migration_id, info, command);
+    let journal = Journal::create(&path, header)?;
+    Ok((journal, lock))
+}
+
+/// Continues a journal (`--resume`): checks it is of `command` and of this
+/// cluster, and takes the lock.
+pub fn resume_journal(
+    path: &Path,
+    facts: &ClusterFacts,
+    command: Command,
+) -> Result<(Journal, journal::JournalContents, ClusterLock)> {
+    let info = cluster_info(facts);
+    let lock = ClusterLock::acquire(&journal::state_dir()?, &info.lock_key())?;
+    let (journal, contents) = Journal::open_append(path)?;
+    if contents.header.command != command {
+        bail!(
+            "journal {} records a {:?} run, not {:?}",
+            path.display(),
+            contents.header.command,
+            command
+        );
+    }
+    if contents.header.cluster.arn != facts.arn {
+        bail!(
+            "journal {} is about cluster {}, not {}",
+            path.display(),
+            contents.header.cluster.arn,
+            facts.arn
+        );
+    }
+    Ok((journal, contents, lock))
+}
+
+/// Asks before a change. `--yes` answers for the user; without it a
+/// terminal is needed, and anything but `yes` declines.
+pub fn confirm(question: &str, yes: bool) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("refusing to change the cluster without confirmation: standard input is not a terminal; pass --yes to confirm");
+    }
+    eprint!("{question} Type yes to continue: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    if answer.trim() != "yes" {
+        bail!("not confirmed: nothing was changed");
+    }
+    Ok(())
+}
+
+/// Milliseconds between DescribeUpdate polls:
+/// `AWS_AUTH_MIGRATE_POLL_MS`, default 5000.
+pub fn poll_interval() -> std::time::Duration {
+    let ms = std::env::var("AWS_AUTH_MIGRATE_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(5000);
+    std::time::Duration::from_millis(ms.max(1))
+}
+
+/// The data of a BTreeMap for display: `key (N bytes)`.
+pub fn describe_keys(data: &BTreeMap<String, String>) -> String {
+    data.iter()
+        .map(|(k, v)| format!("{k} ({} bytes)", v.len()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
