@@ -99,6 +99,8 @@ pub struct Executor {
     /// The entries as the plan saw them: the `prior` of each intent.
     pub prior: HashMap<String, ExistingEntry>,
     pub calls: std::sync::atomic::AtomicU64,
+    /// Shared by every worker: per-operation pacing under throttling.
+    pub pacer: super::pacer::Pacer,
 }
 
 /// What happened to one step.

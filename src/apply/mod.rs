@@ -8,6 +8,7 @@
 
 pub mod events;
 pub mod exec;
+pub mod pacer;
 pub mod report;
 pub mod rollback;
 
@@ -232,6 +233,7 @@ impl Run {
             events: self.events.clone(),
             prior,
             calls: AtomicU64::new(0),
+            pacer: pacer::Pacer::default(),
         }
     }
 
