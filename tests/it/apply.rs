@@ -658,3 +658,79 @@ fn rollback_by_tag_without_the_journal() {
     ok(&out);
     assert!(env.entries().is_empty());
 }
+
+/// The shipped example, rehearsed end to end: apply, a second plan that
+/// has nothing to do, and a rollback to the starting state.
+#[test]
+fn rehearsal_of_the_shipped_example() {
+    let manifest: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string("examples/aws-auth.yaml").unwrap()).unwrap();
+    let data: Vec<(String, String)> = ["mapRoles", "mapUsers", "mapAccounts"]
+        .iter()
+        .filter_map(|k| {
+            manifest["data"][*k]
+                .as_str()
+                .map(|v| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    let mut s = Seed::default()
+        .with_caller(
+            KEY,
+            A,
+            "arn:aws:sts::111122223333:assumed-role/platform-admin/me",
+        )
+        .with_role(
+            A,
+            "/aws-reserved/sso.amazonaws.com/",
+            "AWSReservedSSO_ReadOnly_0123456789abcdef",
+        )
+        .with_role(
+            A,
+            "/aws-service-role/emr-containers.amazonaws.com/",
+            "AWSServiceRoleForAmazonEMRContainers",
+        )
+        .with_role(A, "/team/", "legacy-admin")
+        .with_role("444455556666", "/", "ci-deployer")
+        .with_user(A, "/", "alice")
+        .with_user(A, "/", "bob");
+    for r in [
+        "eks-nodegroup-general",
+        "eks-nodegroup-windows",
+        "eks-fargate-pods",
+        "eks-hybrid-nodes",
+        "KarpenterNodeRole-prod",
+        "platform-admin",
+        "monitoring",
+        "developers",
+    ] {
+        s = s.with_role(A, "/", r);
+    }
+    let s = s.with_cluster(
+        Cluster::new("prod", A, REGION)
+            .mode("API_AND_CONFIG_MAP")
+            .version("1.31", "eks.1")
+            .aws_auth(data),
+    );
+    let env = Env::new(s);
+    let before = env.entries();
+    let out = env.apply(&["--yes", "--policy-map", "examples/policy-map.yaml"]);
+    ok(&out);
+    let entries = env.entries();
+    assert_eq!(
+        entries.len(),
+        11,
+        "the lossy developers row is held back: {entries:?}"
+    );
+    assert!(entries[&role("eks-nodegroup-windows")].starts_with("EC2_WINDOWS"));
+    assert!(entries[&role("eks-fargate-pods")].starts_with("FARGATE_LINUX"));
+    assert!(entries[&role("eks-hybrid-nodes")].starts_with("HYBRID_LINUX"));
+    let sso = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnly_0123456789abcdef";
+    assert!(
+        entries.contains_key(sso),
+        "the SSO role is created with its real path: {entries:?}"
+    );
+    let plan = env.plan();
+    assert_eq!(plan["summary"]["create"], 0, "{:#}", plan["summary"]);
+    ok(&env.rollback(&["--yes"]));
+    assert_eq!(env.entries(), before);
+}
