@@ -6,3 +6,4 @@ mod apply;
 mod cmd;
 mod live_plan;
 mod plan_offline;
+mod finish;
