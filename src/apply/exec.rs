@@ -313,6 +313,14 @@ impl Executor {
                 }
             }
             Step::EnableAccessEntries { .. } => self.enable_access_entries().await,
+            Step::PutConfigMap { .. } | Step::DeleteConfigMap { .. } | Step::CreateConfigMap { .. } => {
+                crate::finish::configmap::run_step_with(&self.eks, c, step)
+                    .await
+                    .map_err(|message| AwsError::Other {
+                        call: format!("{} kube-system/aws-auth", step.op()),
+                        message,
+                    })
+            }
             #[allow(unreachable_patterns)]
             other => Err(AwsError::Other {
                 call: other.op().to_string(),

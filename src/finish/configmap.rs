@@ -269,3 +269,42 @@ pub async fn run_step(facts: &ClusterFacts, step: &Step) -> Result<serde_json::V
         .map_err(|e| crate::exit::one_line(&e))?;
     target.run_step(step).await.map_err(|e| e.to_string())
 }
+
+/// As [`run_step`], for an executor that holds only an EKS client and the
+/// cluster name: DescribeCluster gives the ARN and endpoint that pick the
+/// kubeconfig context.
+pub async fn run_step_with(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    step: &Step,
+) -> Result<serde_json::Value, String> {
+    let out = eks
+        .describe_cluster()
+        .name(cluster)
+        .send()
+        .await
+        .map_err(|e| {
+            crate::aws::error::classify(
+                format!("DescribeCluster {cluster}"),
+                "eks:DescribeCluster",
+                e,
+            )
+            .to_string()
+        })?;
+    let c = out
+        .cluster()
+        .ok_or_else(|| format!("DescribeCluster {cluster}: the answer holds no cluster"))?;
+    let facts = ClusterFacts {
+        name: cluster.to_string(),
+        arn: c.arn().unwrap_or_default().to_string(),
+        region: String::new(),
+        account: String::new(),
+        partition: String::new(),
+        authentication_mode: String::new(),
+        version: String::new(),
+        platform_version: String::new(),
+        status: String::new(),
+        endpoint: c.endpoint().map(str::to_string),
+    };
+    run_step(&facts, step).await
+}
