@@ -4,7 +4,7 @@
 //! which go to stdout for scripts.
 
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -16,18 +16,43 @@ pub enum Mode {
     Bar,
     Plain,
     Json,
+    /// Print nothing; hand each event (as the JSON object `Json` prints)
+    /// to the observer, if any. `batch` runs clusters this way.
+    Quiet,
+}
+
+/// Receives the events of a [`Mode::Quiet`] run.
+#[derive(Clone)]
+pub struct Observer(pub Arc<dyn Fn(&serde_json::Value) + Send + Sync>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
 }
 
 pub struct Events {
     mode: Mode,
     bar: Mutex<Option<ProgressBar>>,
+    observer: Option<Observer>,
 }
 
 impl Events {
     pub fn new(mode: Mode) -> Events {
+        Events::with_observer(mode, None)
+    }
+
+    pub fn with_observer(mode: Mode, observer: Option<Observer>) -> Events {
         Events {
             mode,
             bar: Mutex::new(None),
+            observer,
+        }
+    }
+
+    fn observe(&self, v: serde_json::Value) {
+        if let Some(o) = &self.observer {
+            (o.0)(&v);
         }
     }
 
@@ -53,6 +78,7 @@ impl Events {
             }
             Mode::Plain => eprintln!("{name}: {total} steps"),
             Mode::Json => emit(json!({"event": "phase", "phase": name, "steps": total})),
+            Mode::Quiet => self.observe(json!({"event": "phase", "phase": name, "steps": total})),
         }
     }
 
@@ -85,6 +111,10 @@ impl Events {
                 "event": "step", "op": step.op(), "principal_arn": step.principal_arn(),
                 "status": status, "detail": detail,
             })),
+            Mode::Quiet => self.observe(json!({
+                "event": "step", "op": step.op(), "principal_arn": step.principal_arn(),
+                "status": status, "detail": detail,
+            })),
         }
     }
 
@@ -96,6 +126,7 @@ impl Events {
             },
             Mode::Plain => eprintln!("{text}"),
             Mode::Json => emit(json!({"event": "message", "message": text})),
+            Mode::Quiet => self.observe(json!({"event": "message", "message": text})),
         }
     }
 

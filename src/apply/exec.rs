@@ -313,7 +313,9 @@ impl Executor {
                 }
             }
             Step::EnableAccessEntries { .. } => self.enable_access_entries().await,
-            Step::PutConfigMap { .. } | Step::DeleteConfigMap { .. } | Step::CreateConfigMap { .. } => {
+            Step::PutConfigMap { .. }
+            | Step::DeleteConfigMap { .. }
+            | Step::CreateConfigMap { .. } => {
                 crate::finish::configmap::run_step_with(&self.eks, c, step)
                     .await
                     .map_err(|message| AwsError::Other {

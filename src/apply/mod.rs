@@ -129,6 +129,8 @@ pub struct Presentation {
     pub events: events::Mode,
     pub yes: bool,
     pub journal: Option<PathBuf>,
+    /// With [`events::Mode::Quiet`]: who is told of each event (`batch`).
+    pub observer: Option<events::Observer>,
 }
 
 /// A new migration id: UTC time and a random suffix.
@@ -307,7 +309,10 @@ pub fn start_run(
     let info = cluster_info(&facts);
     let lock = ClusterLock::acquire(&journal::state_dir()?, &info.lock_key())
         .map_err(|e| anyhow!(e).context("another run holds this cluster's lock"))?;
-    let events = Arc::new(Events::new(presentation.events));
+    let events = Arc::new(Events::with_observer(
+        presentation.events,
+        presentation.observer.clone(),
+    ));
     if let Some(m) = lock.message() {
         events.message(&m);
     }
@@ -541,6 +546,35 @@ fn steps_total(plan: &Plan, id: &str) -> Result<usize> {
         + 1)
 }
 
+/// Writes an outcome for every step of `contents` that has an intent and
+/// no outcome, from the state observed now (never a guess). The caller
+/// holds the cluster's lock, so no other run writes that journal.
+pub async fn settle_pending(
+    run: &Run,
+    journal: &Journal,
+    contents: &journal::JournalContents,
+) -> Result<usize> {
+    let mut settled = 0;
+    for intent in journal::pending(contents) {
+        let outcome = match &intent.step {
+            Step::EnableAccessEntries { .. } => {
+                let f = run.clients.eks.describe_cluster(&run.facts.name).await?;
+                steps::settle_mode(&intent.step, &f.authentication_mode, f.status == "UPDATING")
+            }
+            step => {
+                let p = step.principal_arn().unwrap_or_default();
+                let observed = run.clients.eks.existing_entry(&run.facts.name, p).await?;
+                steps::settle(step, observed.as_ref())
+            }
+        };
+        if let Some(o) = outcome.to_outcome() {
+            journal.outcome(intent.seq, o)?;
+            settled += 1;
+        }
+    }
+    Ok(settled)
+}
+
 /// `apply --resume JOURNAL`: settles the steps whose outcome was never
 /// written by reading the real state, then runs what is left of the plan.
 pub fn resume(
@@ -583,24 +617,7 @@ pub fn resume(
         ));
         watch_ctrl_c(run.cancel.clone(), run.events.clone());
         // Settle what was interrupted.
-        let mut settled = 0;
-        for intent in journal::pending(&contents) {
-            let outcome = match &intent.step {
-                Step::EnableAccessEntries { .. } => {
-                    let f = run.clients.eks.describe_cluster(&run.facts.name).await?;
-                    steps::settle_mode(&intent.step, &f.authentication_mode, f.status == "UPDATING")
-                }
-                step => {
-                    let p = step.principal_arn().unwrap_or_default();
-                    let observed = run.clients.eks.existing_entry(&run.facts.name, p).await?;
-                    steps::settle(step, observed.as_ref())
-                }
-            };
-            if let Some(o) = outcome.to_outcome() {
-                run.journal.outcome(intent.seq, o)?;
-                settled += 1;
-            }
-        }
+        let settled = settle_pending(&run, &run.journal, &contents).await?;
         if settled > 0 {
             run.events.message(&format!(
                 "settled {settled} interrupted step(s) from the cluster's state"

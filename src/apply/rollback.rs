@@ -12,7 +12,7 @@ use crate::journal::{self, Command, Journal};
 
 use super::exec::StepResult;
 use super::report::Report;
-use super::{confirm, runtime, start_run, JournalSpec, Presentation};
+use super::{confirm, runtime, settle_pending, start_run, JournalSpec, Presentation};
 
 #[derive(Debug, Clone, Default)]
 pub struct RollbackFlags {
@@ -82,22 +82,7 @@ pub fn rollback(
         // effect: settle them from the cluster's state first (under the
         // lock, so no apply is writing that journal).
         let (apply_journal, pending_contents) = Journal::open_append(journal_path)?;
-        for intent in journal::pending(&pending_contents) {
-            let settled = match &intent.step {
-                Step::EnableAccessEntries { .. } => {
-                    let f = run.clients.eks.describe_cluster(&run.facts.name).await?;
-                    steps::settle_mode(&intent.step, &f.authentication_mode, f.status == "UPDATING")
-                }
-                step => {
-                    let p = step.principal_arn().unwrap_or_default();
-                    let observed = run.clients.eks.existing_entry(&run.facts.name, p).await?;
-                    steps::settle(step, observed.as_ref())
-                }
-            };
-            if let Some(o) = settled.to_outcome() {
-                apply_journal.outcome(intent.seq, o)?;
-            }
-        }
+        settle_pending(&run, &apply_journal, &pending_contents).await?;
         drop(apply_journal);
         let contents = journal::read(journal_path)?;
         let undos = steps::rollback_steps(&journal::effective(&contents));

@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::{bail, Result};
 
+use crate::apply::report::Report;
 use crate::apply::{self, events, ApplyInputs, Presentation};
 use crate::cli::{ApplyArgs, Format, Output};
 use crate::commands::plan::{render_plan, terminal_style};
@@ -22,6 +23,7 @@ pub fn presentation(
         events: mode,
         yes,
         journal,
+        observer: None,
     }
 }
 
@@ -62,7 +64,13 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
     } else {
         bail!("say what to apply: --cluster NAME, a saved PLAN_FILE, or --resume JOURNAL");
     };
-    if json {
+    Ok(finish(&report, args.output))
+}
+
+/// Prints the final report (a table, or the JSON summary event) and
+/// returns the exit code.
+pub fn finish(report: &Report, output: Output) -> i32 {
+    if output == Output::Json {
         println!(
             "{}",
             serde_json::json!({"event": "summary", "report": report, "exit_code": report.exit_code()})
@@ -70,5 +78,5 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
     } else {
         print!("{}", report.render(terminal_style().width));
     }
-    Ok(report.exit_code())
+    report.exit_code()
 }

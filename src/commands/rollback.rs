@@ -4,9 +4,8 @@ use anyhow::{bail, Result};
 
 use crate::apply::rollback::{self, RollbackFlags};
 use crate::aws::AwsOptions;
-use crate::cli::{Output, RollbackArgs};
-use crate::commands::apply::presentation;
-use crate::commands::plan::terminal_style;
+use crate::cli::RollbackArgs;
+use crate::commands::apply::{finish, presentation};
 
 pub fn run(args: RollbackArgs) -> Result<i32> {
     let flags = RollbackFlags {
@@ -23,13 +22,5 @@ pub fn run(args: RollbackArgs) -> Result<i32> {
         (None, Some(id), Some(cluster)) => rollback::rollback_by_tag(id, cluster, flags, pres)?,
         _ => bail!("say what to roll back: a JOURNAL, or --migration-id ID --cluster NAME"),
     };
-    if args.output == Output::Json {
-        println!(
-            "{}",
-            serde_json::json!({"event": "summary", "report": report, "exit_code": report.exit_code()})
-        );
-    } else {
-        print!("{}", report.render(terminal_style().width));
-    }
-    Ok(report.exit_code())
+    Ok(finish(&report, args.output))
 }

@@ -539,6 +539,14 @@ fn sigkill_then_rollback_reaches_the_starting_state() {
             "seed {seed_no}: no orphan entry or association"
         );
     }
+    assert!(
+        killed >= 10,
+        "only {killed} of 20 kills hit a running apply"
+    );
+    assert!(
+        interrupted >= 2,
+        "only {interrupted} of 20 kills landed between entries"
+    );
 }
 
 #[test]
