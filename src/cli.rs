@@ -35,6 +35,126 @@ pub enum Command {
     /// Switch the cluster to API mode once nothing would be lost; with
     /// --delete-configmap, back up and delete aws-auth (journaled).
     Finalize(FinalizeArgs),
+    /// Plan, apply, verify, finalize or roll back many clusters at once,
+    /// from a fleet file (docs/batch.md).
+    #[command(subcommand)]
+    Batch(BatchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Plan every cluster; save each plan in --out-dir (exit 2: changes planned).
+    Plan(BatchPlanArgs),
+    /// Apply the saved plans of a batch plan run (--plans DIR), plans made
+    /// now (--yes), or resume the applies of --out-dir (--resume).
+    Apply(BatchApplyArgs),
+    /// Verify every cluster (exit 2: gaps remain somewhere).
+    Verify(BatchVerifyArgs),
+    /// Finalize every cluster (switch to API mode; irreversible).
+    Finalize(BatchFinalizeArgs),
+    /// Roll back every apply recorded in --out-dir.
+    Rollback(BatchRollbackArgs),
+}
+
+/// Flags every batch command takes.
+#[derive(Debug, Args)]
+pub struct BatchCommon {
+    /// The fleet file (YAML: defaults and clusters).
+    #[arg(long, value_name = "FILE")]
+    pub fleet: Option<PathBuf>,
+
+    /// Folder for the plans, journals, manifest and reports of the run.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Only these clusters: a name glob or LABEL=VALUE; comma-separated
+    /// terms must all match; repeat the flag for alternatives.
+    #[arg(long, value_name = "SELECTOR")]
+    pub select: Vec<String>,
+
+    /// Clusters worked on at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: u16,
+
+    /// Start no further cluster once one fails.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// The fleet report's format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Progress: bars on a terminal (JSON lines on stderr otherwise), or
+    /// always JSON lines on stderr.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchPlanArgs {
+    #[command(flatten)]
+    pub common: BatchCommon,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchApplyArgs {
+    #[command(flatten)]
+    pub common: BatchCommon,
+
+    /// Apply the saved plans of this batch plan folder (refused per
+    /// cluster if stale); journals go to --out-dir (default: this folder).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["resume", "fleet"])]
+    pub plans: Option<PathBuf>,
+
+    /// Resume the interrupted applies recorded in --out-dir.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Apply plans made now, unreviewed (needed without --plans or --resume).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchVerifyArgs {
+    #[command(flatten)]
+    pub common: BatchCommon,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchFinalizeArgs {
+    #[command(flatten)]
+    pub common: BatchCommon,
+
+    /// After the switch, back aws-auth up into the journal and delete it.
+    #[arg(long)]
+    pub delete_configmap: bool,
+
+    /// Confirm the irreversible switch of every selected cluster.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Seconds to wait for each mode update.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub timeout: u64,
+
+    /// Do not list managed node groups and Fargate profiles.
+    #[arg(long)]
+    pub skip_compute_check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchRollbackArgs {
+    #[command(flatten)]
+    pub common: BatchCommon,
+
+    /// Undo even what someone changed since the apply.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +265,19 @@ pub struct RollbackArgs {
     /// Undo even what someone changed since the apply.
     #[arg(long)]
     pub force: bool,
+
+    /// Where to write the rollback's own journal (default: beside the
+    /// journal undone, `<journal>.rollback.jsonl`).
+    #[arg(long = "journal", value_name = "PATH")]
+    pub rollback_journal: Option<PathBuf>,
+
+    /// Kubeconfig to restore aws-auth with (prune-configmap and finalize journals).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context (prune-configmap and finalize journals).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
 
     /// Do not ask for confirmation (required without a terminal).
     #[arg(long, short = 'y')]

@@ -188,7 +188,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        bail!("refusing to change the cluster without confirmation: pass --yes (no terminal to ask on)");
+        bail!("refusing to change the cluster without confirmation: standard input is not a terminal; pass --yes to confirm");
     }
     eprint!("{question} Type yes to go on: ");
     let _ = std::io::stderr().flush();

@@ -12,17 +12,18 @@ pub mod render;
 pub mod undo;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use crate::aws::{self, Clients, ClusterFacts};
 use crate::core::arn::{self, ArnClass};
 use crate::core::plan::Plan;
 use crate::core::verify::{self, RowId, Verification};
-use crate::journal::{self, ClusterInfo, ClusterLock, Command, Header, Journal};
+use crate::journal::{self, ClusterLock, Command, Header, Journal};
 use crate::live::{self, LiveOptions, LivePlanInputs};
+
+pub use crate::apply::{cluster_info, confirm, new_migration_id, runtime};
 
 /// What verify, prune and finalize read the cluster with.
 #[derive(Debug, Clone)]
@@ -68,36 +69,6 @@ pub async fn check(clients: &Clients, opts: &FinishOptions) -> Result<Checked> {
         plan,
         verification,
     })
-}
-
-/// A runtime for one command.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-}
-
-/// `{UTC time}-{4 hex}`, e.g. `20261128T170000Z-3f9a`.
-pub fn new_migration_id() -> String {
-    let now = chrono::Utc::now();
-    let seed = format!(
-        "{}-{}-{:?}",
-        now.timestamp_nanos_opt().unwrap_or_default(),
-        std::process::id(),
-        std::thread::current().id()
-    );
-    let h = crate::core::diff::sha256_hex(seed.as_bytes());
-    format!("{}-{}", now.format("%Y%m%dT%H%M%SZ"), &h[..4])
-}
-
-pub fn cluster_info(facts: &ClusterFacts) -> ClusterInfo {
-    ClusterInfo {
-        name: facts.name.clone(),
-        region: facts.region.clone(),
-        account: facts.account.clone(),
-        arn: facts.arn.clone(),
-    }
 }
 
 /// A new journal for `command` (at `path`, or the default location) and
@@ -151,30 +122,7 @@ pub fn resume_journal(
     Ok((journal, contents, lock))
 }
 
-/// Asks before a change. `--yes` answers for the user; without it a
-/// terminal is needed, and anything but `yes` declines.
-pub fn confirm(question: &str, yes: bool) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("refusing to change the cluster without confirmation: standard input is not a terminal; pass --yes to confirm");
-    }
-    eprint!("{question} Type yes to continue: ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .context("cannot read the answer")?;
-    if answer.trim() != "yes" {
-        bail!("not confirmed: nothing was changed");
-    }
-    Ok(())
-}
-
-/// Milliseconds between DescribeUpdate polls:
-/// `AWS_AUTH_MIGRATE_POLL_MS`, default 5000.
+/// How often to poll an update (`AWS_AUTH_MIGRATE_POLL_MS`, default 5 s).
 pub fn poll_interval() -> std::time::Duration {
     let ms = std::env::var("AWS_AUTH_MIGRATE_POLL_MS")
         .ok()

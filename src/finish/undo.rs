@@ -13,7 +13,7 @@ use super::configmap::{self, Target, WriteError};
 use crate::core::steps::{self, Inverse, Outcome};
 use crate::journal::{self, Command, Header, Journal};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UndoReport {
     /// Steps undone (`put-configmap: restore mapRoles#2`...).
     pub undone: Vec<String>,

@@ -255,7 +255,7 @@ fn refuses_without_confirmation_or_the_mode_flag() {
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
-            .contains("refusing to change the cluster without confirmation: pass --yes"),
+            .contains("refusing to change the cluster without confirmation: standard input is not a terminal; pass --yes to confirm"),
         "{}",
         out.stderr
     );

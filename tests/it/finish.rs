@@ -164,37 +164,28 @@ fn journal_steps(path: &Path) -> Vec<(String, Value)> {
 }
 
 /// The library undo of a prune-configmap or finalize journal.
+/// `rollback JOURNAL` through the real binary; its JSON summary.
 fn undo(env: &Env, journal: &Path, out: &Path) -> aws_auth_migrate::finish::undo::UndoReport {
-    use aws_auth_migrate::aws::ClusterFacts;
-    use aws_auth_migrate::finish::configmap::Target;
-    use aws_auth_migrate::kube::KubeTarget;
-    let facts = ClusterFacts {
-        name: "prod".into(),
-        arn: env.emu.cluster_arn("prod").unwrap(),
-        region: REGION.into(),
-        account: A.into(),
-        partition: "aws".into(),
-        authentication_mode: env.mode(),
-        version: "1.30".into(),
-        platform_version: "eks.8".into(),
-        status: "ACTIVE".into(),
-        endpoint: Some(env.emu.kube_url("prod").unwrap()),
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let target = Target::connect(
-            &KubeTarget {
-                kubeconfig: Some(env.emu.kubeconfig_path().to_path_buf()),
-                context: None,
-            },
-            &facts,
-        )
-        .await
-        .unwrap();
-        aws_auth_migrate::finish::undo::rollback(&target, journal, out)
-            .await
-            .unwrap()
-    })
+    let journal = journal.display().to_string();
+    let out_path = out.display().to_string();
+    let out = env.run(&[
+        "rollback",
+        &journal,
+        "--journal",
+        &out_path,
+        "--yes",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        out.code == 0 || out.code == 3,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let v = out.json();
+    assert_eq!(v["exit_code"], out.code);
+    serde_json::from_value(v["report"].clone()).expect("an undo report")
 }
 
 #[test]
