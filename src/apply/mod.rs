@@ -462,7 +462,7 @@ async fn execute_plan(
         );
     }
     if !plan.has_changes() && switch.is_none() {
-        return Ok(Report::nothing(&facts.name));
+        return Ok(Report::nothing(&facts.name).with_plan(&plan));
     }
     if ask {
         let s = &plan.summary;
@@ -536,7 +536,7 @@ async fn execute_plan(
         .map_err(|e| anyhow!(e))?;
     let total = todo.len() + results.len();
     results.extend(run.execute(Some(&plan), &todo, "apply").await?);
-    Ok(Report::new(&run, results, total))
+    Ok(Report::new(&run, results, total).with_plan(&plan))
 }
 
 fn steps_total(plan: &Plan, id: &str) -> Result<usize> {
@@ -658,7 +658,7 @@ pub fn resume(
         let todo: Vec<Step> = all.into_iter().filter(|s| !done.contains(s)).collect();
         let total = todo.len() + results.len();
         results.extend(run.execute(Some(&plan), &todo, "resume").await?);
-        Ok(Report::new(&run, results, total))
+        Ok(Report::new(&run, results, total).with_plan(&plan))
     })
 }
 

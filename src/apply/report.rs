@@ -36,6 +36,9 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// `rollback` only: undos that cannot be done, and why.
     pub irreversible: Vec<String>,
+    /// Entries of the plan left alone: in conflict with an existing entry,
+    /// or lossy and held back. Their aws-auth rows keep working.
+    pub left_alone: Vec<String>,
     #[serde(skip)]
     pub rollback: bool,
 }
@@ -54,6 +57,7 @@ impl Report {
             interrupted: false,
             failures: Vec::new(),
             irreversible: Vec::new(),
+            left_alone: Vec::new(),
             rollback: false,
         }
     }
@@ -107,6 +111,20 @@ impl Report {
         }
     }
 
+    /// Notes the plan's entries that the apply does not touch.
+    pub fn with_plan(mut self, plan: &crate::core::plan::Plan) -> Report {
+        use crate::core::plan::Action;
+        for e in &plan.entries {
+            let why = match e.action {
+                Action::Conflict => "in conflict with the existing entry (see the plan; --merge-existing adds what it lacks)",
+                Action::Skip if e.is_lossy() => "lossy, held back (--allow-lossy to include)",
+                _ => continue,
+            };
+            self.left_alone.push(format!("{}: {why}", e.principal_arn));
+        }
+        self
+    }
+
     pub fn render(&self, width: usize) -> String {
         let mut out = String::new();
         let what = if self.rollback { "Rollback" } else { "Apply" };
@@ -152,6 +170,9 @@ impl Report {
         }
         for i in &self.irreversible {
             out.push_str(&format!("cannot be undone: {i}\n"));
+        }
+        for l in &self.left_alone {
+            out.push_str(&format!("left alone: {l}\n"));
         }
         if let Some(j) = &self.journal {
             out.push_str(&format!("Journal: {}\n", j.display()));

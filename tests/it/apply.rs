@@ -723,6 +723,13 @@ fn rehearsal_of_the_shipped_example() {
     let before = env.entries();
     let out = env.apply(&["--yes", "--policy-map", "examples/policy-map.yaml"]);
     ok(&out);
+    assert!(
+        out.stdout.contains(
+            "left alone: arn:aws:iam::111122223333:role/developers: lossy, held back (--allow-lossy to include)"
+        ),
+        "{}",
+        out.stdout
+    );
     let entries = env.entries();
     assert_eq!(
         entries.len(),
