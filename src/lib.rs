@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod aws;
+pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod core;

@@ -1,6 +1,7 @@
 //! One module per subcommand; each validates its flags, then runs.
 
 pub mod apply;
+pub mod batch;
 pub mod finalize;
 pub mod plan;
 pub mod prune;
@@ -19,5 +20,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Verify(args) => verify::run(args),
         Command::PruneConfigmap(args) => prune::run(args),
         Command::Finalize(args) => finalize::run(args),
+        Command::Batch(cmd) => batch::run(cmd),
     }
 }

@@ -3,6 +3,7 @@
 mod emulator_conformance;
 
 mod apply;
+mod batch;
 mod cmd;
 mod live_plan;
 mod plan_offline;

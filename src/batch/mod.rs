@@ -1,0 +1,698 @@
+//! `batch`: plan, apply, verify, finalize and roll back many clusters in one
+//! run (docs/batch.md). Clusters run concurrently (`parallel` at a time),
+//! each through the single-cluster code: `live::gather`/`live::plan`,
+//! `apply::apply_saved`/`resume`, `apply::rollback::rollback`,
+//! `finish::check`, `finish::finalize::run`. Every cluster gets its own
+//! saved plan and journal in the output folder, named
+//! `<account>-<region>-<name>`; a failing cluster does not stop the others
+//! unless `fail_fast`.
+
+pub mod fleet;
+pub mod progress;
+pub mod report;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::apply::report::Report;
+use crate::apply::rollback::{self, RollbackFlags};
+use crate::apply::{self, events, Presentation};
+use crate::aws::Clients;
+use crate::core::plan::Plan;
+use crate::files;
+use crate::finish::{self, finalize::FinalizeOptions, FinishOptions};
+use crate::live;
+use crate::render;
+
+use fleet::ClusterSpec;
+use progress::{ClusterProgress, Progress, ProgressMode};
+use report::{ClusterResult, FleetReport, Parity, Status, Steps};
+
+/// The manifest `batch plan` writes beside the plans: how each cluster was
+/// reached and which plan file is its, so `batch apply --plans`,
+/// `batch rollback` and `batch verify` need no fleet file.
+pub const MANIFEST: &str = "batch.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: String,
+    pub fleet: Option<PathBuf>,
+    pub clusters: Vec<ManifestEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    #[serde(flatten)]
+    pub spec: ClusterSpec,
+    pub account: Option<String>,
+    /// The region the cluster was found in.
+    pub region: Option<String>,
+    /// File name of the saved plan, in the same folder; none when planning failed.
+    pub plan_file: Option<String>,
+}
+
+impl ManifestEntry {
+    pub fn key(&self) -> Option<String> {
+        Some(file_key(
+            self.account.as_deref()?,
+            self.region.as_deref()?,
+            &self.spec.name,
+        ))
+    }
+}
+
+impl Manifest {
+    pub fn read(dir: &Path) -> Result<Manifest> {
+        let path = dir.join(MANIFEST);
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read {} (written by batch plan --out-dir {})",
+                path.display(),
+                dir.display()
+            )
+        })?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a batch manifest", path.display()))
+    }
+}
+
+/// `<account>-<region>-<name>`, safe as a file name: ASCII letters,
+/// digits, `.`, `_` and `-` kept, anything else `_`.
+pub fn file_key(account: &str, region: &str, name: &str) -> String {
+    let mut out: String = format!("{account}-{region}-{name}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.starts_with('.') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// What to do to each cluster.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Plan,
+    /// Apply: the saved plans of the manifest (`--plans`), or plans made now.
+    Apply {
+        saved: bool,
+    },
+    /// Resume the apply journals of the output folder.
+    Resume,
+    Verify,
+    Finalize {
+        delete_configmap: bool,
+        timeout: Duration,
+        skip_compute_check: bool,
+    },
+    Rollback {
+        force: bool,
+    },
+}
+
+impl Op {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Plan => "plan",
+            Op::Apply { .. } | Op::Resume => "apply",
+            Op::Verify => "verify",
+            Op::Finalize { .. } => "finalize",
+            Op::Rollback { .. } => "rollback",
+        }
+    }
+}
+
+pub struct BatchOptions {
+    pub out_dir: PathBuf,
+    /// Where `--plans` reads the manifest and plans (default: `out_dir`).
+    pub plans_dir: PathBuf,
+    pub parallel: usize,
+    pub fail_fast: bool,
+    pub progress: ProgressMode,
+}
+
+/// One cluster to work on.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub spec: ClusterSpec,
+    /// From the manifest, when there is one.
+    pub entry: Option<ManifestEntry>,
+}
+
+/// Runs `op` over the targets; returns the fleet report. The manifest is
+/// (re)written after `plan` and after an apply of plans made now.
+pub fn run(
+    op: Op,
+    targets: Vec<Target>,
+    fleet_file: Option<PathBuf>,
+    opts: &BatchOptions,
+) -> Result<FleetReport> {
+    std::fs::create_dir_all(&opts.out_dir)
+        .with_context(|| format!("cannot create {}", opts.out_dir.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let command = op.name();
+    let progress = Progress::new(opts.progress, command, targets.len());
+    let ctx = Arc::new(Ctx {
+        op,
+        out_dir: opts.out_dir.clone(),
+        plans_dir: opts.plans_dir.clone(),
+    });
+    let results = runtime.block_on(for_each(
+        targets.clone(),
+        opts.parallel,
+        opts.fail_fast,
+        progress.clone(),
+        move |t, p| {
+            let ctx = ctx.clone();
+            async move { one(&ctx, t, p).await }
+        },
+    ));
+    let (results, entries): (Vec<ClusterResult>, Vec<Option<ManifestEntry>>) =
+        results.into_iter().unzip();
+    if entries.iter().any(Option::is_some) {
+        write_manifest(&opts.out_dir, fleet_file, &targets, entries)?;
+    }
+    let report = FleetReport::new(command, opts.out_dir.clone(), results);
+    progress.finish(&report.summary_line(), report.exit_code);
+    Ok(report)
+}
+
+/// Merges the entries of this run into the folder's manifest (clusters
+/// not in this run keep theirs).
+fn write_manifest(
+    dir: &Path,
+    fleet_file: Option<PathBuf>,
+    targets: &[Target],
+    entries: Vec<Option<ManifestEntry>>,
+) -> Result<()> {
+    let mut manifest = Manifest::read(dir).unwrap_or(Manifest {
+        format_version: "1".into(),
+        fleet: None,
+        clusters: Vec::new(),
+    });
+    if fleet_file.is_some() {
+        manifest.fleet = fleet_file;
+    }
+    for (t, e) in targets.iter().zip(entries) {
+        let e = e.unwrap_or_else(|| ManifestEntry {
+            spec: t.spec.clone(),
+            account: None,
+            region: t.spec.inputs.region.clone(),
+            plan_file: None,
+        });
+        match manifest
+            .clusters
+            .iter_mut()
+            .find(|m| m.spec.name == e.spec.name && m.spec.inputs == e.spec.inputs)
+        {
+            Some(m) => *m = e,
+            None => manifest.clusters.push(e),
+        }
+    }
+    let bytes = serde_json::to_vec_pretty(&manifest).context("cannot encode the manifest")?;
+    files::write_private(&dir.join(MANIFEST), &bytes)
+}
+
+/// Runs `job` for every target, `parallel` at a time; results come back in
+/// the targets' order. With `fail_fast`, a failed cluster stops the start
+/// of the others (they are reported `not run`); those running finish.
+pub async fn for_each<F, Fut>(
+    targets: Vec<Target>,
+    parallel: usize,
+    fail_fast: bool,
+    progress: Arc<Progress>,
+    job: F,
+) -> Vec<(ClusterResult, Option<ManifestEntry>)>
+where
+    F: Fn(Target, ClusterProgress) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = (ClusterResult, Option<ManifestEntry>)> + Send + 'static,
+{
+    let job = Arc::new(job);
+    let permits = Arc::new(Semaphore::new(parallel.max(1)));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut handles = Vec::new();
+    for t in targets {
+        let (job, permits, stop, progress) =
+            (job.clone(), permits.clone(), stop.clone(), progress.clone());
+        let blank = ClusterResult::new(
+            &t.spec.name,
+            t.entry
+                .as_ref()
+                .and_then(|e| e.region.clone())
+                .or_else(|| t.spec.inputs.region.clone()),
+            t.spec.labels.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await.ok();
+            if stop.load(Ordering::SeqCst) {
+                let mut r = blank;
+                r.status = Status::NotRun;
+                r.note = "not run (--fail-fast)".into();
+                return (r, None);
+            }
+            let cp = progress.start(&t.spec.name);
+            let started = Instant::now();
+            let (mut r, entry) = job(t, cp.clone()).await;
+            r.elapsed_ms = started.elapsed().as_millis() as u64;
+            if fail_fast && r.status.failed() {
+                stop.store(true, Ordering::SeqCst);
+            }
+            cp.done(&r);
+            (r, entry)
+        }));
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        match h.await {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                let mut r = ClusterResult::new("?", None, Default::default());
+                r.error = Some(format!("a worker failed: {e}"));
+                out.push((r, None));
+            }
+        }
+    }
+    out
+}
+
+struct Ctx {
+    op: Op,
+    out_dir: PathBuf,
+    plans_dir: PathBuf,
+}
+
+fn quiet(cp: &ClusterProgress, journal: Option<PathBuf>) -> Presentation {
+    Presentation {
+        events: events::Mode::Quiet,
+        yes: true,
+        journal,
+        observer: Some(cp.observer()),
+    }
+}
+
+/// Runs a blocking single-cluster function (apply, resume, rollback: each
+/// builds its own runtime) off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| anyhow!("a worker failed: {e}"))?
+}
+
+async fn one(ctx: &Ctx, t: Target, cp: ClusterProgress) -> (ClusterResult, Option<ManifestEntry>) {
+    let blank = ClusterResult::new(
+        &t.spec.name,
+        t.entry
+            .as_ref()
+            .and_then(|e| e.region.clone())
+            .or_else(|| t.spec.inputs.region.clone()),
+        t.spec.labels.clone(),
+    );
+    let blank = match &t.entry {
+        Some(e) => {
+            let mut b = blank;
+            b.account = e.account.clone();
+            b
+        }
+        None => blank,
+    };
+    match &ctx.op {
+        Op::Plan => match plan_one(&t.spec, &ctx.out_dir, &cp).await {
+            Ok((plan, entry)) => {
+                let mut r = blank.with_plan(&plan);
+                r.plan_file = entry.plan_file.as_ref().map(|f| ctx.out_dir.join(f));
+                (r.status, r.note) = if plan.has_changes() {
+                    (Status::Changes, String::new())
+                } else {
+                    (Status::Ok, "no changes".into())
+                };
+                r.plan = Some(plan);
+                (r, Some(entry))
+            }
+            Err(e) => (blank.fail(&e), None),
+        },
+        Op::Apply { saved } => {
+            let (plan_path, entry) = if *saved {
+                let Some(entry) = t.entry.clone() else {
+                    return (
+                        blank.fail(&anyhow!(
+                            "not in the manifest of {}",
+                            ctx.plans_dir.display()
+                        )),
+                        None,
+                    );
+                };
+                let Some(file) = &entry.plan_file else {
+                    return (
+                        blank.fail(&anyhow!(
+                            "no saved plan: planning this cluster failed in the batch plan run; plan it again"
+                        )),
+                        None,
+                    );
+                };
+                (ctx.plans_dir.join(file), None)
+            } else {
+                match plan_one(&t.spec, &ctx.out_dir, &cp).await {
+                    Ok((_, entry)) => {
+                        let file = entry.plan_file.clone().unwrap_or_default();
+                        (ctx.out_dir.join(file), Some(entry))
+                    }
+                    Err(e) => return (blank.fail(&e), None),
+                }
+            };
+            (apply_one(ctx, &t, blank, &plan_path, &cp).await, entry)
+        }
+        Op::Resume => (resume_one(ctx, &t, blank, &cp).await, None),
+        Op::Rollback { force } => (rollback_one(ctx, &t, blank, *force, &cp).await, None),
+        Op::Verify => (verify_one(ctx, &t, blank, &cp).await, None),
+        Op::Finalize { .. } => (finalize_one(ctx, &t, blank, &cp).await, None),
+    }
+}
+
+/// Plans one cluster against the live cluster and saves the plan
+/// (`<key>.plan.json`, 0600) in `out_dir`.
+pub async fn plan_one(
+    spec: &ClusterSpec,
+    out_dir: &Path,
+    cp: &ClusterProgress,
+) -> Result<(Plan, ManifestEntry)> {
+    let opts = spec.inputs.live_options()?;
+    let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
+    cp.phase("reading the cluster, EKS and IAM");
+    let gathered = live::gather(&clients, &opts).await?;
+    let plan = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
+    let key = file_key(
+        &gathered.cluster.account,
+        &gathered.cluster.region,
+        &spec.name,
+    );
+    let file = format!("{key}.plan.json");
+    files::write_private(&out_dir.join(&file), render::json::render(&plan).as_bytes())?;
+    Ok((
+        plan,
+        ManifestEntry {
+            spec: spec.clone(),
+            account: Some(gathered.cluster.account.clone()),
+            region: Some(gathered.cluster.region.clone()),
+            plan_file: Some(file),
+        },
+    ))
+}
+
+fn read_plan(path: &Path) -> Result<Plan> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a saved plan", path.display()))
+}
+
+fn apply_journal(dir: &Path, key: &str) -> PathBuf {
+    dir.join(format!("{key}.apply.jsonl"))
+}
+
+/// The status of an apply, resume or rollback from its report.
+fn from_report(mut r: ClusterResult, report: &Report) -> ClusterResult {
+    r.steps = Some(Steps {
+        migration_id: report.migration_id.clone(),
+        steps: report.steps,
+        done: report.done,
+        failed: report.failed,
+        skipped: report.skipped,
+        not_attempted: report.not_attempted,
+    });
+    if report.journal.is_some() {
+        r.journal = report.journal.clone();
+    }
+    r.status = match report.exit_code() {
+        0 => Status::Ok,
+        3 => Status::Partial,
+        _ => Status::Failed,
+    };
+    r.note = if report.steps == 0 && report.journal.is_none() {
+        "nothing to do".into()
+    } else {
+        format!(
+            "{} of {} steps done{}{}",
+            report.done,
+            report.steps,
+            if report.failed > 0 {
+                format!(", {} failed", report.failed)
+            } else {
+                String::new()
+            },
+            if report.skipped > 0 {
+                format!(", {} skipped", report.skipped)
+            } else {
+                String::new()
+            }
+        )
+    };
+    if !report.failures.is_empty() {
+        r.error = Some(
+            report
+                .failures
+                .iter()
+                .map(|f| format!("{} {}: {}: {}", f.op, f.target, f.code, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
+    r.text = Some(report.render(100));
+    r
+}
+
+async fn apply_one(
+    ctx: &Ctx,
+    t: &Target,
+    blank: ClusterResult,
+    plan_path: &Path,
+    cp: &ClusterProgress,
+) -> ClusterResult {
+    let plan = match read_plan(plan_path) {
+        Ok(p) => p,
+        Err(e) => return blank.fail(&e),
+    };
+    let mut r = blank.with_plan(&plan);
+    r.plan_file = Some(plan_path.to_path_buf());
+    let key = file_key(
+        r.account.as_deref().unwrap_or("unknown"),
+        r.region.as_deref().unwrap_or("unknown"),
+        &t.spec.name,
+    );
+    let journal = apply_journal(&ctx.out_dir, &key);
+    if journal.exists() {
+        return r.fail(&anyhow!(
+            "{} exists: this cluster was applied from this folder already; finish it with batch apply --resume, or undo it with batch rollback",
+            journal.display()
+        ));
+    }
+    cp.phase("checking the plan is current");
+    let pres = quiet(cp, Some(journal));
+    let inputs = t.spec.inputs.clone();
+    let path = plan_path.to_path_buf();
+    match blocking(move || apply::apply_saved(&path, inputs, pres)).await {
+        Ok(report) => from_report(r, &report),
+        Err(e) => r.fail(&e),
+    }
+}
+
+async fn resume_one(
+    ctx: &Ctx,
+    t: &Target,
+    blank: ClusterResult,
+    cp: &ClusterProgress,
+) -> ClusterResult {
+    let Some(key) = t.entry.as_ref().and_then(ManifestEntry::key) else {
+        let mut r = blank;
+        r.status = Status::Ok;
+        r.note = "never planned: nothing to resume".into();
+        return r;
+    };
+    let journal = apply_journal(&ctx.out_dir, &key);
+    let mut r = blank;
+    if let Some(file) = t.entry.as_ref().and_then(|e| e.plan_file.as_ref()) {
+        if let Ok(plan) = read_plan(&ctx.plans_dir.join(file)) {
+            r = r.with_plan(&plan);
+        }
+    }
+    if !journal.exists() {
+        r.status = Status::Ok;
+        r.note = "no journal: nothing was applied".into();
+        return r;
+    }
+    cp.phase("resuming");
+    let pres = quiet(cp, None);
+    let inputs = t.spec.inputs.clone();
+    match blocking(move || apply::resume(&journal, inputs, pres)).await {
+        Ok(report) => from_report(r, &report),
+        Err(e) => r.fail(&e),
+    }
+}
+
+async fn rollback_one(
+    ctx: &Ctx,
+    t: &Target,
+    blank: ClusterResult,
+    force: bool,
+    cp: &ClusterProgress,
+) -> ClusterResult {
+    let mut r = blank;
+    let Some(journal) = t
+        .entry
+        .as_ref()
+        .and_then(ManifestEntry::key)
+        .map(|k| apply_journal(&ctx.out_dir, &k))
+        .filter(|j| j.exists())
+    else {
+        r.status = Status::Ok;
+        r.note = "no apply journal: nothing to roll back".into();
+        return r;
+    };
+    cp.phase("rolling back");
+    let flags = RollbackFlags {
+        aws: t.spec.inputs.aws(),
+        force,
+    };
+    let pres = quiet(cp, None);
+    match blocking(move || rollback::rollback(&journal, flags, pres)).await {
+        Ok(report) => from_report(r, &report),
+        Err(e) => r.fail(&e),
+    }
+}
+
+fn finish_options(spec: &ClusterSpec) -> Result<FinishOptions> {
+    let mut live = spec.inputs.live_options()?;
+    live.translate.allow_lossy = true;
+    live.merge_existing = false;
+    live.file = None;
+    Ok(FinishOptions {
+        live,
+        accept_gaps: Vec::new(),
+    })
+}
+
+async fn verify_one(
+    ctx: &Ctx,
+    t: &Target,
+    blank: ClusterResult,
+    cp: &ClusterProgress,
+) -> ClusterResult {
+    let run = async {
+        let opts = finish_options(&t.spec)?;
+        let clients = Clients::connect(&opts.live.aws, &opts.live.iam_roles).await?;
+        cp.phase("verifying");
+        finish::check(&clients, &opts).await
+    };
+    match run.await {
+        Ok(checked) => {
+            let v = checked.verification;
+            let mut r = blank.with_plan(&checked.plan);
+            let key = file_key(
+                r.account.as_deref().unwrap_or("unknown"),
+                r.region.as_deref().unwrap_or("unknown"),
+                &t.spec.name,
+            );
+            let path = ctx.out_dir.join(format!("{key}.verify.json"));
+            if let Err(e) = files::write_private(&path, finish::render::json(&v).as_bytes()) {
+                return r.fail(&e);
+            }
+            r.verify = Some(Parity {
+                parity: v.parity,
+                rows: v.summary.rows,
+                migrated: v.summary.migrated,
+                gaps: v.summary.gaps,
+                blocking: v.summary.blocking,
+            });
+            (r.status, r.note) = if v.parity {
+                (
+                    Status::Ok,
+                    format!("parity, {} rows migrated", v.summary.migrated),
+                )
+            } else {
+                (
+                    Status::Gaps,
+                    format!("{} blocking rows", v.summary.blocking),
+                )
+            };
+            r.verification = Some(v);
+            r
+        }
+        Err(e) => blank.fail(&e),
+    }
+}
+
+async fn finalize_one(
+    ctx: &Ctx,
+    t: &Target,
+    blank: ClusterResult,
+    cp: &ClusterProgress,
+) -> ClusterResult {
+    let Op::Finalize {
+        delete_configmap,
+        timeout,
+        skip_compute_check,
+    } = ctx.op.clone()
+    else {
+        return blank;
+    };
+    let mut r = blank;
+    let run = async {
+        let finish = finish_options(&t.spec)?;
+        let clients = Clients::connect(&finish.live.aws, &finish.live.iam_roles).await?;
+        let (facts, _) = live::cluster_and_caller(&clients, &t.spec.name).await?;
+        let key = file_key(&facts.account, &facts.region, &t.spec.name);
+        let journal = ctx.out_dir.join(format!("{key}.finalize.jsonl"));
+        if journal.exists() {
+            bail!(
+                "{} exists: finalize ran from this folder already (resume it with finalize --resume)",
+                journal.display()
+            );
+        }
+        cp.phase("finalizing");
+        let opts = FinalizeOptions {
+            finish,
+            yes: true,
+            delete_configmap,
+            journal: Some(journal.clone()),
+            resume: None,
+            timeout,
+            skip_compute_check,
+        };
+        let code = finish::finalize::run(&clients, &opts).await?;
+        Ok((facts, code, journal))
+    };
+    match run.await {
+        Ok((facts, code, journal)) => {
+            r.account = Some(facts.account);
+            r.region = Some(facts.region);
+            r.mode = Some(facts.authentication_mode);
+            if journal.exists() {
+                r.journal = Some(journal);
+            }
+            (r.status, r.note) = match code {
+                0 => (Status::Ok, "finalized".to_string()),
+                3 => (Status::Partial, "partial: see the journal".to_string()),
+                _ => (
+                    Status::Failed,
+                    "refused: run batch verify for the gaps".to_string(),
+                ),
+            };
+            r
+        }
+        Err(e) => r.fail(&e),
+    }
+}
