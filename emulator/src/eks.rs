@@ -8,9 +8,9 @@ use serde_json::{json, Map, Value};
 use crate::arn::{IamPrincipal, PrincipalFormat, PrincipalKind};
 use crate::error::ApiError;
 use crate::policies::{self, ACCESS_POLICY_NAMES};
-use crate::seed::AccessScope;
+use crate::seed::{AccessScope, FargateProfile, NodeGroup};
 use crate::state::{
-    now, Association, Cluster, Entry, State, Update, ENTRY_TYPES, MODE_API, MODE_BOTH,
+    now, stable_uuid, Association, Cluster, Entry, State, Update, ENTRY_TYPES, MODE_API, MODE_BOTH,
     MODE_CONFIG_MAP, NODE_TYPES,
 };
 
@@ -40,6 +40,10 @@ pub enum Route {
     TagResource(String),
     UntagResource(String),
     ListTagsForResource(String),
+    ListNodegroups(String),
+    DescribeNodegroup(String, String),
+    ListFargateProfiles(String),
+    DescribeFargateProfile(String, String),
 }
 
 impl Route {
@@ -62,6 +66,10 @@ impl Route {
             Route::TagResource(_) => "TagResource",
             Route::UntagResource(_) => "UntagResource",
             Route::ListTagsForResource(_) => "ListTagsForResource",
+            Route::ListNodegroups(_) => "ListNodegroups",
+            Route::DescribeNodegroup(..) => "DescribeNodegroup",
+            Route::ListFargateProfiles(_) => "ListFargateProfiles",
+            Route::DescribeFargateProfile(..) => "DescribeFargateProfile",
         }
     }
 
@@ -79,7 +87,11 @@ impl Route {
             | Route::DeleteAccessEntry(c, _)
             | Route::AssociateAccessPolicy(c, _)
             | Route::ListAssociatedAccessPolicies(c, _)
-            | Route::DisassociateAccessPolicy(c, _, _) => Some(c.clone()),
+            | Route::DisassociateAccessPolicy(c, _, _)
+            | Route::ListNodegroups(c)
+            | Route::DescribeNodegroup(c, _)
+            | Route::ListFargateProfiles(c)
+            | Route::DescribeFargateProfile(c, _) => Some(c.clone()),
             Route::TagResource(arn)
             | Route::UntagResource(arn)
             | Route::ListTagsForResource(arn) => cluster_of_arn(arn),
@@ -113,6 +125,16 @@ pub fn route(method: &str, segs: &[String]) -> Option<Route> {
             Some(Route::CreateAccessEntry(c.to_string()))
         }
         ("GET", ["clusters", c, "access-entries"]) => Some(Route::ListAccessEntries(c.to_string())),
+        ("GET", ["clusters", c, "node-groups"]) => Some(Route::ListNodegroups(c.to_string())),
+        ("GET", ["clusters", c, "node-groups", ng]) => {
+            Some(Route::DescribeNodegroup(c.to_string(), ng.to_string()))
+        }
+        ("GET", ["clusters", c, "fargate-profiles"]) => {
+            Some(Route::ListFargateProfiles(c.to_string()))
+        }
+        ("GET", ["clusters", c, "fargate-profiles", fp]) => {
+            Some(Route::DescribeFargateProfile(c.to_string(), fp.to_string()))
+        }
         (_, ["tags", rest @ ..]) if !rest.is_empty() => {
             let arn = rest.join("/");
             match method {
@@ -171,6 +193,12 @@ pub const MSG_SLR: &str = "The caller is not allowed to modify access entries wi
 pub const MSG_NO_ENTRY: &str = "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.";
 pub const MSG_NOT_STANDARD: &str =
     "This operation can only be performed on Access Entries with a type of \"STANDARD\".";
+pub fn msg_no_nodegroup(name: &str) -> String {
+    format!("No node group found for name: {name}.")
+}
+pub fn msg_no_fargate_profile(name: &str) -> String {
+    format!("No Fargate Profile found with name: {name}.")
+}
 pub const RESERVED_USERNAME_PREFIXES: &[&str] = &["system:", "eks:", "aws:", "amazon:", "iam:"];
 
 // ---------- request helpers ----------
@@ -345,6 +373,77 @@ fn cluster_json(c: &Cluster) -> Value {
             "authenticationMode": c.authentication_mode,
             "bootstrapClusterCreatorAdminPermissions": c.bootstrap_cluster_creator_admin_permissions,
         },
+    })
+}
+
+/// The AMI type DescribeNodegroup shows for a seeded node group.
+pub fn ami_type(ng: &NodeGroup) -> &'static str {
+    if ng.windows {
+        "WINDOWS_CORE_2022_x86_64"
+    } else {
+        "AL2023_x86_64_STANDARD"
+    }
+}
+
+fn nodegroup_json(c: &Cluster, ng: &NodeGroup) -> Value {
+    let arn = format!(
+        "arn:{}:eks:{}:{}:nodegroup/{}/{}/{}",
+        c.partition,
+        c.region,
+        c.account,
+        c.name,
+        ng.name,
+        stable_uuid(&format!("nodegroup/{}/{}", c.arn, ng.name))
+    );
+    let asg = format!(
+        "eks-{}-{}",
+        ng.name,
+        stable_uuid(&format!("asg/{}/{}", c.arn, ng.name))
+    );
+    json!({
+        "nodegroupName": ng.name,
+        "nodegroupArn": arn,
+        "clusterName": c.name,
+        "version": c.version,
+        "createdAt": c.created_at,
+        "modifiedAt": c.created_at,
+        "status": "ACTIVE",
+        "capacityType": "ON_DEMAND",
+        "scalingConfig": {"minSize": 1, "maxSize": 3, "desiredSize": 2},
+        "instanceTypes": [if ng.windows { "m5.large" } else { "t3.medium" }],
+        "subnets": [],
+        "amiType": ami_type(ng),
+        "nodeRole": ng.role_arn,
+        "labels": {},
+        "resources": {"autoScalingGroups": [{"name": asg}]},
+        "diskSize": 20,
+        "health": {"issues": []},
+        "updateConfig": {"maxUnavailable": 1},
+        "tags": {},
+    })
+}
+
+fn fargate_profile_json(c: &Cluster, fp: &FargateProfile) -> Value {
+    let arn = format!(
+        "arn:{}:eks:{}:{}:fargateprofile/{}/{}/{}",
+        c.partition,
+        c.region,
+        c.account,
+        c.name,
+        fp.name,
+        stable_uuid(&format!("fargateprofile/{}/{}", c.arn, fp.name))
+    );
+    json!({
+        "fargateProfileName": fp.name,
+        "fargateProfileArn": arn,
+        "clusterName": c.name,
+        "createdAt": c.created_at,
+        "podExecutionRoleArn": fp.pod_execution_role_arn,
+        "subnets": [],
+        "selectors": [{"namespace": "default"}],
+        "status": "ACTIVE",
+        "tags": {},
+        "health": {"issues": []},
     })
 }
 
@@ -661,6 +760,48 @@ pub fn handle(
         Route::ListTagsForResource(arn) => {
             let target = tags_of(state, ctx, arn)?;
             Ok(json!({"tags": target.clone()}))
+        }
+        Route::ListNodegroups(name) => {
+            let idx = cluster_idx(state, ctx, name)?;
+            let names: Vec<String> = state.clusters[idx]
+                .managed_node_groups
+                .iter()
+                .map(|ng| ng.name.clone())
+                .collect();
+            let (offset, size) = paging(query, 100)?;
+            let (items, next) = page(&names, offset, size);
+            Ok(with_token(json!({"nodegroups": items}), next))
+        }
+        Route::DescribeNodegroup(name, ng) => {
+            let idx = cluster_idx(state, ctx, name)?;
+            let c = &state.clusters[idx];
+            let found = c
+                .managed_node_groups
+                .iter()
+                .find(|n| &n.name == ng)
+                .ok_or_else(|| ApiError::not_found(msg_no_nodegroup(ng)))?;
+            Ok(json!({"nodegroup": nodegroup_json(c, found)}))
+        }
+        Route::ListFargateProfiles(name) => {
+            let idx = cluster_idx(state, ctx, name)?;
+            let names: Vec<String> = state.clusters[idx]
+                .fargate_profiles
+                .iter()
+                .map(|fp| fp.name.clone())
+                .collect();
+            let (offset, size) = paging(query, 100)?;
+            let (items, next) = page(&names, offset, size);
+            Ok(with_token(json!({"fargateProfileNames": items}), next))
+        }
+        Route::DescribeFargateProfile(name, fp) => {
+            let idx = cluster_idx(state, ctx, name)?;
+            let c = &state.clusters[idx];
+            let found = c
+                .fargate_profiles
+                .iter()
+                .find(|p| &p.name == fp)
+                .ok_or_else(|| ApiError::not_found(msg_no_fargate_profile(fp)))?;
+            Ok(json!({"fargateProfile": fargate_profile_json(c, found)}))
         }
     }
 }
@@ -1037,6 +1178,86 @@ mod tests {
                 ok["update"]["id"].as_str().unwrap_or("")
             )
         );
+    }
+
+    #[test]
+    fn node_groups_and_fargate_profiles_come_from_the_seed() {
+        let seed = Seed::default()
+            .with_caller("AKID", A, "arn:aws:iam::111122223333:user/admin")
+            .with_cluster(
+                seed::Cluster::new("c1", A, "us-east-1")
+                    .node_group("lin", "arn:aws:iam::111122223333:role/node", false)
+                    .node_group("win", "arn:aws:iam::111122223333:role/winnode", true)
+                    .node_group("gpu", "arn:aws:iam::111122223333:role/gpu", false)
+                    .fargate_profile("fp", "arn:aws:iam::111122223333:role/fargate"),
+            );
+        let mut s = State::from_seed(&seed, "http://127.0.0.1:1").expect("seed");
+        let segs = |p: &str| p.split('/').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            route("GET", &segs("clusters/c1/node-groups/win")),
+            Some(Route::DescribeNodegroup("c1".into(), "win".into()))
+        );
+        assert_eq!(
+            route("GET", &segs("clusters/c1/fargate-profiles")).map(|r| r.operation()),
+            Some("ListFargateProfiles")
+        );
+        assert_eq!(route("POST", &segs("clusters/c1/node-groups")), None);
+
+        let mut q = vec![("maxResults".to_string(), "2".to_string())];
+        let first =
+            handle(&mut s, &ctx(), &Route::ListNodegroups("c1".into()), &q, b"").expect("page 1");
+        assert_eq!(first["nodegroups"], json!(["lin", "win"]));
+        let token = first["nextToken"].as_str().expect("token").to_string();
+        q.push(("nextToken".into(), token));
+        let second =
+            handle(&mut s, &ctx(), &Route::ListNodegroups("c1".into()), &q, b"").expect("page 2");
+        assert_eq!(second, json!({"nodegroups": ["gpu"]}));
+
+        let win = call(&mut s, "GET", "/clusters/c1/node-groups/win", "").expect("win");
+        let ng = &win["nodegroup"];
+        assert_eq!(ng["amiType"], "WINDOWS_CORE_2022_x86_64");
+        assert_eq!(ng["nodeRole"], "arn:aws:iam::111122223333:role/winnode");
+        assert_eq!(ng["status"], "ACTIVE");
+        assert_eq!(ng["clusterName"], "c1");
+        let arn = ng["nodegroupArn"].as_str().unwrap_or_default();
+        assert!(
+            arn.starts_with("arn:aws:eks:us-east-1:111122223333:nodegroup/c1/win/"),
+            "{arn}"
+        );
+        let again = call(&mut s, "GET", "/clusters/c1/node-groups/win", "").expect("again");
+        assert_eq!(again["nodegroup"]["nodegroupArn"], ng["nodegroupArn"]);
+        let lin = call(&mut s, "GET", "/clusters/c1/node-groups/lin", "").expect("lin");
+        assert_eq!(lin["nodegroup"]["amiType"], "AL2023_x86_64_STANDARD");
+
+        let fp = call(&mut s, "GET", "/clusters/c1/fargate-profiles/fp", "").expect("fp");
+        assert_eq!(
+            fp["fargateProfile"]["podExecutionRoleArn"],
+            "arn:aws:iam::111122223333:role/fargate"
+        );
+        assert_eq!(fp["fargateProfile"]["status"], "ACTIVE");
+
+        for (path, msg) in [
+            (
+                "/clusters/c1/node-groups/nope",
+                "No node group found for name: nope.",
+            ),
+            (
+                "/clusters/c1/fargate-profiles/nope",
+                "No Fargate Profile found with name: nope.",
+            ),
+            ("/clusters/zz/node-groups", "No cluster found for name: zz."),
+            (
+                "/clusters/zz/fargate-profiles/fp",
+                "No cluster found for name: zz.",
+            ),
+        ] {
+            let e = call(&mut s, "GET", path, "").unwrap_err();
+            assert_eq!(
+                (e.status, e.code.as_str(), e.message.as_str()),
+                (404, "ResourceNotFoundException", msg),
+                "{path}"
+            );
+        }
     }
 
     #[test]

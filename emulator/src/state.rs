@@ -162,6 +162,20 @@ pub fn derive_id(prefix: &str, seed: &str) -> String {
     out
 }
 
+/// A UUID-shaped id that depends only on `seed` (stable across calls).
+pub fn stable_uuid(seed: &str) -> String {
+    let a = fnv(&format!("stable-a-{seed}"));
+    let b = fnv(&format!("stable-b-{seed}"));
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xffff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
+}
+
 fn normalise_path(path: Option<&str>) -> String {
     match path {
         None | Some("") => "/".to_string(),

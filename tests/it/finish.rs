@@ -18,6 +18,9 @@ const NODE: &str = "arn:aws:iam::111122223333:role/node";
 const DEV: &str = "arn:aws:iam::111122223333:role/dev";
 const OPS: &str = "arn:aws:iam::111122223333:role/ops";
 const MON: &str = "arn:aws:iam::111122223333:role/mon";
+const WIN: &str = "arn:aws:iam::111122223333:role/winnode";
+const GPU: &str = "arn:aws:iam::111122223333:role/gpu";
+const FARGATE: &str = "arn:aws:iam::111122223333:role/fargate";
 
 const NODE_ROW: &str = "- rolearn: arn:aws:iam::111122223333:role/node
   username: system:node:{{EC2PrivateDNSName}}
@@ -52,22 +55,31 @@ fn seed() -> Seed {
         .with_role(A, "/", "ops")
         .with_role(A, "/", "mon")
         .with_role(A, "/", "late")
+        .with_role(A, "/", "winnode")
+        .with_role(A, "/", "gpu")
+        .with_role(A, "/", "fargate")
         .with_update_duration_ms(200)
 }
 
-/// A cluster in API_AND_CONFIG_MAP whose caller is admin (creator entry),
-/// with entries for node and dev; `extra` entries added.
+/// A cluster in API_AND_CONFIG_MAP whose caller is admin (creator entry when
+/// `admin`), with an entry for dev, a Windows managed node group and a
+/// Fargate profile (whose node entries EKS made); with `node_entry`, also a
+/// managed node group of the aws-auth node role and its EC2_LINUX entry.
 fn cluster(admin: bool, node_entry: bool, map_roles: &str) -> Cluster {
     let mut c = Cluster::new("prod", A, REGION)
         .mode("API_AND_CONFIG_MAP")
         .creator(CALLER, admin)
+        .node_group("win", WIN, true)
+        .fargate_profile("fp", FARGATE)
         .access_entry(AccessEntry::new(DEV).username("dev").groups(&["devs"]))
         .aws_auth([
             ("mapRoles", map_roles.to_string()),
             ("note", "kept as is".to_string()),
         ]);
     if node_entry {
-        c = c.access_entry(AccessEntry::new(NODE).entry_type("EC2_LINUX"));
+        c = c
+            .node_group("workers", NODE, false)
+            .access_entry(AccessEntry::new(NODE).entry_type("EC2_LINUX"));
     }
     c
 }
@@ -423,7 +435,7 @@ fn prune_stops_when_every_put_conflicts() {
 }
 
 fn finalize(env: &Env, extra: &[&str]) -> Output {
-    let mut args = vec!["finalize", "--yes", "--skip-compute-check"];
+    let mut args = vec!["finalize", "--yes"];
     args.extend_from_slice(extra);
     env.run(&args)
 }
@@ -464,6 +476,58 @@ fn finalize_refuses_when_a_node_role_lacks_an_entry() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn finalize_refuses_when_a_compute_role_lacks_a_node_entry() {
+    let env = Env::new(
+        cluster(true, true, &format!("{NODE_ROW}{DEV_ROW}")).node_group("gpu", GPU, false),
+    );
+    // EKS made node entries for every node group and Fargate role; take two away.
+    assert!(env.emu.delete_access_entry("prod", GPU).unwrap());
+    assert!(env.emu.delete_access_entry("prod", FARGATE).unwrap());
+    let gpu_line = format!(
+        "managed node group gpu uses role {GPU}, which has no node-type access entry: its nodes or pods could not join in API mode"
+    );
+    let fp_line = format!(
+        "Fargate profile fp uses role {FARGATE}, which has no node-type access entry: its nodes or pods could not join in API mode"
+    );
+    let out = finalize(&env, &[]);
+    refused(&out, &env, &gpu_line);
+    assert!(
+        out.stderr.contains(&format!("  - {fp_line}\n")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.matches("\n  - ").count(), 2, "{}", out.stderr);
+    // Every node group and profile was described: win, workers, gpu and fp.
+    let calls = env.emu.calls();
+    assert_eq!(calls.count_on("ListNodegroups", "prod"), 1);
+    assert_eq!(calls.count_on("DescribeNodegroup", "prod"), 3);
+    assert_eq!(calls.count_on("ListFargateProfiles", "prod"), 1);
+    assert_eq!(calls.count_on("DescribeFargateProfile", "prod"), 1);
+
+    // A STANDARD entry for the node group role is not a node entry.
+    env.add_entry(AccessEntry::new(GPU).username("gpu"));
+    env.add_entry(AccessEntry::new(FARGATE).entry_type("FARGATE_LINUX"));
+    let out = finalize(&env, &[]);
+    refused(&out, &env, &gpu_line);
+    assert_eq!(out.stderr.matches("\n  - ").count(), 1, "{}", out.stderr);
+
+    // With its node entry, finalize goes ahead.
+    env.add_entry(AccessEntry::new(GPU).entry_type("EC2_LINUX"));
+    let out = finalize(
+        &env,
+        &["--journal", &env.journal("f.jsonl").display().to_string()],
+    );
+    assert_eq!(
+        out.code, 0,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(!out.stdout.contains("NOT checked"), "{}", out.stdout);
+    assert_eq!(env.mode(), "API");
+    assert_eq!(env.emu.calls().count("UpdateClusterConfig"), 1);
 }
 
 #[test]
@@ -539,22 +603,38 @@ fn finalize_refuses_a_lossy_row_unless_accepted() {
 #[test]
 fn finalize_checks_compute_roles_and_confirmation() {
     let env = Env::new(cluster(true, true, &format!("{NODE_ROW}{DEV_ROW}")));
-    // The emulator serves no ListNodegroups: without the skip flag that is a refusal.
+    // ListNodegroups denied: the roles cannot be checked, which is a refusal.
+    env.emu.set_faults(Faults::new(
+        1,
+        vec![FaultRule::new("ListNodegroups")
+            .on_cluster("prod")
+            .fail_nth(1, 403, "AccessDeniedException")],
+    ));
     let out = env.run(&["finalize", "--yes"]);
-    assert_eq!(out.code, 1);
+    refused(
+        &out,
+        &env,
+        "cannot list the managed node groups and Fargate profiles (ListNodegroups prod",
+    );
     assert!(
-        out.stderr.contains(
-            "  - cannot list the managed node groups and Fargate profiles (ListNodegroups prod"
-        ),
+        out.stderr.contains("grant eks:ListNodegroups, eks:DescribeNodegroup, eks:ListFargateProfiles and eks:DescribeFargateProfile, or pass --skip-compute-check"),
         "{}",
         out.stderr
     );
-    assert_eq!(env.mode(), "API_AND_CONFIG_MAP");
-    // No terminal, no --yes: refused after the checks, nothing changed.
-    let out = env.run(&["finalize", "--skip-compute-check"]);
+    env.emu.set_faults(Faults::default());
+
+    // No terminal, no --yes: refused after the checks (every node group and
+    // Fargate role has its node entry), nothing changed.
+    env.emu.reset_calls();
+    let out = env.run(&["finalize"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stdout.contains("THIS CANNOT BE UNDONE"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("every node role has a node entry.\n"),
         "{}",
         out.stdout
     );
@@ -563,8 +643,26 @@ fn finalize_checks_compute_roles_and_confirmation() {
         "{}",
         out.stderr
     );
+    let calls = env.emu.calls();
+    assert_eq!(calls.count_on("DescribeNodegroup", "prod"), 2);
+    assert_eq!(calls.count_on("DescribeFargateProfile", "prod"), 1);
     assert_eq!(env.mode(), "API_AND_CONFIG_MAP");
     assert_eq!(env.emu.calls().count("UpdateClusterConfig"), 0);
+
+    // --skip-compute-check lists nothing, and says so.
+    env.emu.reset_calls();
+    let out = env.run(&["finalize", "--skip-compute-check"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains(
+            "(managed node groups and Fargate profiles NOT checked: --skip-compute-check)"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.emu.calls().count("ListNodegroups"), 0);
+    assert_eq!(env.emu.calls().count("ListFargateProfiles"), 0);
+    assert_eq!(env.mode(), "API_AND_CONFIG_MAP");
 }
 
 #[test]
