@@ -84,9 +84,13 @@ impl ClusterSpec {
     }
 }
 
+/// `p` made absolute: `~/` is the home folder, a relative path is taken
+/// from `base`.
 fn absolute(base: &Path, p: &Option<PathBuf>) -> Option<PathBuf> {
     p.as_ref().map(|p| {
-        if p.is_absolute() {
+        if let (Ok(rest), Some(home)) = (p.strip_prefix("~"), std::env::var_os("HOME")) {
+            PathBuf::from(home).join(rest)
+        } else if p.is_absolute() {
             p.clone()
         } else {
             base.join(p)
@@ -339,6 +343,26 @@ clusters:
         assert_eq!(pick(&["env=dev", "prod-?"]), ["prod-a", "prod-b", "dev-a"]);
         assert_eq!(pick(&["nothing*"]), Vec::<&str>::new());
         assert!(Selector::parse(&["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn the_shipped_example_parses() {
+        let f = Fleet::parse(include_str!("../../examples/fleet.yaml")).unwrap();
+        let s = f.specs(Path::new("/ex"));
+        assert_eq!(s.len(), 5);
+        assert_eq!(
+            s[0].inputs.policy_map,
+            Some(PathBuf::from("/ex/policy-map.yaml"))
+        );
+        assert!(s[0]
+            .inputs
+            .kubeconfig
+            .as_ref()
+            .unwrap()
+            .ends_with(".kube/config"));
+        assert!(!s[0].inputs.kubeconfig.as_ref().unwrap().starts_with("/ex"));
+        assert!(s[3].inputs.merge_existing);
+        assert!(s[4].inputs.enable_access_entries && s[4].inputs.allow_lossy);
     }
 
     #[test]
