@@ -521,3 +521,34 @@ fn redact(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn plan_apply_verify_finalize_a_small_fleet() {
+    let fleet = Fleet::start(seed(1, 1));
+    let file = fleet.write_fleet(1, "");
+    let out = fleet.path("run");
+    let o = s(&out);
+    let plan = fleet
+        .cmd(&["batch", "plan", "--fleet", &s(&file), "--out-dir", &o])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let apply = fleet.cmd(&["batch", "apply", "--plans", &o]).run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let verify = fleet.cmd(&["batch", "verify", "--out-dir", &o]).run();
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+    let refused = fleet.cmd(&["batch", "finalize", "--out-dir", &o]).run();
+    assert_eq!(refused.code, 1);
+    let fin = fleet
+        .cmd(&["batch", "finalize", "--out-dir", &o, "--yes"])
+        .run();
+    assert_eq!(fin.code, 0, "{}\n{}", fin.stdout, fin.stderr);
+    let r: FleetReport =
+        serde_json::from_slice(&std::fs::read(out.join("batch-finalize.json")).unwrap()).unwrap();
+    assert_eq!(r.summary.ok, 6, "{:#?}", r.clusters);
+    for (ai, _) in ACCOUNTS.iter().enumerate() {
+        for ri in 0..2 {
+            let c = fleet.emu.cluster_state(&name(ai, ri, 0)).unwrap();
+            assert_eq!(c.authentication_mode, "API");
+        }
+    }
+}
