@@ -157,6 +157,82 @@ pub struct BatchRollbackArgs {
     pub yes: bool,
 }
 
+/// How to reach AWS and the cluster's Kubernetes API.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Connection {
+    /// AWS region of the cluster (default: AWS_REGION or the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile (default: AWS_PROFILE, else the default chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Assume this role for every AWS call.
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+
+    /// Kubeconfig for aws-auth (default: KUBECONFIG or ~/.kube/config, else
+    /// the in-cluster service account).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context (default: the one named by or pointing at the
+    /// cluster, else the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl Connection {
+    pub fn aws(&self) -> crate::aws::AwsOptions {
+        crate::aws::AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            role_arn: self.role_arn.clone(),
+        }
+    }
+
+    pub fn kube(&self) -> crate::kube::KubeTarget {
+        crate::live::kube_target(self.kubeconfig.clone(), self.context.clone())
+    }
+
+    /// The first flag given, for commands that need a cluster to use it.
+    pub fn any_given(&self) -> Option<&'static str> {
+        [
+            (self.region.is_some(), "--region"),
+            (self.profile.is_some(), "--profile"),
+            (self.role_arn.is_some(), "--role-arn"),
+            (self.kubeconfig.is_some(), "--kubeconfig"),
+            (self.context.is_some(), "--context"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+}
+
+/// A connection, plus how to read a cluster's state.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterAccess {
+    #[command(flatten)]
+    pub conn: Connection,
+
+    /// AWS calls in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Read account ACCOUNT's IAM through this role, to check its principals
+    /// (repeatable); principals of other accounts than the caller's are
+    /// otherwise left unverified.
+    #[arg(long, value_name = "ACCOUNT=ROLE_ARN")]
+    pub iam_role_for: Vec<String>,
+}
+
+impl ClusterAccess {
+    pub fn concurrency(&self) -> usize {
+        usize::from(self.concurrency)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     /// Progress bar on a terminal, plain lines otherwise, and a final table.
@@ -214,33 +290,8 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 
-    /// AWS region of the cluster.
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-
-    /// AWS profile.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Assume this role for every AWS call.
-    #[arg(long, value_name = "ARN")]
-    pub role_arn: Option<String>,
-
-    /// Kubeconfig to read aws-auth with.
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-
-    /// Kubeconfig context.
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-
-    /// Principals changed at once (each principal's steps run in order).
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
-
-    /// Read account ACCOUNT's IAM through this role (repeatable).
-    #[arg(long, value_name = "ACCOUNT=ROLE_ARN")]
-    pub iam_role_for: Vec<String>,
+    #[command(flatten)]
+    pub access: ClusterAccess,
 }
 
 #[derive(Debug, Args)]
@@ -271,14 +322,6 @@ pub struct RollbackArgs {
     #[arg(long = "journal", value_name = "PATH")]
     pub rollback_journal: Option<PathBuf>,
 
-    /// Kubeconfig to restore aws-auth with (prune-configmap and finalize journals).
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-
-    /// Kubeconfig context (prune-configmap and finalize journals).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-
     /// Do not ask for confirmation (required without a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -287,17 +330,10 @@ pub struct RollbackArgs {
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
 
-    /// AWS region (default: the journal's).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-
-    /// AWS profile.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Assume this role for every AWS call.
-    #[arg(long, value_name = "ARN")]
-    pub role_arn: Option<String>,
+    /// AWS and Kubernetes access (the region defaults to the journal's;
+    /// the kubeconfig restores aws-auth for prune-configmap and finalize journals).
+    #[command(flatten)]
+    pub conn: Connection,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -343,37 +379,9 @@ pub struct PlanArgs {
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
 
-    /// AWS region of the cluster (default: AWS_REGION or the profile's).
-    #[arg(long, value_name = "REGION", requires = "cluster")]
-    pub region: Option<String>,
-
-    /// AWS profile (default: AWS_PROFILE, else the default chain).
-    #[arg(long, value_name = "NAME", requires = "cluster")]
-    pub profile: Option<String>,
-
-    /// Assume this role for every AWS call.
-    #[arg(long, value_name = "ARN", requires = "cluster")]
-    pub role_arn: Option<String>,
-
-    /// Kubeconfig to read aws-auth with (default: KUBECONFIG or
-    /// ~/.kube/config, else the in-cluster service account).
-    #[arg(long, value_name = "PATH", requires = "cluster")]
-    pub kubeconfig: Option<PathBuf>,
-
-    /// Kubeconfig context (default: the one named by or pointing at the
-    /// cluster, else the current context).
-    #[arg(long, value_name = "NAME", requires = "cluster")]
-    pub context: Option<String>,
-
-    /// AWS calls in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64), requires = "cluster")]
-    pub concurrency: u16,
-
-    /// Read account ACCOUNT's IAM through this role, to check its principals
-    /// (repeatable); principals of other accounts than the caller's are
-    /// otherwise left unverified.
-    #[arg(long, value_name = "ACCOUNT=ROLE_ARN", requires = "cluster")]
-    pub iam_role_for: Vec<String>,
+    /// AWS and Kubernetes access, with --cluster.
+    #[command(flatten)]
+    pub access: ClusterAccess,
 
     /// Where an access entry exists and lacks groups or policies of the row,
     /// plan an additive update instead of a conflict.
@@ -392,35 +400,8 @@ pub struct FinishClusterArgs {
     #[arg(long, value_name = "NAME")]
     pub cluster: String,
 
-    /// AWS region of the cluster (default: AWS_REGION or the profile's).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-
-    /// AWS profile (default: AWS_PROFILE, else the default chain).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Assume this role for every AWS call.
-    #[arg(long, value_name = "ARN")]
-    pub role_arn: Option<String>,
-
-    /// Kubeconfig for aws-auth (default: KUBECONFIG or ~/.kube/config, else
-    /// the in-cluster service account).
-    #[arg(long, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-
-    /// Kubeconfig context (default: the one named by or pointing at the
-    /// cluster, else the current context).
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
-
-    /// AWS calls in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
-
-    /// Read account ACCOUNT's IAM through this role (repeatable).
-    #[arg(long, value_name = "ACCOUNT=ROLE_ARN")]
-    pub iam_role_for: Vec<String>,
+    #[command(flatten)]
+    pub access: ClusterAccess,
 
     /// The policy map the entries were planned with.
     #[arg(long, value_name = "FILE")]

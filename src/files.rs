@@ -55,3 +55,18 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
+
+/// Reads and checks a `--policy-map` file; none given is the empty map.
+pub fn policy_map(path: Option<&Path>) -> Result<crate::core::policy_map::PolicyMap> {
+    use crate::core::policy_map::PolicyMap;
+    let Some(path) = path else {
+        return Ok(PolicyMap::default());
+    };
+    let p = path.display().to_string();
+    let text = String::from_utf8(read_input(&p)?)
+        .map_err(|_| anyhow::anyhow!("policy map {p} is not UTF-8 text"))?;
+    PolicyMap::parse(&text).map_err(|e| match e.line {
+        Some(l) => anyhow::anyhow!("policy map {p}, line {l}: {}", e.message),
+        None => anyhow::anyhow!("policy map {p}: {}", e.message),
+    })
+}

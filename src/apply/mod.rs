@@ -25,7 +25,6 @@ use tokio::task::JoinSet;
 use crate::aws::{AwsOptions, Clients, ClusterFacts};
 use crate::core::diff::{self, sha256_hex, Fingerprint};
 use crate::core::plan::{Action, Plan};
-use crate::core::policy_map::PolicyMap;
 use crate::core::steps::{self, Step};
 use crate::core::translate::Options;
 use crate::files;
@@ -57,15 +56,7 @@ pub struct ApplyInputs {
 
 impl ApplyInputs {
     pub fn live_options(&self) -> Result<LiveOptions> {
-        let policy_map = match &self.policy_map {
-            None => PolicyMap::default(),
-            Some(path) => {
-                let p = path.display().to_string();
-                let text = String::from_utf8(files::read_input(&p)?)
-                    .map_err(|_| anyhow!("policy map {p} is not UTF-8 text"))?;
-                PolicyMap::parse(&text).map_err(|e| anyhow!("policy map {p}: {}", e.message))?
-            }
-        };
+        let policy_map = files::policy_map(self.policy_map.as_deref())?;
         Ok(LiveOptions {
             cluster: self.cluster.clone(),
             aws: self.aws(),
@@ -293,6 +284,9 @@ pub enum JournalSpec {
         migration_id: Option<String>,
         command: Command,
         rollback_of: Option<String>,
+        /// Written beside the journal before the journal itself, so a
+        /// journal never exists without the inputs `--resume` needs.
+        run_file: Option<Box<RunFile>>,
     },
     /// Append to an existing journal (resume).
     Append(PathBuf),
@@ -327,12 +321,22 @@ pub fn start_run(
             migration_id,
             command,
             rollback_of,
+            run_file,
         } => {
             let id = migration_id.unwrap_or_else(new_migration_id);
             let path = match path {
                 Some(p) => p,
                 None => journal::default_path(&facts.name, &id)?,
             };
+            if path.exists() {
+                bail!(
+                    "{} exists: give another --journal, or resume it with --resume",
+                    path.display()
+                );
+            }
+            if let Some(rf) = run_file {
+                write_run_file(&path, &rf)?;
+            }
             let mut header = Header::new(env!("CARGO_PKG_VERSION"), &id, info, command);
             header.rollback_of = rollback_of;
             (Journal::create(&path, header)?, None, path, id)
@@ -488,19 +492,16 @@ async fn execute_plan(
         migration_id: None,
         command: Command::Apply,
         rollback_of: None,
+        run_file: Some(Box::new(RunFile {
+            format_version: "1".into(),
+            inputs: inputs.clone(),
+            plan: None,
+        })),
     };
     let (run, _) = start_run(clients, facts, &presentation, spec, concurrency)?;
     run.events
         .message(&format!("journal: {}", run.journal_path.display()));
     watch_ctrl_c(run.cancel.clone(), run.events.clone());
-    write_run_file(
-        &run.journal_path,
-        &RunFile {
-            format_version: "1".into(),
-            inputs: inputs.clone(),
-            plan: None,
-        },
-    )?;
     let mut results = Vec::new();
     let mut plan = plan;
     if let Some(step) = switch {

@@ -75,6 +75,7 @@ pub fn rollback(
                 migration_id: Some(contents.header.migration_id.clone()),
                 command: Command::Rollback,
                 rollback_of: Some(journal_path.display().to_string()),
+                run_file: None,
             }
         };
         let (run, _) = start_run(clients, facts, &presentation, spec, 1)?;
@@ -185,6 +186,7 @@ pub fn rollback_by_tag(
             migration_id: Some(format!("{migration_id}-rollback")),
             command: Command::Rollback,
             rollback_of: Some(format!("tag:{migration_id}")),
+            run_file: None,
         };
         let (run, _) = start_run(clients, facts, &presentation, spec, 1)?;
         run.events.message(&format!("rollback journal: {}", run.journal_path.display()));

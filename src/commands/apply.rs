@@ -30,17 +30,17 @@ pub fn presentation(
 pub fn run(args: ApplyArgs) -> Result<i32> {
     let inputs = ApplyInputs {
         cluster: args.cluster.clone().unwrap_or_default(),
-        region: args.region.clone(),
-        profile: args.profile.clone(),
-        role_arn: args.role_arn.clone(),
-        kubeconfig: args.kubeconfig.clone(),
-        context: args.context.clone(),
+        region: args.access.conn.region.clone(),
+        profile: args.access.conn.profile.clone(),
+        role_arn: args.access.conn.role_arn.clone(),
+        kubeconfig: args.access.conn.kubeconfig.clone(),
+        context: args.access.conn.context.clone(),
         file: args.file.clone(),
         policy_map: args.policy_map.clone(),
         allow_lossy: args.allow_lossy,
         merge_existing: args.merge_existing,
-        concurrency: usize::from(args.concurrency),
-        iam_role_for: args.iam_role_for.clone(),
+        concurrency: args.access.concurrency(),
+        iam_role_for: args.access.iam_role_for.clone(),
         enable_access_entries: args.enable_access_entries,
     };
     let json = args.output == Output::Json;

@@ -4,12 +4,10 @@ use std::io::IsTerminal;
 
 use anyhow::{bail, Context, Result};
 
-use crate::aws::AwsOptions;
 use crate::cli::{Format, PlanArgs};
 use crate::core::arn::PARTITIONS;
 use crate::core::plan::Plan;
 use crate::core::planner::{self, SourceInfo};
-use crate::core::policy_map::PolicyMap;
 use crate::core::translate::Options;
 use crate::exit;
 use crate::files;
@@ -33,19 +31,17 @@ pub fn validate(args: &PlanArgs) -> Result<PlanInputs> {
             bail!("--partition {p:?} is not one of {}", PARTITIONS.join(", "));
         }
     }
-    let policy_map = match &args.policy_map {
-        None => PolicyMap::default(),
-        Some(path) => {
-            let p = path.display().to_string();
-            let bytes = files::read_input(&p)?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| anyhow::anyhow!("policy map {p} is not UTF-8 text"))?;
-            PolicyMap::parse(&text).map_err(|e| match e.line {
-                Some(l) => anyhow::anyhow!("policy map {p}, line {l}: {}", e.message),
-                None => anyhow::anyhow!("policy map {p}: {}", e.message),
-            })?
+    let policy_map = files::policy_map(args.policy_map.as_deref())?;
+    if args.cluster.is_none() {
+        let given = args
+            .access
+            .conn
+            .any_given()
+            .or_else(|| (!args.access.iam_role_for.is_empty()).then_some("--iam-role-for"));
+        if let Some(flag) = given {
+            bail!("{flag} needs --cluster: it says how to reach the cluster");
         }
-    };
+    }
     if args.file.is_none() && args.cluster.is_none() {
         bail!("say where aws-auth is: --file PATH (or - for standard input), or --cluster NAME");
     }
@@ -84,15 +80,11 @@ pub fn live_options(args: &PlanArgs, inputs: &PlanInputs) -> Result<Option<LiveO
     };
     Ok(Some(LiveOptions {
         cluster: cluster.clone(),
-        aws: AwsOptions {
-            profile: args.profile.clone(),
-            region: args.region.clone(),
-            role_arn: args.role_arn.clone(),
-        },
-        kube: live::kube_target(args.kubeconfig.clone(), args.context.clone()),
+        aws: args.access.conn.aws(),
+        kube: args.access.conn.kube(),
         file: inputs.file.clone(),
-        concurrency: usize::from(args.concurrency),
-        iam_roles: live::parse_iam_roles(&args.iam_role_for)?,
+        concurrency: args.access.concurrency(),
+        iam_roles: live::parse_iam_roles(&args.access.iam_role_for)?,
         merge_existing: args.merge_existing,
         translate: inputs.opts.clone(),
     }))

@@ -7,22 +7,17 @@ use anyhow::{bail, Result};
 
 use crate::apply::rollback::{self, rollback_journal_path, RollbackFlags};
 use crate::apply::{confirm, runtime};
-use crate::aws::{AwsOptions, Clients};
+use crate::aws::Clients;
 use crate::cli::{Output, RollbackArgs};
 use crate::commands::apply::{finish, presentation};
 use crate::exit;
 use crate::finish::configmap::Target;
 use crate::finish::undo::{self, UndoReport};
 use crate::journal::{self, Command};
-use crate::live;
 
 pub fn run(args: RollbackArgs) -> Result<i32> {
     let flags = RollbackFlags {
-        aws: AwsOptions {
-            profile: args.profile.clone(),
-            region: args.region.clone(),
-            role_arn: args.role_arn.clone(),
-        },
+        aws: args.conn.aws(),
         force: args.force,
     };
     let pres = presentation(args.output, args.yes, args.rollback_journal.clone());
@@ -67,7 +62,7 @@ fn configmap_rollback(path: &Path, args: &RollbackArgs, mut flags: RollbackFlags
             .eks
             .describe_cluster(&contents.header.cluster.name)
             .await?;
-        let kube = live::kube_target(args.kubeconfig.clone(), args.context.clone());
+        let kube = args.conn.kube();
         let target = Target::connect(&kube, &facts).await?;
         undo::rollback(&target, path, &out).await
     })?;

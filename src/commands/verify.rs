@@ -3,9 +3,8 @@
 
 use anyhow::{anyhow, Result};
 
-use crate::aws::{AwsOptions, Clients};
+use crate::aws::Clients;
 use crate::cli::{FinishClusterArgs, Format, VerifyArgs};
-use crate::core::policy_map::PolicyMap;
 use crate::core::translate::Options;
 use crate::core::verify::parse_row_ids;
 use crate::exit;
@@ -15,31 +14,15 @@ use crate::live::{self, LiveOptions};
 
 /// Validates the shared cluster flags.
 pub fn finish_options(args: &FinishClusterArgs) -> Result<FinishOptions> {
-    let policy_map = match &args.policy_map {
-        None => PolicyMap::default(),
-        Some(path) => {
-            let p = path.display().to_string();
-            let bytes = files::read_input(&p)?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| anyhow!("policy map {p} is not UTF-8 text"))?;
-            PolicyMap::parse(&text).map_err(|e| match e.line {
-                Some(l) => anyhow!("policy map {p}, line {l}: {}", e.message),
-                None => anyhow!("policy map {p}: {}", e.message),
-            })?
-        }
-    };
+    let policy_map = files::policy_map(args.policy_map.as_deref())?;
     Ok(FinishOptions {
         live: LiveOptions {
             cluster: args.cluster.clone(),
-            aws: AwsOptions {
-                profile: args.profile.clone(),
-                region: args.region.clone(),
-                role_arn: args.role_arn.clone(),
-            },
-            kube: live::kube_target(args.kubeconfig.clone(), args.context.clone()),
+            aws: args.access.conn.aws(),
+            kube: args.access.conn.kube(),
             file: None,
-            concurrency: usize::from(args.concurrency),
-            iam_roles: live::parse_iam_roles(&args.iam_role_for)?,
+            concurrency: args.access.concurrency(),
+            iam_roles: live::parse_iam_roles(&args.access.iam_role_for)?,
             merge_existing: false,
             translate: Options {
                 allow_lossy: true,

@@ -411,7 +411,10 @@ fn a_failed_call_leaves_a_journal_that_resume_finishes() {
     assert_eq!(env.plan()["summary"]["create"], 0);
 }
 
-fn kill_at(env: &Env, delay: Duration) -> bool {
+/// Starts an apply and SIGKILLs it once its journal holds `lines` lines
+/// (0: as soon as it starts, before any journal exists). False when the
+/// apply finished first.
+fn kill_at(env: &Env, lines: usize) -> bool {
     let kubeconfig = env.emu.kubeconfig_path().display().to_string();
     let journal = env.journal().display().to_string();
     let mut child = env
@@ -428,11 +431,22 @@ fn kill_at(env: &Env, delay: Duration) -> bool {
             "4",
         ])
         .spawn();
-    std::thread::sleep(delay);
-    let finished = matches!(child.try_wait(), Ok(Some(_)));
+    let started = std::time::Instant::now();
+    loop {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return false;
+        }
+        let written = std::fs::read_to_string(&journal)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if written >= lines || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let _ = child.kill();
     let _ = child.wait();
-    finished
+    true
 }
 
 fn slow(env: &Env) {
@@ -453,35 +467,21 @@ fn reference_end_state(n: usize) -> BTreeMap<String, String> {
     env.entries()
 }
 
-/// How long a slowed, uninterrupted apply takes here.
-fn slow_run_time(n: usize) -> Duration {
-    let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
-    slow(&env);
-    let start = std::time::Instant::now();
-    ok(&env.apply(&["--yes", "--concurrency", "4"]));
-    start.elapsed()
-}
-
-/// Deterministic kill times spread over the run (seeded, no RNG crate):
-/// from 20 % to 100 % of its duration.
-fn delay(seed: u64, run: Duration) -> Duration {
-    let x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407)
-        >> 33;
-    run.mul_f64(0.2 + 0.8 * ((x % 1000) as f64 / 1000.0))
+/// Where seed `seed` kills: after 0 to 30 journal lines (a header and an
+/// intent and outcome per step), spread deterministically.
+fn kill_line(seed: u64) -> usize {
+    ((seed * 7 + 3) % 31) as usize
 }
 
 #[test]
 fn sigkill_then_resume_reaches_the_same_end_state() {
     let n = 12;
     let want = reference_end_state(n);
-    let run = slow_run_time(n);
     let (mut interrupted, mut killed) = (0, 0);
     for seed_no in 0..20u64 {
         let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
         slow(&env);
-        killed += usize::from(!kill_at(&env, delay(seed_no, run)));
+        killed += usize::from(kill_at(&env, kill_line(seed_no)));
         env.emu.set_faults(Faults::new(1, vec![]));
         interrupted += usize::from(partway(&env, want.len()));
         if !env.journal().exists() {
@@ -498,14 +498,13 @@ fn sigkill_then_resume_reaches_the_same_end_state() {
         );
         assert_eq!(env.entries(), want, "seed {seed_no}");
     }
-    // The kills must land while the binary runs, and some of them while
-    // entries are being made (timings vary with the machine's load).
+    // The kills land while the binary runs, most of them between entries.
     assert!(
-        killed >= 10,
+        killed == 20,
         "only {killed} of 20 kills hit a running apply"
     );
     assert!(
-        interrupted >= 2,
+        interrupted >= 12,
         "only {interrupted} of 20 kills landed between entries"
     );
 }
@@ -513,13 +512,12 @@ fn sigkill_then_resume_reaches_the_same_end_state() {
 #[test]
 fn sigkill_then_rollback_reaches_the_starting_state() {
     let n = 12;
-    let run = slow_run_time(n);
     let (mut interrupted, mut killed) = (0, 0);
     for seed_no in 0..20u64 {
         let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
         let before = env.entries();
         slow(&env);
-        killed += usize::from(!kill_at(&env, delay(seed_no + 100, run)));
+        killed += usize::from(kill_at(&env, kill_line(seed_no + 5)));
         env.emu.set_faults(Faults::new(1, vec![]));
         interrupted += usize::from(partway(&env, n + 2));
         if !env.journal().exists() {
@@ -540,11 +538,11 @@ fn sigkill_then_rollback_reaches_the_starting_state() {
         );
     }
     assert!(
-        killed >= 10,
+        killed == 20,
         "only {killed} of 20 kills hit a running apply"
     );
     assert!(
-        interrupted >= 2,
+        interrupted >= 12,
         "only {interrupted} of 20 kills landed between entries"
     );
 }
