@@ -8,7 +8,7 @@ use std::time::Duration;
 use eks_emulator::seed::{AccessEntry, Cluster, Seed};
 use eks_emulator::{Emulator, FaultRule, Faults};
 
-use crate::cmd::{bin, Cmd, Output};
+use crate::cmd::{against, Cmd, Output};
 
 const A: &str = "111122223333";
 const REGION: &str = "eu-west-1";
@@ -78,20 +78,7 @@ impl Env {
     }
 
     fn cmd(&self, args: &[&str]) -> Cmd {
-        bin()
-            .env("AWS_ENDPOINT_URL", &self.emu.endpoint_url())
-            .env("AWS_ACCESS_KEY_ID", KEY)
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_REGION", REGION)
-            .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/aws-credentials",
-            )
-            .env("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS", "5")
-            .env("AWS_AUTH_MIGRATE_POLL_MS", "50")
-            .env("XDG_STATE_HOME", self.dir.path().to_str().unwrap())
-            .args(args)
+        against(&self.emu.endpoint_url(), KEY, REGION, self.dir.path()).args(args)
     }
 
     fn apply(&self, extra: &[&str]) -> Output {

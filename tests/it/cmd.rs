@@ -40,6 +40,25 @@ pub fn bin() -> Cmd {
     }
 }
 
+/// The binary pointed at an emulator by environment only: its endpoint,
+/// static credentials of `key`, `region`, no AWS config files, short
+/// backoffs and polls, and journals and locks under `state`.
+pub fn against(endpoint: &str, key: &str, region: &str, state: &std::path::Path) -> Cmd {
+    bin()
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", region)
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS", "5")
+        .env("AWS_AUTH_MIGRATE_POLL_MS", "50")
+        .env("XDG_STATE_HOME", &state.display().to_string())
+}
+
 impl Cmd {
     pub fn args<I, S>(mut self, args: I) -> Cmd
     where

@@ -4,7 +4,7 @@
 use eks_emulator::seed::{Cluster, Seed};
 use eks_emulator::Emulator;
 
-use crate::cmd::{bin, Cmd, Output};
+use crate::cmd::{against, Cmd, Output};
 
 const A: &str = "111122223333";
 const REGION: &str = "eu-west-1";
@@ -22,19 +22,7 @@ struct Env {
 impl Env {
     fn cmd(&self, args: &[&str]) -> Cmd {
         let kubeconfig = self.emu.kubeconfig_path().display().to_string();
-        bin()
-            .env("AWS_ENDPOINT_URL", &self.emu.endpoint_url())
-            .env("AWS_ACCESS_KEY_ID", KEY)
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_REGION", REGION)
-            .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/aws-credentials",
-            )
-            .env("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS", "5")
-            .env("AWS_AUTH_MIGRATE_POLL_MS", "50")
-            .env("XDG_STATE_HOME", self.dir.path().to_str().unwrap())
+        against(&self.emu.endpoint_url(), KEY, REGION, self.dir.path())
             .args(args)
             .args(["--kubeconfig", &kubeconfig])
     }

@@ -8,7 +8,7 @@ use eks_emulator::seed::{AccessEntry, Cluster, Seed};
 use eks_emulator::{Emulator, FaultRule, Faults};
 use serde_json::Value;
 
-use crate::cmd::{bin, Output};
+use crate::cmd::Output;
 
 const A: &str = "111122223333";
 const REGION: &str = "eu-west-1";
@@ -110,20 +110,7 @@ impl Env {
             "--kubeconfig".into(),
             kubeconfig,
         ]);
-        bin()
-            .env("AWS_ENDPOINT_URL", &self.emu.endpoint_url())
-            .env("AWS_ACCESS_KEY_ID", KEY)
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .env("AWS_REGION", REGION)
-            .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/aws-credentials",
-            )
-            .env("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS", "20")
-            .env("AWS_AUTH_MIGRATE_POLL_MS", "50")
-            .env("XDG_STATE_HOME", &self.state.path().display().to_string())
-            .args(all)
+        crate::cmd::against(&self.emu.endpoint_url(), KEY, REGION, self.state.path()).args(all)
     }
 
     fn run(&self, args: &[&str]) -> Output {
