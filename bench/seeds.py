@@ -149,3 +149,28 @@ def apply_seed(n, faults):
         "aws_auth": {"mapRoles": map_roles},
     }]
     return seed
+
+
+def fleet_seed(clusters, rows, faults):
+    """Scenario E: `clusters` clusters in API_AND_CONFIG_MAP of one account
+    and region, each with an aws-auth of `rows` admin roles that exist in IAM
+    (the shape of benches/batch.rs)."""
+    roles = [f"app-{i:04d}" for i in range(rows)]
+    map_roles = "".join(
+        f"- rolearn: arn:aws:iam::{ACCOUNT}:role/{r}\n  username: {r}\n  groups: [system:masters]\n"
+        for r in roles)
+    seed = _base(faults, roles)
+    seed["clusters"] = [{
+        "name": f"{CLUSTER}-{c:03d}", "account": ACCOUNT, "region": REGION,
+        "authentication_mode": "API_AND_CONFIG_MAP",
+        "bootstrap_cluster_creator_admin_permissions": True,
+        "creator_arn": ADMIN_ARN,
+        "aws_auth": {"mapRoles": map_roles},
+    } for c in range(clusters)]
+    return seed
+
+
+def fleet_file(clusters, kubeconfig):
+    """The fleet file of `batch plan` for fleet_seed's clusters (JSON is YAML)."""
+    return {"defaults": {"region": REGION, "kubeconfig": kubeconfig},
+            "clusters": [{"name": f"{CLUSTER}-{c:03d}"} for c in range(clusters)]}
