@@ -72,6 +72,9 @@ fn jitter(salt: u64) -> u64 {
     x
 }
 
+/// How many throttled answers one step takes before it fails.
+const MAX_THROTTLES: u32 = 500;
+
 /// Whether an error is worth another try.
 pub fn retryable(e: &AwsError) -> bool {
     match e {
@@ -152,11 +155,22 @@ impl Executor {
 
     async fn call_with_retries(&self, step: &Step) -> Outcome {
         let salt = self as *const _ as u64 ^ step.op().len() as u64;
-        let mut attempt = 0;
+        let op = step.op();
+        let (mut attempt, mut throttles) = (0, 0);
         loop {
+            self.pacer.wait(op).await;
             self.calls.fetch_add(1, Ordering::Relaxed);
             match self.call(step).await {
-                Ok(response) => return Outcome::Done { response },
+                Ok(response) => {
+                    self.pacer.succeeded(op);
+                    return Outcome::Done { response };
+                }
+                // Throttling is paced rather than backed off: the request is
+                // fine, the rate is not. It gives up only after a long while.
+                Err(AwsError::Throttled { .. }) if throttles < MAX_THROTTLES => {
+                    self.pacer.throttled(op);
+                    throttles += 1;
+                }
                 Err(e) if retryable(&e) && attempt + 1 < self.backoff.attempts => {
                     tokio::time::sleep(
                         self.backoff

@@ -1,19 +1,30 @@
 //! Client-side pacing per operation, so a throttled apply runs close to the
-//! rate EKS allows instead of piling up retries: on a throttle the gap
-//! between calls of that operation doubles; on a success it shrinks by 5 %.
-//! Without throttling the gap stays zero and costs nothing.
+//! rate EKS allows instead of piling up retries. Unpaced until the first
+//! throttle. On a throttle (at most once a second: the calls in flight when
+//! the limit is hit all come back throttled, and count as one signal) the
+//! rate becomes 95 % of the successes of the last second — under a token
+//! bucket, what the limit let through. Each success then adds a little
+//! (+0.3 call/s per second of successes) until the next throttle.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const MIN_GAP: Duration = Duration::from_millis(5);
-const MAX_GAP: Duration = Duration::from_secs(2);
+const CUT: f64 = 0.95;
+const GROWTH_PER_SECOND: f64 = 0.3;
+const MIN_RATE: f64 = 0.5;
+/// Above this the lane stops pacing again.
+const MAX_RATE: f64 = 1_000.0;
+const WINDOW: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 struct Lane {
-    gap: Duration,
+    /// None: not paced.
+    rate: Option<f64>,
     next: Option<Instant>,
+    last_cut: Option<Instant>,
+    /// Successes of the last second, to start from the rate that worked.
+    recent: VecDeque<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -28,11 +39,11 @@ impl Pacer {
             return now;
         };
         let lane = lanes.entry(op).or_default();
-        if lane.gap.is_zero() {
+        let Some(rate) = lane.rate else {
             return now;
-        }
+        };
         let at = lane.next.map_or(now, |n| n.max(now));
-        lane.next = Some(at + lane.gap);
+        lane.next = Some(at + Duration::from_secs_f64(1.0 / rate));
         at
     }
 
@@ -46,33 +57,57 @@ impl Pacer {
     }
 
     pub fn throttled(&self, op: &'static str) {
-        if let Ok(mut lanes) = self.lanes.lock() {
-            let lane = lanes.entry(op).or_default();
-            lane.gap = (lane.gap * 2).clamp(MIN_GAP * 4, MAX_GAP);
+        self.throttled_at(op, Instant::now());
+    }
+
+    fn throttled_at(&self, op: &'static str, now: Instant) {
+        let Ok(mut lanes) = self.lanes.lock() else {
+            return;
+        };
+        let lane = lanes.entry(op).or_default();
+        if lane
+            .last_cut
+            .is_some_and(|t| now.duration_since(t) < WINDOW)
+        {
+            return;
         }
+        lane.last_cut = Some(now);
+        prune(&mut lane.recent, now);
+        let measured = lane.recent.len() as f64;
+        let current = lane.rate.unwrap_or(f64::MAX);
+        lane.rate = Some((measured.min(current) * CUT).max(MIN_RATE));
     }
 
     pub fn succeeded(&self, op: &'static str) {
-        if let Ok(mut lanes) = self.lanes.lock() {
-            if let Some(lane) = lanes.get_mut(op) {
-                let shrunk = lane.gap.mul_f64(0.95);
-                lane.gap = if shrunk < MIN_GAP {
-                    Duration::ZERO
-                } else {
-                    shrunk
-                };
-            }
+        self.succeeded_at(op, Instant::now());
+    }
+
+    fn succeeded_at(&self, op: &'static str, now: Instant) {
+        let Ok(mut lanes) = self.lanes.lock() else {
+            return;
+        };
+        let lane = lanes.entry(op).or_default();
+        lane.recent.push_back(now);
+        prune(&mut lane.recent, now);
+        if let Some(rate) = lane.rate {
+            // Each success adds GROWTH/rate: GROWTH calls/s per second.
+            let grown = rate + GROWTH_PER_SECOND / rate;
+            lane.rate = (grown < MAX_RATE).then_some(grown);
         }
     }
 
     #[cfg(test)]
-    fn gap(&self, op: &'static str) -> Duration {
-        self.lanes
-            .lock()
-            .unwrap()
-            .get(op)
-            .map(|l| l.gap)
-            .unwrap_or_default()
+    fn rate(&self, op: &'static str) -> Option<f64> {
+        self.lanes.lock().unwrap().get(op).and_then(|l| l.rate)
+    }
+}
+
+fn prune(recent: &mut VecDeque<Instant>, now: Instant) {
+    while recent
+        .front()
+        .is_some_and(|t| now.duration_since(*t) > WINDOW)
+    {
+        recent.pop_front();
     }
 }
 
@@ -80,34 +115,56 @@ impl Pacer {
 mod tests {
     use super::*;
 
+    const OP: &str = "create-entry";
+
     #[test]
-    fn gaps_grow_on_throttles_and_decay_on_success() {
+    fn unpaced_until_throttled_then_starts_below_what_worked() {
         let p = Pacer::default();
-        let now = Instant::now();
+        let t0 = Instant::now();
+        assert_eq!(p.reserve(OP, t0), t0);
+        for i in 0..10 {
+            p.succeeded_at(OP, t0 + Duration::from_millis(50 * i));
+        }
+        assert_eq!(p.rate(OP), None);
+        p.throttled_at(OP, t0 + Duration::from_millis(600));
+        assert_eq!(p.rate(OP), Some(9.5));
+        let first = p.reserve(OP, t0);
+        let second = p.reserve(OP, t0);
+        assert_eq!(second - first, Duration::from_secs_f64(1.0 / 9.5));
         assert_eq!(
-            p.reserve("create-entry", now),
-            now,
-            "no pacing until throttled"
-        );
-        p.throttled("create-entry");
-        assert_eq!(p.gap("create-entry"), Duration::from_millis(20));
-        p.throttled("create-entry");
-        assert_eq!(p.gap("create-entry"), Duration::from_millis(40));
-        let first = p.reserve("create-entry", now);
-        let second = p.reserve("create-entry", now);
-        assert_eq!(second - first, Duration::from_millis(40));
-        assert_eq!(
-            p.reserve("associate-policy", now),
-            now,
+            p.reserve("associate-policy", t0),
+            t0,
             "lanes are per operation"
         );
-        for _ in 0..200 {
-            p.succeeded("create-entry");
+    }
+
+    #[test]
+    fn one_cut_per_second_and_additive_growth() {
+        let p = Pacer::default();
+        let t0 = Instant::now();
+        p.throttled_at(OP, t0);
+        assert_eq!(p.rate(OP), Some(MIN_RATE), "no successes yet: the floor");
+        let p = Pacer::default();
+        for _ in 0..20 {
+            p.succeeded_at(OP, t0);
         }
-        assert_eq!(p.gap("create-entry"), Duration::ZERO);
-        for _ in 0..30 {
-            p.throttled("create-entry");
+        p.throttled_at(OP, t0);
+        assert_eq!(p.rate(OP), Some(19.0));
+        // The calls in flight come back throttled too: one signal.
+        p.throttled_at(OP, t0 + Duration::from_millis(100));
+        p.throttled_at(OP, t0 + Duration::from_millis(900));
+        assert_eq!(p.rate(OP), Some(19.0));
+        // A second later: what got through in the last second was 10.
+        for i in 0..10 {
+            p.succeeded_at(OP, t0 + Duration::from_millis(1050 + 5 * i));
         }
-        assert_eq!(p.gap("create-entry"), MAX_GAP);
+        p.throttled_at(OP, t0 + Duration::from_millis(1100));
+        assert_eq!(p.rate(OP), Some(9.5));
+        let before = p.rate(OP).unwrap();
+        for _ in 0..15 {
+            p.succeeded_at(OP, t0 + Duration::from_secs(3));
+        }
+        let after = p.rate(OP).unwrap();
+        assert!(after > before && after < before + 1.0, "{before} → {after}");
     }
 }
