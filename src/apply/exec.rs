@@ -181,7 +181,7 @@ impl Executor {
                 }
                 Err(e) => {
                     return Outcome::Failed {
-                        code: e.code().unwrap_or(kind_of(&e)).to_string(),
+                        code: e.code().unwrap_or(e.kind()).to_string(),
                         message: e.to_string(),
                     }
                 }
@@ -453,19 +453,6 @@ impl Executor {
             .and_then(|a| a.authentication_mode())
             .map(|m| m.as_str().to_string())
             .unwrap_or_default())
-    }
-}
-
-fn kind_of(e: &AwsError) -> &'static str {
-    match e {
-        AwsError::ExpiredCredentials { .. } => "ExpiredCredentials",
-        AwsError::InvalidCredentials { .. } => "InvalidCredentials",
-        AwsError::NoCredentials { .. } => "NoCredentials",
-        AwsError::AccessDenied { .. } => "AccessDenied",
-        AwsError::ClusterNotFound { .. } => "ClusterNotFound",
-        AwsError::Throttled { .. } => "Throttled",
-        AwsError::Unreachable { .. } => "Unreachable",
-        _ => "Error",
     }
 }
 

@@ -170,6 +170,22 @@ pub fn from_parts(
 }
 
 impl AwsError {
+    /// A short name for the kind of failure, for journals and reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AwsError::ExpiredCredentials { .. } => "ExpiredCredentials",
+            AwsError::InvalidCredentials { .. } => "InvalidCredentials",
+            AwsError::NoCredentials { .. } => "NoCredentials",
+            AwsError::AccessDenied { .. } => "AccessDenied",
+            AwsError::ClusterNotFound { .. } => "ClusterNotFound",
+            AwsError::Throttled { .. } => "Throttled",
+            AwsError::Unreachable { .. } => "Unreachable",
+            AwsError::Service { .. } => "Service",
+            AwsError::Other { .. } => "Error",
+            AwsError::NoRegion => "NoRegion",
+        }
+    }
+
     /// The service's error code, when AWS answered with one.
     pub fn code(&self) -> Option<&str> {
         match self {

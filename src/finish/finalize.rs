@@ -19,7 +19,7 @@ use crate::aws::{Clients, ClusterFacts};
 use crate::core::steps::{self, Outcome, Settled, Step, MODE_API, MODE_API_AND_CONFIG_MAP};
 use crate::core::verify::{self, row_label};
 use crate::exit;
-use crate::journal::{Command, Journal};
+use crate::journal::{ClusterLock, Command, Journal};
 
 #[derive(Debug, Clone)]
 pub struct FinalizeOptions {
@@ -231,6 +231,25 @@ async fn delete_configmap(target: &Target, journal: &Journal) -> Result<bool> {
     Ok(true)
 }
 
+/// The journal being resumed, or a new one started now (with the lock).
+fn held_journal<'a>(
+    held: &'a mut Option<(Journal, ClusterLock)>,
+    opts: &FinalizeOptions,
+    facts: &ClusterFacts,
+) -> Result<&'a Journal> {
+    if held.is_none() {
+        *held = Some(start_journal(
+            opts.journal.as_deref(),
+            facts,
+            Command::Finalize,
+        )?);
+    }
+    match held.as_ref() {
+        Some((journal, _)) => Ok(journal),
+        None => bail!("no journal to record the change in"),
+    }
+}
+
 /// Runs finalize; returns the exit code.
 pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
     if opts.finish.live.file.is_some() {
@@ -291,16 +310,7 @@ pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
             facts.name
         );
         confirm("Delete aws-auth?", opts.yes)?;
-        if held.is_none() {
-            held = Some(start_journal(
-                opts.journal.as_deref(),
-                &facts,
-                Command::Finalize,
-            )?);
-        }
-        let Some((journal, _)) = held.as_ref() else {
-            bail!("no journal to record the change in");
-        };
+        let journal = held_journal(&mut held, opts, &facts)?;
         eprintln!("journal: {}", journal.path().display());
         delete_configmap(&target, journal).await?;
         println!(
@@ -369,16 +379,7 @@ pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
     }
     confirm("Switch to API mode?", opts.yes)?;
 
-    if held.is_none() {
-        held = Some(start_journal(
-            opts.journal.as_deref(),
-            &facts,
-            Command::Finalize,
-        )?);
-    }
-    let Some((journal, _)) = held.as_ref() else {
-        bail!("no journal to record the change in");
-    };
+    let journal = held_journal(&mut held, opts, &facts)?;
     eprintln!("journal: {}", journal.path().display());
     if from_mode != MODE_API_AND_CONFIG_MAP {
         bail!("the cluster is in {from_mode} mode, not {MODE_API_AND_CONFIG_MAP}");

@@ -460,67 +460,37 @@ fn kill_line(seed: u64) -> usize {
     ((seed * 7 + 3) % 31) as usize
 }
 
-#[test]
-fn sigkill_then_resume_reaches_the_same_end_state() {
-    let n = 12;
-    let want = reference_end_state(n);
-    let (mut interrupted, mut killed) = (0, 0);
-    for seed_no in 0..20u64 {
-        let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
-        slow(&env);
-        killed += usize::from(kill_at(&env, kill_line(seed_no)));
-        env.emu.set_faults(Faults::new(1, vec![]));
-        interrupted += usize::from(partway(&env, want.len()));
-        if !env.journal().exists() {
-            // Killed before the journal existed: nothing was changed.
-            assert!(env.entries().is_empty(), "seed {seed_no}");
-            continue;
-        }
-        let journal = env.journal().display().to_string();
-        let out = env.cmd(&["apply", "--resume", &journal]).run();
-        assert_eq!(
-            out.code, 0,
-            "seed {seed_no}: {}\n{}",
-            out.stdout, out.stderr
-        );
-        assert_eq!(env.entries(), want, "seed {seed_no}");
-    }
-    // The kills land while the binary runs, most of them between entries.
-    assert!(
-        killed == 20,
-        "only {killed} of 20 kills hit a running apply"
-    );
-    assert!(
-        interrupted >= 12,
-        "only {interrupted} of 20 kills landed between entries"
-    );
-}
-
-#[test]
-fn sigkill_then_rollback_reaches_the_starting_state() {
-    let n = 12;
+/// Twenty applies of `n` principals, each SIGKILLed at its seed's point,
+/// then `finish` (resume or rollback) run on its journal; `want` is the
+/// state every cluster must end in. The kills must land while the binary
+/// runs, most of them between entries.
+fn kill_then(n: usize, seed_offset: u64, finish: &[&str], want: &BTreeMap<String, String>) {
+    let complete = n + 2;
     let (mut interrupted, mut killed) = (0, 0);
     for seed_no in 0..20u64 {
         let env = Env::new(seed(n, "API_AND_CONFIG_MAP"));
         let before = env.entries();
         slow(&env);
-        killed += usize::from(kill_at(&env, kill_line(seed_no + 5)));
+        killed += usize::from(kill_at(&env, kill_line(seed_no + seed_offset)));
         env.emu.set_faults(Faults::new(1, vec![]));
-        interrupted += usize::from(partway(&env, n + 2));
+        interrupted += usize::from(partway(&env, complete));
         if !env.journal().exists() {
+            // Killed before the journal existed: nothing was changed.
             assert_eq!(env.entries(), before, "seed {seed_no}");
             continue;
         }
         let journal = env.journal().display().to_string();
-        let out = env.cmd(&["rollback", &journal, "--yes"]).run();
+        let mut args = finish.to_vec();
+        args.push(&journal);
+        let out = env.cmd(&args).run();
         assert_eq!(
             out.code, 0,
             "seed {seed_no}: {}\n{}",
             out.stdout, out.stderr
         );
         assert_eq!(
-            env.entries(),
-            before,
+            &env.entries(),
+            want,
             "seed {seed_no}: no orphan entry or association"
         );
     }
@@ -532,6 +502,18 @@ fn sigkill_then_rollback_reaches_the_starting_state() {
         interrupted >= 12,
         "only {interrupted} of 20 kills landed between entries"
     );
+}
+
+#[test]
+fn sigkill_then_resume_reaches_the_same_end_state() {
+    let want = reference_end_state(12);
+    assert_eq!(want.len(), 14);
+    kill_then(12, 0, &["apply", "--resume"], &want);
+}
+
+#[test]
+fn sigkill_then_rollback_reaches_the_starting_state() {
+    kill_then(12, 5, &["rollback", "--yes"], &BTreeMap::new());
 }
 
 #[test]
