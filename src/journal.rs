@@ -347,6 +347,22 @@ struct Inner {
     next_seq: u64,
     open: BTreeSet<u64>,
     poisoned: bool,
+    /// Records written so far (not necessarily on disk yet).
+    written: u64,
+}
+
+/// Group commit: a record is durable once a `sync_data` that started after
+/// it was written has returned. Workers that wrote while another was
+/// syncing share the next sync instead of queueing one each.
+struct Durability {
+    /// A second handle on the journal's file, synced outside `Inner`'s lock
+    /// so that writers are not held up by a sync in progress.
+    file: File,
+    /// Records known to be on disk.
+    synced: u64,
+    failed: bool,
+    /// Syncs done (for tests).
+    syncs: u64,
 }
 
 /// An open journal, appending. Methods take `&self` and serialise writes
@@ -356,6 +372,7 @@ pub struct Journal {
     path: PathBuf,
     header: Header,
     inner: Mutex<Inner>,
+    durability: Mutex<Durability>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -387,16 +404,7 @@ impl Journal {
                 io_err(path)(e)
             }
         })?;
-        let journal = Journal {
-            path: path.to_path_buf(),
-            header: header.clone(),
-            inner: Mutex::new(Inner {
-                file,
-                next_seq: 1,
-                open: BTreeSet::new(),
-                poisoned: false,
-            }),
-        };
+        let journal = Journal::new(path, header.clone(), file, 1, BTreeSet::new())?;
         journal.write(&Record::Header(header))?;
         sync_dir(path);
         Ok(journal)
@@ -417,17 +425,41 @@ impl Journal {
                 .map_err(io_err(path))?;
         }
         let open = pending(&contents).iter().map(|i| i.seq).collect();
-        let journal = Journal {
+        let journal = Journal::new(
+            path,
+            contents.header.clone(),
+            file,
+            contents.last_seq() + 1,
+            open,
+        )?;
+        Ok((journal, contents))
+    }
+
+    fn new(
+        path: &Path,
+        header: Header,
+        file: File,
+        next_seq: u64,
+        open: BTreeSet<u64>,
+    ) -> Result<Journal> {
+        let sync_handle = file.try_clone().map_err(io_err(path))?;
+        Ok(Journal {
             path: path.to_path_buf(),
-            header: contents.header.clone(),
+            header,
             inner: Mutex::new(Inner {
                 file,
-                next_seq: contents.last_seq() + 1,
+                next_seq,
                 open,
                 poisoned: false,
+                written: 0,
             }),
-        };
-        Ok((journal, contents))
+            durability: Mutex::new(Durability {
+                file: sync_handle,
+                synced: 0,
+                failed: false,
+                syncs: 0,
+            }),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -450,9 +482,11 @@ impl Journal {
             prior: prior.cloned(),
             inverse: step.inverse(),
         });
-        self.append(&mut inner, &record)?;
+        let ticket = self.append(&mut inner, &record)?;
         inner.next_seq += 1;
         inner.open.insert(seq);
+        drop(inner);
+        self.make_durable(ticket)?;
         Ok(seq)
     }
 
@@ -481,9 +515,11 @@ impl Journal {
             at: now(),
             outcome,
         });
-        self.append(&mut inner, &record)?;
+        let ticket = self.append(&mut inner, &record)?;
         inner.next_seq += 1;
         inner.open.remove(&intent_seq);
+        drop(inner);
+        self.make_durable(ticket)?;
         Ok(seq)
     }
 
@@ -499,11 +535,13 @@ impl Journal {
     }
 
     fn write(&self, record: &Record) -> Result<()> {
-        let mut inner = self.lock_inner();
-        self.append(&mut inner, record)
+        let ticket = self.append(&mut self.lock_inner(), record)?;
+        self.make_durable(ticket)
     }
 
-    fn append(&self, inner: &mut Inner, record: &Record) -> Result<()> {
+    /// Writes one record (a single append, in seq order); returns its
+    /// ticket for [`Journal::make_durable`].
+    fn append(&self, inner: &mut Inner, record: &Record) -> Result<u64> {
         if inner.poisoned {
             return Err(JournalError::Poisoned {
                 path: self.path.clone(),
@@ -511,16 +549,39 @@ impl Journal {
         }
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
-        let res = inner
-            .file
-            .write_all(&line)
-            .and_then(|_| inner.file.sync_data());
-        if let Err(e) = res {
+        if let Err(e) = inner.file.write_all(&line) {
             // The file may now end in a partial line; a reader ignores it,
             // but anything appended after it would be corruption.
             inner.poisoned = true;
             return Err(io_err(&self.path)(e));
         }
+        inner.written += 1;
+        Ok(inner.written)
+    }
+
+    /// Returns once the record of `ticket` (and every one before it) is on
+    /// disk. One caller syncs at a time; a caller whose record a finished
+    /// sync already covered returns at once, so concurrent workers share
+    /// syncs. A failed sync poisons the journal.
+    fn make_durable(&self, ticket: u64) -> Result<()> {
+        let mut d = self.durability.lock().unwrap_or_else(|e| e.into_inner());
+        if d.failed {
+            return Err(JournalError::Poisoned {
+                path: self.path.clone(),
+            });
+        }
+        if d.synced >= ticket {
+            return Ok(());
+        }
+        // Everything written before this sync starts is covered by it.
+        let covered = self.lock_inner().written;
+        if let Err(e) = d.file.sync_data() {
+            d.failed = true;
+            self.lock_inner().poisoned = true;
+            return Err(io_err(&self.path)(e));
+        }
+        d.synced = covered;
+        d.syncs += 1;
         Ok(())
     }
 }
@@ -1183,6 +1244,37 @@ mod tests {
         assert_eq!(c.records.len(), 160);
         assert_eq!(c.last_seq(), 160);
         assert_eq!(effective(&c).len(), 80);
+    }
+
+    #[test]
+    fn one_sync_covers_every_record_written_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let j = Journal::create(&path, header()).unwrap();
+        let syncs = |j: &Journal| j.durability.lock().unwrap().syncs;
+        assert_eq!(syncs(&j), 1, "the header is synced");
+        // Two workers write before either syncs: the first sync covers both.
+        let rec = |seq| {
+            Record::Intent(IntentRecord {
+                seq,
+                at: now(),
+                step: create(),
+                prior: None,
+                inverse: create().inverse(),
+            })
+        };
+        let a = j.append(&mut j.lock_inner(), &rec(1)).unwrap();
+        let b = j.append(&mut j.lock_inner(), &rec(2)).unwrap();
+        j.make_durable(a).unwrap();
+        assert_eq!(syncs(&j), 2);
+        j.make_durable(b).unwrap();
+        assert_eq!(syncs(&j), 2, "b was written before a's sync began");
+        // A record written after the last sync needs one of its own.
+        let c = j.append(&mut j.lock_inner(), &rec(3)).unwrap();
+        j.make_durable(c).unwrap();
+        assert_eq!(syncs(&j), 3);
+        drop(j);
+        assert_eq!(read(&path).unwrap().records.len(), 3);
     }
 
     #[test]
