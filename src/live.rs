@@ -154,21 +154,26 @@ pub fn cluster_options(opts: &Options, facts: &ClusterFacts) -> Options {
 /// DescribeAccessEntry and ListAssociatedAccessPolicies per existing entry
 /// (not in CONFIG_MAP mode), and one GetRole/GetUser per principal of the
 /// caller's (or an `--iam-role-for`) account, or one paged
-/// ListRoles/ListUsers per account with more than 10 to check.
+/// ListRoles/ListUsers (1,000 a page) per account with more than 10 to
+/// check. The IAM lookups overlap the reads of the existing entries.
 pub async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<LivePlanInputs> {
     let (cluster, caller) = cluster_and_caller(clients, &opts.cluster).await?;
     let concurrency = opts.concurrency.max(1);
-    let (aws_auth, existing) = tokio::join!(
-        read_aws_auth(opts, &cluster),
-        read_existing(clients, &cluster, concurrency)
-    );
-    let aws_auth = aws_auth?;
-    let existing = existing?;
+    // Two independent chains run side by side: aws-auth then the IAM
+    // lookups of its principals; the access entries then their details.
     let topts = cluster_options(&opts.translate, &cluster);
-    let draft = core_plan(&aws_auth, &topts)?;
-    let principals = resolve::principals(&draft.entries);
     let readers = clients.iam_readers(&caller.account);
-    let iam = aws::iam::lookup_all(&readers, &principals, concurrency).await?;
+    let from_aws_auth = async {
+        let aws_auth = read_aws_auth(opts, &cluster).await?;
+        let draft = core_plan(&aws_auth, &topts)?;
+        let principals = resolve::principals(&draft.entries);
+        let iam = aws::iam::lookup_all(&readers, &principals, concurrency).await?;
+        Ok::<_, anyhow::Error>((aws_auth, iam))
+    };
+    let (from_aws_auth, existing) =
+        tokio::join!(from_aws_auth, read_existing(clients, &cluster, concurrency));
+    let (aws_auth, iam) = from_aws_auth?;
+    let existing = existing?;
     Ok(LivePlanInputs {
         caller,
         cluster,

@@ -16,6 +16,10 @@ use crate::core::resolve::Lookup;
 /// ListRoles (ListUsers) is cheaper than a GetRole (GetUser) each.
 pub const LIST_THRESHOLD: usize = 10;
 
+/// Page size asked of ListRoles and ListUsers: IAM's maximum (its default
+/// is 100), so an account of 3,000 roles costs 3 calls, not 30.
+const LIST_PAGE: i32 = 1000;
+
 #[derive(Debug, Clone)]
 pub struct Iam {
     client: aws_sdk_iam::Client,
@@ -58,7 +62,12 @@ impl Iam {
 
     /// ListRoles, every page: lowercased role name → ARN.
     pub async fn list_roles(&self, account: &str) -> Result<BTreeMap<String, String>, AwsError> {
-        let mut pages = self.client.list_roles().into_paginator().send();
+        let mut pages = self
+            .client
+            .list_roles()
+            .max_items(LIST_PAGE)
+            .into_paginator()
+            .send();
         let mut out = BTreeMap::new();
         while let Some(page) = pages.next().await {
             let page =
@@ -72,7 +81,12 @@ impl Iam {
 
     /// ListUsers, every page: lowercased user name → ARN.
     pub async fn list_users(&self, account: &str) -> Result<BTreeMap<String, String>, AwsError> {
-        let mut pages = self.client.list_users().into_paginator().send();
+        let mut pages = self
+            .client
+            .list_users()
+            .max_items(LIST_PAGE)
+            .into_paginator()
+            .send();
         let mut out = BTreeMap::new();
         while let Some(page) = pages.next().await {
             let page =
