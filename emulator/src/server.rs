@@ -68,6 +68,22 @@ pub struct Shared {
     request_counter: AtomicU64,
 }
 
+/// Sleeps `d`, to within a fraction of a millisecond: tokio's timer counts
+/// whole milliseconds and rounds up (a 25 ms sleep took 26–27 ms), which
+/// would add ~8 % to every injected latency. The last 4 ms are slept on a
+/// blocking thread, where the OS sleeps to the microsecond.
+pub async fn sleep_precisely(d: std::time::Duration) {
+    const COARSE_MARGIN: std::time::Duration = std::time::Duration::from_millis(4);
+    let deadline = std::time::Instant::now() + d;
+    if d > COARSE_MARGIN {
+        tokio::time::sleep(d - COARSE_MARGIN).await;
+    }
+    let rest = deadline.saturating_duration_since(std::time::Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
+}
+
 /// Lock, recovering from a poisoned mutex (a panicking handler must not wedge the emulator).
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -357,7 +373,7 @@ pub async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Resp
     lock(&shared.calls).record(&operation, cluster.as_deref());
     let decision = lock(&shared.faults).decide(&operation, cluster.as_deref());
     if !decision.latency.is_zero() {
-        tokio::time::sleep(decision.latency).await;
+        sleep_precisely(decision.latency).await;
     }
     if let Some(resp) = fault_response(protocol, &decision.outcome, &request_id) {
         return resp;
@@ -443,4 +459,20 @@ pub fn json_response(status: u16, v: &Value) -> Response {
     resp.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sleep_precisely;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn a_precise_sleep_never_ends_early() {
+        for ms in [0u64, 1, 3, 4, 5, 25] {
+            let want = Duration::from_millis(ms);
+            let t = Instant::now();
+            sleep_precisely(want).await;
+            assert!(t.elapsed() >= want, "{ms} ms: woke after {:?}", t.elapsed());
+        }
+    }
 }
