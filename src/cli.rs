@@ -148,7 +148,8 @@ pub struct BatchRollbackArgs {
     #[command(flatten)]
     pub common: BatchCommon,
 
-    /// Undo even what someone changed since the apply.
+    /// Undo even what someone changed since the apply, and roll back a
+    /// cluster in API mode (which takes the migrated access away).
     #[arg(long)]
     pub force: bool,
 
@@ -313,7 +314,8 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "NAME")]
     pub cluster: Option<String>,
 
-    /// Undo even what someone changed since the apply.
+    /// Undo even what someone changed since the apply, and roll back a
+    /// cluster in API mode (which takes the migrated access away).
     #[arg(long)]
     pub force: bool,
 

@@ -27,6 +27,19 @@ pub fn rollback_journal_path(journal: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// In `API` mode EKS no longer reads aws-auth, and the mode cannot be
+/// switched back: deleting the entries an apply made would take away the
+/// access they carry with nothing to fall back on (admins locked out, nodes
+/// unable to join). Refused unless `--force`.
+pub fn refuse_in_api_mode(cluster: &str, mode: &str, force: bool) -> Result<()> {
+    if mode == steps::MODE_API && !force {
+        bail!(
+            "cluster {cluster} is in API mode (finalized): EKS no longer reads aws-auth and the mode cannot be switched back, so deleting the migrated access entries would remove that access outright; rolling back is refused (--force deletes them anyway)"
+        );
+    }
+    Ok(())
+}
+
 /// Rolls back the apply recorded in `journal_path`. Running it again
 /// finishes an interrupted rollback: undos already done are not repeated.
 pub fn rollback(
@@ -67,6 +80,7 @@ pub fn rollback(
                 facts.arn
             );
         }
+        refuse_in_api_mode(&cluster, &facts.authentication_mode, flags.force)?;
         let spec = if rb_path.exists() {
             JournalSpec::Append(rb_path.clone())
         } else {
@@ -169,6 +183,7 @@ pub fn rollback_by_tag(
     rt.block_on(async move {
         let clients = Clients::connect(&flags.aws, &Default::default()).await?;
         let facts = clients.eks.describe_cluster(cluster).await?;
+        refuse_in_api_mode(cluster, &facts.authentication_mode, flags.force)?;
         let existing = clients.eks.existing_entries(cluster, 8).await?;
         let ours: Vec<_> = existing
             .into_iter()

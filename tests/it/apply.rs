@@ -325,6 +325,35 @@ fn rollback_restores_the_exact_starting_state() {
 }
 
 #[test]
+fn rollback_in_api_mode_is_refused_unless_forced() {
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    ok(&env.apply(&["--yes"]));
+    let applied = env.entries();
+    env.emu.set_authentication_mode("prod", "API").unwrap();
+    for rb in [
+        env.rollback(&["--yes"]),
+        env.cmd(&[
+            "rollback",
+            "--migration-id",
+            "x",
+            "--cluster",
+            "prod",
+            "--yes",
+        ])
+        .run(),
+    ] {
+        assert_eq!(rb.code, 1, "{}\n{}", rb.stdout, rb.stderr);
+        assert_eq!(
+            rb.stderr.trim_end(),
+            "error: cluster prod is in API mode (finalized): EKS no longer reads aws-auth and the mode cannot be switched back, so deleting the migrated access entries would remove that access outright; rolling back is refused (--force deletes them anyway)"
+        );
+        assert_eq!(env.entries(), applied, "nothing is deleted");
+    }
+    ok(&env.rollback(&["--yes", "--force"]));
+    assert!(!env.entries().contains_key(&role("dev-0")));
+}
+
+#[test]
 fn rollback_skips_what_a_third_party_changed() {
     let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
     ok(&env.apply(&["--yes"]));
