@@ -551,15 +551,46 @@ async fn rollback_one(
     cp: &ClusterProgress,
 ) -> ClusterResult {
     let mut r = blank;
-    let Some(journal) = t
-        .entry
+    let key = t.entry.as_ref().and_then(ManifestEntry::key);
+    // A finalize of this run is undone first: aws-auth must carry the
+    // access again before the entries that replaced it are deleted.
+    let mut restored = None;
+    if let Some(fj) = key
         .as_ref()
-        .and_then(ManifestEntry::key)
+        .map(|k| finalize_journal(&ctx.out_dir, k))
+        .filter(|j| j.exists())
+    {
+        cp.phase("restoring aws-auth");
+        match undo_finalize(t, &fj).await {
+            Ok(None) => restored = Some("aws-auth restored by an earlier rollback".to_string()),
+            Ok(Some(u)) if !u.skipped.is_empty() => {
+                r.status = Status::Partial;
+                r.note = format!(
+                    "aws-auth not restored, changed since the finalize ({}); the apply is not rolled back",
+                    u.skipped.join("; ")
+                );
+                r.journal = Some(u.journal);
+                return r;
+            }
+            Ok(Some(u)) => {
+                restored = Some(if u.undone.is_empty() {
+                    "finalize left aws-auth as it was".to_string()
+                } else {
+                    format!("aws-auth restored ({})", u.undone.join(", "))
+                })
+            }
+            Err(e) => return r.fail(&e.context(format!("undoing {}", fj.display()))),
+        }
+    }
+    let Some(journal) = key
         .map(|k| apply_journal(&ctx.out_dir, &k))
         .filter(|j| j.exists())
     else {
         r.status = Status::Ok;
-        r.note = "no apply journal: nothing to roll back".into();
+        r.note = match restored {
+            Some(done) => format!("{done}; no apply journal"),
+            None => "no apply journal: nothing to roll back".into(),
+        };
         return r;
     };
     cp.phase("rolling back");
@@ -568,10 +599,38 @@ async fn rollback_one(
         force,
     };
     let pres = quiet(cp, None);
-    match blocking(move || rollback::rollback(&journal, flags, pres)).await {
+    let mut r = match blocking(move || rollback::rollback(&journal, flags, pres)).await {
         Ok(report) => from_report(r, &report),
         Err(e) => r.fail(&e),
+    };
+    if let Some(done) = restored {
+        r.note = if r.note.is_empty() {
+            done
+        } else {
+            format!("{done}; {}", r.note)
+        };
     }
+    r
+}
+
+/// The journal `batch finalize` writes for a cluster.
+fn finalize_journal(dir: &Path, key: &str) -> PathBuf {
+    dir.join(format!("{key}.finalize.jsonl"))
+}
+
+/// Restores aws-auth from a finalize journal of this run (`None`: an
+/// earlier `batch rollback` did, its rollback journal is there). The switch
+/// to API mode cannot be undone; the apply's rollback refuses in API mode.
+async fn undo_finalize(t: &Target, journal: &Path) -> Result<Option<finish::undo::UndoReport>> {
+    let out = rollback::rollback_journal_path(journal);
+    if out.exists() {
+        return Ok(None);
+    }
+    let opts = finish_options(&t.spec)?;
+    let clients = Clients::connect(&opts.live.aws, &opts.live.iam_roles).await?;
+    let facts = clients.eks.describe_cluster(&t.spec.name).await?;
+    let target = finish::configmap::Target::connect(&opts.live.kube, &facts).await?;
+    Ok(Some(finish::undo::rollback(&target, journal, &out).await?))
 }
 
 fn finish_options(spec: &ClusterSpec) -> Result<FinishOptions> {
@@ -655,7 +714,7 @@ async fn finalize_one(
         let clients = Clients::connect(&finish.live.aws, &finish.live.iam_roles).await?;
         let (facts, _) = live::cluster_and_caller(&clients, &t.spec.name).await?;
         let key = file_key(&facts.account, &facts.region, &t.spec.name);
-        let journal = ctx.out_dir.join(format!("{key}.finalize.jsonl"));
+        let journal = finalize_journal(&ctx.out_dir, &key);
         if journal.exists() {
             bail!(
                 "{} exists: finalize ran from this folder already (resume it with finalize --resume)",

@@ -539,16 +539,82 @@ fn plan_apply_verify_finalize_a_small_fleet() {
     let refused = fleet.cmd(&["batch", "finalize", "--out-dir", &o]).run();
     assert_eq!(refused.code, 1);
     let fin = fleet
-        .cmd(&["batch", "finalize", "--out-dir", &o, "--yes"])
+        .cmd(&[
+            "batch",
+            "finalize",
+            "--out-dir",
+            &o,
+            "--yes",
+            "--delete-configmap",
+        ])
         .run();
     assert_eq!(fin.code, 0, "{}\n{}", fin.stdout, fin.stderr);
     let r: FleetReport =
         serde_json::from_slice(&std::fs::read(out.join("batch-finalize.json")).unwrap()).unwrap();
     assert_eq!(r.summary.ok, 6, "{:#?}", r.clusters);
-    for (ai, _) in ACCOUNTS.iter().enumerate() {
-        for ri in 0..2 {
-            let c = fleet.emu.cluster_state(&name(ai, ri, 0)).unwrap();
-            assert_eq!(c.authentication_mode, "API");
-        }
+    let clusters: Vec<String> = (0..ACCOUNTS.len())
+        .flat_map(|ai| (0..2).map(move |ri| name(ai, ri, 0)))
+        .collect();
+    let aws_auth_before: Vec<_> = clusters
+        .iter()
+        .map(|c| {
+            let state = fleet.emu.cluster_state(c).unwrap();
+            assert_eq!(state.authentication_mode, "API");
+            assert!(fleet.emu.aws_auth(c).unwrap().is_none(), "{c}: deleted");
+            (c.clone(), fleet.entries(c))
+        })
+        .collect();
+
+    // batch rollback restores aws-auth from the finalize journals, then
+    // refuses to delete the entries of clusters now in API mode.
+    let rb = fleet
+        .cmd(&[
+            "batch",
+            "rollback",
+            "--out-dir",
+            &o,
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .run();
+    assert_eq!(rb.code, 3, "{}\n{}", rb.stdout, rb.stderr);
+    let r = report(&rb);
+    for (c, entries) in &aws_auth_before {
+        let one = by_name(&r, c);
+        assert_eq!(one.status, Status::Failed, "{one:#?}");
+        assert!(
+            one.error
+                .as_deref()
+                .is_some_and(|e| e.contains("is in API mode (finalized)")),
+            "{one:#?}"
+        );
+        assert!(fleet.emu.aws_auth(c).unwrap().is_some(), "{c}: restored");
+        assert_eq!(fleet.entries(c), *entries, "{c}: entries kept");
+    }
+    // --force deletes them; aws-auth is not restored a second time.
+    let forced = fleet
+        .cmd(&[
+            "batch",
+            "rollback",
+            "--out-dir",
+            &o,
+            "--yes",
+            "--force",
+            "--format",
+            "json",
+        ])
+        .run();
+    assert_eq!(forced.code, 0, "{}\n{}", forced.stdout, forced.stderr);
+    let r = report(&forced);
+    for (c, _) in &aws_auth_before {
+        let one = by_name(&r, c);
+        assert_eq!(one.status, Status::Ok, "{one:#?}");
+        assert!(
+            one.note
+                .starts_with("aws-auth restored by an earlier rollback; "),
+            "{one:#?}"
+        );
+        assert_eq!(fleet.entries(c), 0, "{c}: the migrated entries are gone");
     }
 }
