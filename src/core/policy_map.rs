@@ -158,7 +158,7 @@ impl PolicyMap {
                     PolicyRef::Name(name)
                 } else {
                     return Err(err(format!(
-                        "group {group}: unknown access policy {name:?}; known policies: {}",
+                        "group {group}: unknown access policy {name:?}; known policies: {} (a policy newer than this list: give its full ARN, arn:aws:eks::aws:cluster-access-policy/{name})",
                         KNOWN_POLICIES.join(", ")
                     )));
                 };
