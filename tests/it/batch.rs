@@ -555,7 +555,7 @@ fn plan_apply_verify_finalize_a_small_fleet() {
     let clusters: Vec<String> = (0..ACCOUNTS.len())
         .flat_map(|ai| (0..2).map(move |ri| name(ai, ri, 0)))
         .collect();
-    let aws_auth_before: Vec<_> = clusters
+    let finalized: Vec<_> = clusters
         .iter()
         .map(|c| {
             let state = fleet.emu.cluster_state(c).unwrap();
@@ -565,10 +565,8 @@ fn plan_apply_verify_finalize_a_small_fleet() {
         })
         .collect();
 
-    // batch rollback restores aws-auth from the finalize journals, then
-    // refuses to delete the entries of clusters now in API mode.
-    let rb = fleet
-        .cmd(&[
+    let rollback = |extra: &[&str]| {
+        let mut args = vec![
             "batch",
             "rollback",
             "--out-dir",
@@ -576,11 +574,16 @@ fn plan_apply_verify_finalize_a_small_fleet() {
             "--yes",
             "--format",
             "json",
-        ])
-        .run();
+        ];
+        args.extend_from_slice(extra);
+        fleet.cmd(&args).run()
+    };
+    // batch rollback restores aws-auth from the finalize journals, then
+    // refuses to delete the entries of clusters now in API mode.
+    let rb = rollback(&[]);
     assert_eq!(rb.code, 3, "{}\n{}", rb.stdout, rb.stderr);
     let r = report(&rb);
-    for (c, entries) in &aws_auth_before {
+    for (c, entries) in &finalized {
         let one = by_name(&r, c);
         assert_eq!(one.status, Status::Failed, "{one:#?}");
         assert!(
@@ -593,21 +596,10 @@ fn plan_apply_verify_finalize_a_small_fleet() {
         assert_eq!(fleet.entries(c), *entries, "{c}: entries kept");
     }
     // --force deletes them; aws-auth is not restored a second time.
-    let forced = fleet
-        .cmd(&[
-            "batch",
-            "rollback",
-            "--out-dir",
-            &o,
-            "--yes",
-            "--force",
-            "--format",
-            "json",
-        ])
-        .run();
+    let forced = rollback(&["--force"]);
     assert_eq!(forced.code, 0, "{}\n{}", forced.stdout, forced.stderr);
     let r = report(&forced);
-    for (c, _) in &aws_auth_before {
+    for (c, _) in &finalized {
         let one = by_name(&r, c);
         assert_eq!(one.status, Status::Ok, "{one:#?}");
         assert!(
