@@ -16,6 +16,13 @@ pub enum AwsError {
     #[error("{call}: no AWS credentials found ({message}); set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")]
     NoCredentials { call: String, message: String },
 
+    #[error("{call}: assuming the role of --role-arn or --iam-role-for failed ({code}: {message}); check that the role exists, that its trust policy lets the caller assume it, and that the caller has sts:AssumeRole on it")]
+    AssumeRole {
+        call: String,
+        code: String,
+        message: String,
+    },
+
     #[error("{call}: access denied ({message}); the caller needs {permission}")]
     AccessDenied {
         call: String,
@@ -85,10 +92,22 @@ where
                     message: text,
                 };
             }
+            if let Some((code, message)) = assume_role_failure(&err) {
+                return match code.as_str() {
+                    "ExpiredToken" | "InvalidClientTokenId" | "SignatureDoesNotMatch" => {
+                        from_parts(call, "sts:AssumeRole", Some(&code), None, message)
+                    }
+                    _ => AwsError::AssumeRole {
+                        call,
+                        code,
+                        message,
+                    },
+                };
+            }
             if text.contains("credentials") || text.contains("identity") {
                 return AwsError::NoCredentials {
                     call,
-                    message: text,
+                    message: source_chain(&err),
                 };
             }
             return AwsError::Unreachable {
@@ -107,7 +126,7 @@ where
             if text.contains("credentials") || text.contains("identity") {
                 return AwsError::NoCredentials {
                     call,
-                    message: text,
+                    message: source_chain(&err),
                 };
             }
             return AwsError::Other {
@@ -176,6 +195,7 @@ impl AwsError {
             AwsError::ExpiredCredentials { .. } => "ExpiredCredentials",
             AwsError::InvalidCredentials { .. } => "InvalidCredentials",
             AwsError::NoCredentials { .. } => "NoCredentials",
+            AwsError::AssumeRole { .. } => "AssumeRole",
             AwsError::AccessDenied { .. } => "AccessDenied",
             AwsError::ClusterNotFound { .. } => "ClusterNotFound",
             AwsError::Throttled { .. } => "Throttled",
@@ -195,6 +215,40 @@ impl AwsError {
     }
 }
 
+/// The STS answer behind a credentials failure, when the credentials come
+/// from AssumeRole (`--role-arn`, `--iam-role-for`): its code and message.
+fn assume_role_failure(err: &(dyn std::error::Error + 'static)) -> Option<(String, String)> {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        if let Some(sdk) = e.downcast_ref::<aws_sdk_sts::error::SdkError<AssumeRoleError>>() {
+            let code = sdk.code().unwrap_or("Error").to_string();
+            let message = sdk
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| one_line(&DisplayErrorContext(sdk).to_string()));
+            return Some((code, message));
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// The messages of an error and its sources, without debug dumps:
+/// `dispatch failure: an error occurred while loading credentials: ...`.
+fn source_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let text = one_line(&e.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -202,6 +256,33 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct Chain {
+        text: &'static str,
+        #[source]
+        next: Option<Box<Chain>>,
+    }
+
+    #[test]
+    fn source_chain_joins_messages_once_without_debug_dumps() {
+        let err = Chain {
+            text: "dispatch failure",
+            next: Some(Box::new(Chain {
+                text: "an error   occurred\nwhile loading credentials",
+                next: Some(Box::new(Chain {
+                    text: "while loading credentials",
+                    next: None,
+                })),
+            })),
+        };
+        assert_eq!(
+            source_chain(&err),
+            "dispatch failure: an error occurred while loading credentials"
+        );
+        assert_eq!(assume_role_failure(&err), None);
+    }
 
     fn parts(code: Option<&str>, status: Option<u16>) -> AwsError {
         from_parts(

@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 pub struct Cmd {
     args: Vec<String>,
     env: Vec<(String, String)>,
+    env_removed: Vec<String>,
     stdin: Option<Vec<u8>>,
 }
 
@@ -36,6 +37,7 @@ pub fn bin() -> Cmd {
             ("COLUMNS".into(), "100".into()),
             ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
         ],
+        env_removed: Vec::new(),
         stdin: None,
     }
 }
@@ -75,6 +77,12 @@ impl Cmd {
         self
     }
 
+    /// Removes a variable the test process may have from the binary's environment.
+    pub fn env_remove(mut self, k: &str) -> Cmd {
+        self.env_removed.push(k.into());
+        self
+    }
+
     pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
         self.stdin = Some(bytes.into());
         self
@@ -96,6 +104,9 @@ impl Cmd {
             .env_remove("AWS_ENDPOINT_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        for k in &self.env_removed {
+            c.env_remove(k);
+        }
         for (k, v) in &self.env {
             c.env(k, v);
         }
@@ -103,21 +114,12 @@ impl Cmd {
     }
 
     pub fn run(self) -> Output {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_aws-auth-migrate"));
-        c.args(&self.args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_ENDPOINT_URL")
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in &self.env {
-            c.env(k, v);
-        }
+        let mut c = self.command();
+        c.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = c.spawn().expect("the binary starts");
         if let Some(bytes) = self.stdin {
             let mut pipe = child.stdin.take().expect("stdin is piped");

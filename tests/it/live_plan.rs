@@ -610,3 +610,103 @@ fn a_throttled_configmap_read_is_retried() {
     assert_eq!(plan_v["source"]["kind"], "cluster");
     assert_eq!(emu.calls().count("kube:GetConfigMap"), 2);
 }
+
+#[test]
+fn role_arn_plans_as_the_assumed_role() {
+    let emu = start(base_seed().with_cluster(config_map_cluster()));
+    let platform = role(A, "platform");
+    let plan_v = ok_json(&plan(&emu, "legacy", &["--role-arn", &platform]));
+    let caller = plan_v["lockout"]["caller_arn"].as_str().unwrap();
+    assert!(
+        caller.starts_with("arn:aws:sts::111122223333:assumed-role/platform/"),
+        "{caller}"
+    );
+    let calls = emu.calls();
+    assert_eq!(calls.count("AssumeRole"), 1);
+    assert_eq!(calls.count("GetCallerIdentity"), 1);
+}
+
+#[test]
+fn a_role_that_cannot_be_assumed_is_one_line() {
+    let emu = start(base_seed().with_cluster(config_map_cluster()));
+    let ghost = role(A, "ghost");
+    let out = plan(&emu, "legacy", &["--role-arn", &ghost]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!("error: DescribeCluster legacy: assuming the role of --role-arn or --iam-role-for failed (AccessDenied: User: {CALLER} is not authorized to perform: sts:AssumeRole on resource: {ghost}); check that the role exists, that its trust policy lets the caller assume it, and that the caller has sts:AssumeRole on it")
+    );
+}
+
+#[test]
+fn no_credentials_at_all_is_one_line() {
+    let emu = start(base_seed().with_cluster(config_map_cluster()));
+    let out = bin()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &emu.endpoint_url())
+        .env("AWS_REGION", REGION)
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .args(["plan", "--cluster", "legacy", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    let line = out.stderr.trim_end();
+    assert!(
+        line.starts_with("error: DescribeCluster legacy: no AWS credentials found (")
+            && line.ends_with("); set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+            && !line.contains("DispatchFailure"),
+        "{line}"
+    );
+    assert_eq!(emu.calls().total(), 0, "nothing reached the emulator");
+}
+
+#[test]
+fn expired_or_invalid_credentials_are_one_line() {
+    for (eks_code, sts_code, want) in [
+        (
+            "ExpiredTokenException",
+            "ExpiredToken",
+            "the AWS credentials have expired",
+        ),
+        (
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "the AWS credentials are not valid",
+        ),
+    ] {
+        let emu = start(base_seed().with_cluster(config_map_cluster()));
+        emu.set_faults(Faults {
+            rules: vec![
+                FaultRule::new("DescribeCluster").fail_nth(1, 403, eks_code),
+                FaultRule::new("GetCallerIdentity").fail_nth(1, 403, sts_code),
+            ],
+            ..Faults::default()
+        });
+        let out = plan(&emu, "legacy", &[]);
+        assert_eq!(out.code, 1);
+        assert_eq!(out.stdout, "");
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: DescribeCluster legacy: ")
+                || out.stderr.starts_with("error: GetCallerIdentity: "),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(want), "{}", out.stderr);
+        assert_eq!(
+            emu.calls().count("kube:GetConfigMap"),
+            0,
+            "stopped before kube"
+        );
+    }
+}
