@@ -28,6 +28,14 @@ pub enum KubeError {
     NoConfig { cluster: String, message: String },
     #[error("kubeconfig context {context:?}: {message}")]
     Context { context: String, message: String },
+    #[error("no context of the kubeconfig is for cluster {cluster} ({arn}, endpoint {endpoint}), and the current context {current} points at {server}: aws-auth would be read from another cluster; pass --context {current} if it is this cluster after all, or run aws eks update-kubeconfig --name {cluster}")]
+    NoContextFor {
+        cluster: String,
+        arn: String,
+        endpoint: String,
+        current: String,
+        server: String,
+    },
     #[error("the aws-auth ConfigMap does not exist in kube-system of cluster {cluster} (context {context}): the cluster has no aws-auth to migrate; check --context, or pass --file to plan from a saved copy")]
     NotFound { cluster: String, context: String },
     #[error(
@@ -88,7 +96,6 @@ pub fn context_for(kc: &Kubeconfig, cluster_arn: &str, endpoint: Option<&str>) -
     if let Some(c) = kc.contexts.iter().find(|c| c.name == cluster_arn) {
         return Some(c.name.clone());
     }
-    let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
     kc.contexts
         .iter()
         .find(|c| {
@@ -104,18 +111,100 @@ pub fn context_for(kc: &Kubeconfig, cluster_arn: &str, endpoint: Option<&str>) -
                 .find(|k| k.name == ctx.cluster)
                 .and_then(|k| k.cluster.as_ref())
                 .and_then(|k| k.server.as_deref());
-            matches!((server, endpoint), (Some(s), Some(e)) if norm(s) == norm(e))
+            matches!((server, endpoint), (Some(s), Some(e)) if same_url(s, e))
         })
         .map(|c| c.name.clone())
 }
 
-/// A kube client for the cluster, and the name of the context it uses.
+/// The server URL of a context's cluster entry.
+fn server_of<'a>(kc: &'a Kubeconfig, context: &str) -> Option<&'a str> {
+    let cluster = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == context)?
+        .context
+        .as_ref()?
+        .cluster
+        .as_str();
+    kc.clusters
+        .iter()
+        .find(|k| k.name == cluster)?
+        .cluster
+        .as_ref()?
+        .server
+        .as_deref()
+}
+
+/// A kube client for a cluster: the client, the context it uses (or
+/// `in-cluster`), and, when `--context` named a context that cannot be
+/// matched to the cluster (by ARN or endpoint: a proxy or a tunnel), a
+/// notice saying so.
+pub struct Connection {
+    pub client: Client,
+    pub context: String,
+    pub unmatched: Option<String>,
+}
+
+/// Which context reads `cluster_arn`: `--context` if given (trusted, with a
+/// notice when it cannot be matched), else the one [`context_for`] finds,
+/// else the current context only when it is that cluster's too. The
+/// current context of another cluster is refused: silently reading another
+/// cluster's aws-auth is how a migration grants the wrong people access.
+pub fn choose_context(
+    kc: &Kubeconfig,
+    explicit: Option<&str>,
+    cluster_name: &str,
+    cluster_arn: &str,
+    endpoint: Option<&str>,
+) -> Result<(String, Option<String>), KubeError> {
+    let server = |ctx: &str| server_of(kc, ctx).unwrap_or("no server").to_string();
+    if let Some(ctx) = explicit {
+        let matched = kc.contexts.iter().any(|c| {
+            c.name == ctx
+                && (c.name == cluster_arn
+                    || c.context.as_ref().is_some_and(|x| x.cluster == cluster_arn))
+        }) || matches!((server_of(kc, ctx), endpoint), (Some(s), Some(e)) if same_url(s, e));
+        let notice = (!matched).then(|| {
+            format!(
+                "aws-auth is read through --context {ctx} (server {}), which the kubeconfig does not tie to cluster {cluster_name} ({cluster_arn}, endpoint {}): make sure it is that cluster",
+                server(ctx),
+                endpoint.unwrap_or("unknown")
+            )
+        });
+        return Ok((ctx.to_string(), notice));
+    }
+    if let Some(ctx) = context_for(kc, cluster_arn, endpoint) {
+        return Ok((ctx, None));
+    }
+    match kc.current_context.as_deref().filter(|c| !c.is_empty()) {
+        Some(current) => Err(KubeError::NoContextFor {
+            cluster: cluster_name.to_string(),
+            arn: cluster_arn.to_string(),
+            endpoint: endpoint.unwrap_or("unknown").to_string(),
+            current: current.to_string(),
+            server: server(current),
+        }),
+        None => Err(KubeError::Context {
+            context: String::new(),
+            message: format!(
+                "the kubeconfig has no context for cluster {cluster_name} ({cluster_arn}) and no current context; pass --context, or run aws eks update-kubeconfig --name {cluster_name}"
+            ),
+        }),
+    }
+}
+
+fn same_url(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
+    norm(a) == norm(b)
+}
+
+/// A kube client for the cluster (see [`choose_context`]).
 pub async fn client_for(
     target: &KubeTarget,
     cluster_name: &str,
     cluster_arn: &str,
     endpoint: Option<&str>,
-) -> Result<(Client, String), KubeError> {
+) -> Result<Connection, KubeError> {
     let kubeconfig = match &target.kubeconfig {
         Some(path) => Some(
             Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
@@ -134,16 +223,17 @@ pub async fn client_for(
             Err(_) => None,
         },
     };
-    let (config, context) = match kubeconfig {
+    let (config, context, unmatched) = match kubeconfig {
         Some(kc) => {
-            let context = target
-                .context
-                .clone()
-                .or_else(|| context_for(&kc, cluster_arn, endpoint))
-                .or_else(|| kc.current_context.clone())
-                .unwrap_or_default();
+            let (context, unmatched) = choose_context(
+                &kc,
+                target.context.as_deref(),
+                cluster_name,
+                cluster_arn,
+                endpoint,
+            )?;
             let options = KubeConfigOptions {
-                context: (!context.is_empty()).then(|| context.clone()),
+                context: Some(context.clone()),
                 ..Default::default()
             };
             let config = Config::from_custom_kubeconfig(kc, &options)
@@ -152,21 +242,25 @@ pub async fn client_for(
                     context: context.clone(),
                     message: e.to_string(),
                 })?;
-            (config, context)
+            (config, context, unmatched)
         }
         None => {
             let config = Config::infer().await.map_err(|e| KubeError::NoConfig {
                 cluster: cluster_name.to_string(),
                 message: e.to_string(),
             })?;
-            (config, "in-cluster".to_string())
+            (config, "in-cluster".to_string(), None)
         }
     };
     let client = Client::try_from(config).map_err(|e| KubeError::Context {
         context: context.clone(),
         message: e.to_string(),
     })?;
-    Ok((client, context))
+    Ok(Connection {
+        client,
+        context,
+        unmatched,
+    })
 }
 
 /// Tries of the aws-auth GET when the API server throttles or fails.
@@ -250,8 +344,50 @@ mod tests {
     }
 
     #[test]
-    fn context_by_arn_cluster_or_server() {
-        let kc: Kubeconfig = serde_yaml::from_str(
+    fn another_clusters_current_context_is_refused_an_explicit_one_noticed() {
+        let kc = kubeconfig();
+        let z = "arn:aws:eks:eu-west-1:111122223333:cluster/z";
+        // Nothing ties a context to z: the current context (of cluster a)
+        // is not silently used.
+        let err = choose_context(&kc, None, "z", z, Some("https://z.example")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no context of the kubeconfig is for cluster z (arn:aws:eks:eu-west-1:111122223333:cluster/z, endpoint https://z.example), and the current context ctx-a points at https://A.example/: aws-auth would be read from another cluster; pass --context ctx-a if it is this cluster after all, or run aws eks update-kubeconfig --name z"
+        );
+        // Named with --context: used, with a notice for the plan.
+        let (ctx, notice) =
+            choose_context(&kc, Some("ctx-a"), "z", z, Some("https://z.example")).unwrap();
+        assert_eq!(ctx, "ctx-a");
+        assert_eq!(
+            notice.as_deref(),
+            Some("aws-auth is read through --context ctx-a (server https://A.example/), which the kubeconfig does not tie to cluster z (arn:aws:eks:eu-west-1:111122223333:cluster/z, endpoint https://z.example): make sure it is that cluster")
+        );
+        // --context of the cluster itself (by ARN, cluster entry or server): no notice.
+        let b = "arn:aws:eks:eu-west-1:111122223333:cluster/b";
+        assert_eq!(
+            choose_context(&kc, Some("ctx-b"), "b", b, None).unwrap(),
+            ("ctx-b".to_string(), None)
+        );
+        assert_eq!(
+            choose_context(&kc, Some("ctx-a"), "y", z, Some("https://a.example")).unwrap(),
+            ("ctx-a".to_string(), None)
+        );
+        // Found without --context.
+        assert_eq!(
+            choose_context(&kc, None, "b", b, None).unwrap(),
+            ("ctx-b".to_string(), None)
+        );
+        // No current context either.
+        let mut none = kubeconfig();
+        none.current_context = None;
+        assert!(matches!(
+            choose_context(&none, None, "z", z, None),
+            Err(KubeError::Context { .. })
+        ));
+    }
+
+    fn kubeconfig() -> Kubeconfig {
+        serde_yaml::from_str(
             r#"
 apiVersion: v1
 kind: Config
@@ -273,7 +409,12 @@ users:
   user: {token: t}
 "#,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn context_by_arn_cluster_or_server() {
+        let kc = kubeconfig();
         assert_eq!(
             context_for(&kc, "arn:aws:eks:eu-west-1:111122223333:cluster/c", None).as_deref(),
             Some("arn:aws:eks:eu-west-1:111122223333:cluster/c")

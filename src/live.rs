@@ -51,6 +51,8 @@ pub struct AwsAuthSource {
     pub resource_version: Option<String>,
     /// The kubeconfig context read from, for a ConfigMap.
     pub context: Option<String>,
+    /// When `--context` could not be tied to the cluster: a plan notice.
+    pub context_notice: Option<String>,
 }
 
 /// What a live plan is computed from.
@@ -105,23 +107,25 @@ pub async fn read_aws_auth(opts: &LiveOptions, facts: &ClusterFacts) -> Result<A
             // Read from the file by the core when it has one.
             resource_version: None,
             context: None,
+            context_notice: None,
         });
     }
-    let (client, context) = kube::client_for(
+    let conn = kube::client_for(
         &opts.kube,
         &facts.name,
         &facts.arn,
         facts.endpoint.as_deref(),
     )
     .await?;
-    let fetched = kube::get_aws_auth(client, &facts.name, &context).await?;
+    let fetched = kube::get_aws_auth(conn.client, &facts.name, &conn.context).await?;
     Ok(AwsAuthSource {
         bytes: fetched.manifest().into_bytes(),
         kind: "cluster".into(),
         path: Some("kube-system/aws-auth".into()),
         sha256: sha256_hex(fetched.content().as_bytes()),
         resource_version: fetched.resource_version.clone(),
-        context: Some(context),
+        context: Some(conn.context),
+        context_notice: conn.unmatched,
     })
 }
 
@@ -218,6 +222,9 @@ pub fn plan(inputs: &LivePlanInputs, opts: &Options, merge_existing: bool) -> Re
         account_source: "cluster".into(),
         authentication_mode: Some(facts.authentication_mode.clone()),
     };
+    if let Some(notice) = &inputs.aws_auth.context_notice {
+        plan.notices.push(notice.clone());
+    }
     if facts.status != "ACTIVE" && !facts.status.is_empty() {
         plan.notices.push(format!(
             "the cluster's status is {}, not ACTIVE",

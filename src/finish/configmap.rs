@@ -105,7 +105,7 @@ impl Target {
     /// The client for the cluster, from the kubeconfig flags (or their
     /// defaults).
     pub async fn connect(kube_target: &KubeTarget, facts: &ClusterFacts) -> anyhow::Result<Target> {
-        let (client, context) = kube::client_for(
+        let conn = kube::client_for(
             kube_target,
             &facts.name,
             &facts.arn,
@@ -113,9 +113,9 @@ impl Target {
         )
         .await?;
         Ok(Target {
-            client,
+            client: conn.client,
             cluster: facts.name.clone(),
-            context,
+            context: conn.context,
         })
     }
 

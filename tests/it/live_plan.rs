@@ -66,13 +66,28 @@ fn plan(emu: &Emulator, cluster: &str, extra: &[&str]) -> Output {
 }
 
 fn plan_env(emu: &Emulator, cluster: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
-    let kubeconfig = emu.kubeconfig_path().display().to_string();
+    plan_with(
+        emu,
+        &emu.kubeconfig_path().display().to_string(),
+        cluster,
+        extra,
+        env,
+    )
+}
+
+fn plan_with(
+    emu: &Emulator,
+    kubeconfig: &str,
+    cluster: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let mut args = vec![
         "plan",
         "--cluster",
         cluster,
         "--kubeconfig",
-        &kubeconfig,
+        kubeconfig,
         "--format",
         "json",
     ];
@@ -709,4 +724,58 @@ fn expired_or_invalid_credentials_are_one_line() {
             "stopped before kube"
         );
     }
+}
+
+#[test]
+fn another_clusters_current_context_is_refused() {
+    let emu = start(
+        base_seed()
+            .with_cluster(config_map_cluster())
+            .with_cluster(mixed_cluster()),
+    );
+    // A kubeconfig that knows only `mixed`, and has it as current context.
+    let legacy_arn = emu.cluster_arn("legacy").unwrap();
+    let mixed_arn = emu.cluster_arn("mixed").unwrap();
+    let mut kc: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(emu.kubeconfig_path()).unwrap()).unwrap();
+    for list in ["clusters", "contexts", "users"] {
+        if let Some(items) = kc[list].as_sequence_mut() {
+            items.retain(|i| i["name"].as_str() != Some(legacy_arn.as_str()));
+        }
+    }
+    kc["current-context"] = serde_yaml::Value::from(mixed_arn.as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, serde_yaml::to_string(&kc).unwrap()).unwrap();
+    let path = path.display().to_string();
+
+    let out = plan_with(&emu, &path, "legacy", &[], &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let endpoint = emu.kube_url("legacy").unwrap();
+    let server = emu.kube_url("mixed").unwrap();
+    assert_eq!(
+        out.stderr.trim_end(),
+        format!("error: no context of the kubeconfig is for cluster legacy ({legacy_arn}, endpoint {endpoint}), and the current context {mixed_arn} points at {server}: aws-auth would be read from another cluster; pass --context {mixed_arn} if it is this cluster after all, or run aws eks update-kubeconfig --name legacy")
+    );
+    assert_eq!(emu.calls().count("kube:GetConfigMap"), 0);
+
+    // Named explicitly, the context is used, and the plan says so.
+    let plan_v = ok_json(&plan_with(
+        &emu,
+        &path,
+        "legacy",
+        &["--context", &mixed_arn],
+        &[],
+    ));
+    assert!(
+        plan_v["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with(&format!(
+                "aws-auth is read through --context {mixed_arn} (server {server}), which the kubeconfig does not tie to cluster legacy"
+            ))),
+        "{:#}",
+        plan_v["notices"]
+    );
 }
