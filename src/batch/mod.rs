@@ -258,8 +258,11 @@ where
                 .or_else(|| t.spec.inputs.region.clone()),
             t.spec.labels.clone(),
         );
+        // Taken here, not in the task: clusters start in the fleet's order
+        // (spawned tasks would race for the permits).
+        let permit = permits.acquire_owned().await.ok();
         handles.push(tokio::spawn(async move {
-            let _permit = permits.acquire_owned().await.ok();
+            let _permit = permit;
             if stop.load(Ordering::SeqCst) {
                 let mut r = blank;
                 r.status = Status::NotRun;
