@@ -360,7 +360,6 @@ struct Durability {
     file: File,
     /// Records known to be on disk.
     synced: u64,
-    failed: bool,
     /// Syncs done (for tests).
     syncs: u64,
 }
@@ -456,7 +455,6 @@ impl Journal {
             durability: Mutex::new(Durability {
                 file: sync_handle,
                 synced: 0,
-                failed: false,
                 syncs: 0,
             }),
         })
@@ -565,18 +563,20 @@ impl Journal {
     /// syncs. A failed sync poisons the journal.
     fn make_durable(&self, ticket: u64) -> Result<()> {
         let mut d = self.durability.lock().unwrap_or_else(|e| e.into_inner());
-        if d.failed {
-            return Err(JournalError::Poisoned {
-                path: self.path.clone(),
-            });
-        }
         if d.synced >= ticket {
             return Ok(());
         }
         // Everything written before this sync starts is covered by it.
-        let covered = self.lock_inner().written;
+        let covered = {
+            let inner = self.lock_inner();
+            if inner.poisoned {
+                return Err(JournalError::Poisoned {
+                    path: self.path.clone(),
+                });
+            }
+            inner.written
+        };
         if let Err(e) = d.file.sync_data() {
-            d.failed = true;
             self.lock_inner().poisoned = true;
             return Err(io_err(&self.path)(e));
         }

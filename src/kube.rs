@@ -90,30 +90,27 @@ pub fn manifest(data: &BTreeMap<String, String>, resource_version: Option<&str>)
     s
 }
 
-/// The context of `kc` that belongs to the cluster: named by its ARN, or
-/// whose cluster entry is named by its ARN, or whose server is its endpoint.
+/// The context of `kc` that belongs to the cluster (see [`belongs_to`]);
+/// one named by the ARN first.
 pub fn context_for(kc: &Kubeconfig, cluster_arn: &str, endpoint: Option<&str>) -> Option<String> {
     if let Some(c) = kc.contexts.iter().find(|c| c.name == cluster_arn) {
         return Some(c.name.clone());
     }
     kc.contexts
         .iter()
-        .find(|c| {
-            let Some(ctx) = &c.context else {
-                return false;
-            };
-            if ctx.cluster == cluster_arn {
-                return true;
-            }
-            let server = kc
-                .clusters
-                .iter()
-                .find(|k| k.name == ctx.cluster)
-                .and_then(|k| k.cluster.as_ref())
-                .and_then(|k| k.server.as_deref());
-            matches!((server, endpoint), (Some(s), Some(e)) if same_url(s, e))
-        })
+        .find(|c| belongs_to(kc, &c.name, cluster_arn, endpoint))
         .map(|c| c.name.clone())
+}
+
+/// Whether the context `name` is the cluster's: named by its ARN, or its
+/// cluster entry is named by its ARN, or its server is the endpoint.
+fn belongs_to(kc: &Kubeconfig, name: &str, cluster_arn: &str, endpoint: Option<&str>) -> bool {
+    let Some(c) = kc.contexts.iter().find(|c| c.name == name) else {
+        return false;
+    };
+    c.name == cluster_arn
+        || c.context.as_ref().is_some_and(|x| x.cluster == cluster_arn)
+        || matches!((server_of(kc, name), endpoint), (Some(s), Some(e)) if same_url(s, e))
 }
 
 /// The server URL of a context's cluster entry.
@@ -159,12 +156,7 @@ pub fn choose_context(
 ) -> Result<(String, Option<String>), KubeError> {
     let server = |ctx: &str| server_of(kc, ctx).unwrap_or("no server").to_string();
     if let Some(ctx) = explicit {
-        let matched = kc.contexts.iter().any(|c| {
-            c.name == ctx
-                && (c.name == cluster_arn
-                    || c.context.as_ref().is_some_and(|x| x.cluster == cluster_arn))
-        }) || matches!((server_of(kc, ctx), endpoint), (Some(s), Some(e)) if same_url(s, e));
-        let notice = (!matched).then(|| {
+        let notice = (!belongs_to(kc, ctx, cluster_arn, endpoint)).then(|| {
             format!(
                 "aws-auth is read through --context {ctx} (server {}), which the kubeconfig does not tie to cluster {cluster_name} ({cluster_arn}, endpoint {}): make sure it is that cluster",
                 server(ctx),

@@ -1,18 +1,17 @@
 //! Client-side pacing per operation, so a throttled apply runs close to the
-//! rate EKS allows instead of piling up retries. Unpaced until the first
-//! throttle. On a throttle (at most once a second: the calls in flight when
-//! the limit is hit all come back throttled, and count as one signal) the
-//! rate becomes 95 % of the successes of the last second — under a token
-//! bucket, what the limit let through. Each success then adds a little
-//! (+0.3 call/s per second of successes) until the next throttle.
+//! rate EKS allows instead of piling up retries. An operation is unpaced
+//! until a second in which at least half of its answers (20 or more) were
+//! 429s: a pace above a limit shows itself that way. Its rate then becomes
+//! 95 % of the successes of that second (under a token bucket, what the
+//! limit let through), each success adds a little (+0.3 call/s per second
+//! of successes), and the same test cuts it again, at most once a second
+//! (the calls in flight when the limit is hit all come back throttled).
 //!
-//! Only when most calls of the last second were throttled: a pace above a
-//! limit shows itself that way, while throttling that does not follow the
-//! rate (another client draining a shared bucket, sporadic 429s) leaves
-//! most calls through, and cutting on it would cut every second, the
-//! successes always short of the pace, down to a crawl (5 % random 429s
-//! made a 0.9 s apply of 100 principals take 32 s; 30 %, 185 s). Those
-//! throttled calls are simply sent again.
+//! Throttling that does not follow the rate (another client draining a
+//! shared bucket, sporadic 429s) leaves most calls through and is simply
+//! sent again: cutting on it would cut every second, the successes always
+//! short of the pace, down to a crawl (5 % random 429s made a 0.9 s apply
+//! of 100 principals take 32 s; 30 %, 185 s).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -49,16 +48,21 @@ pub struct Pacer {
 impl Pacer {
     /// When the next call of `op` may start; reserves that slot.
     fn reserve(&self, op: &'static str, now: Instant) -> Instant {
-        let Ok(mut lanes) = self.lanes.lock() else {
-            return now;
-        };
-        let lane = lanes.entry(op).or_default();
-        let Some(rate) = lane.rate else {
-            return now;
-        };
-        let at = lane.next.map_or(now, |n| n.max(now));
-        lane.next = Some(at + Duration::from_secs_f64(1.0 / rate));
-        at
+        self.with_lane(op, |lane| {
+            let rate = lane.rate?;
+            let at = lane.next.map_or(now, |n| n.max(now));
+            lane.next = Some(at + Duration::from_secs_f64(1.0 / rate));
+            Some(at)
+        })
+        .flatten()
+        .unwrap_or(now)
+    }
+
+    /// Runs `f` on the lane of `op` (None if the lock is poisoned: pacing
+    /// is an optimisation, never a reason to fail a call).
+    fn with_lane<R>(&self, op: &'static str, f: impl FnOnce(&mut Lane) -> R) -> Option<R> {
+        let mut lanes = self.lanes.lock().ok()?;
+        Some(f(lanes.entry(op).or_default()))
     }
 
     /// Waits for this call's slot.
@@ -75,29 +79,24 @@ impl Pacer {
     }
 
     fn throttled_at(&self, op: &'static str, now: Instant) {
-        let Ok(mut lanes) = self.lanes.lock() else {
-            return;
-        };
-        let lane = lanes.entry(op).or_default();
-        lane.throttles.push_back(now);
-        prune(&mut lane.throttles, now);
-        prune(&mut lane.recent, now);
-        if lane
-            .last_cut
-            .is_some_and(|t| now.duration_since(t) < WINDOW)
-        {
-            return;
-        }
-        let (ok, throttled) = (lane.recent.len() as f64, lane.throttles.len() as f64);
-        if throttled < LIMIT_SHARE * (ok + throttled)
-            || lane.recent.len() + lane.throttles.len() < MIN_SAMPLE
-        {
-            return;
-        }
-        lane.last_cut = Some(now);
-        let measured = ok;
-        let current = lane.rate.unwrap_or(f64::MAX);
-        lane.rate = Some((measured.min(current) * CUT).max(MIN_RATE));
+        self.with_lane(op, |lane| {
+            lane.throttles.push_back(now);
+            prune(&mut lane.throttles, now);
+            prune(&mut lane.recent, now);
+            let (ok, throttled) = (lane.recent.len(), lane.throttles.len());
+            let cut_lately = lane
+                .last_cut
+                .is_some_and(|t| now.duration_since(t) < WINDOW);
+            if cut_lately
+                || ok + throttled < MIN_SAMPLE
+                || (throttled as f64) < LIMIT_SHARE * (ok + throttled) as f64
+            {
+                return;
+            }
+            lane.last_cut = Some(now);
+            let current = lane.rate.unwrap_or(f64::MAX);
+            lane.rate = Some(((ok as f64).min(current) * CUT).max(MIN_RATE));
+        });
     }
 
     pub fn succeeded(&self, op: &'static str) {
@@ -105,22 +104,20 @@ impl Pacer {
     }
 
     fn succeeded_at(&self, op: &'static str, now: Instant) {
-        let Ok(mut lanes) = self.lanes.lock() else {
-            return;
-        };
-        let lane = lanes.entry(op).or_default();
-        lane.recent.push_back(now);
-        prune(&mut lane.recent, now);
-        if let Some(rate) = lane.rate {
-            // Each success adds GROWTH/rate: GROWTH calls/s per second.
-            let grown = rate + GROWTH_PER_SECOND / rate;
-            lane.rate = (grown < MAX_RATE).then_some(grown);
-        }
+        self.with_lane(op, |lane| {
+            lane.recent.push_back(now);
+            prune(&mut lane.recent, now);
+            if let Some(rate) = lane.rate {
+                // Each success adds GROWTH/rate: GROWTH calls/s per second.
+                let grown = rate + GROWTH_PER_SECOND / rate;
+                lane.rate = (grown < MAX_RATE).then_some(grown);
+            }
+        });
     }
 
     #[cfg(test)]
     fn rate(&self, op: &'static str) -> Option<f64> {
-        self.lanes.lock().unwrap().get(op).and_then(|l| l.rate)
+        self.with_lane(op, |l| l.rate).flatten()
     }
 }
 

@@ -92,23 +92,8 @@ where
                     message: text,
                 };
             }
-            if let Some((code, message)) = assume_role_failure(&err) {
-                return match code.as_str() {
-                    "ExpiredToken" | "InvalidClientTokenId" | "SignatureDoesNotMatch" => {
-                        from_parts(call, "sts:AssumeRole", Some(&code), None, message)
-                    }
-                    _ => AwsError::AssumeRole {
-                        call,
-                        code,
-                        message,
-                    },
-                };
-            }
-            if text.contains("credentials") || text.contains("identity") {
-                return AwsError::NoCredentials {
-                    call,
-                    message: source_chain(&err),
-                };
+            if let Some(e) = credentials_failure(&call, &err, &text) {
+                return e;
             }
             return AwsError::Unreachable {
                 call,
@@ -123,11 +108,8 @@ where
         }
         SdkError::ConstructionFailure(_) => {
             let text = one_line(&DisplayErrorContext(&err).to_string());
-            if text.contains("credentials") || text.contains("identity") {
-                return AwsError::NoCredentials {
-                    call,
-                    message: source_chain(&err),
-                };
+            if let Some(e) = credentials_failure(&call, &err, &text) {
+                return e;
             }
             return AwsError::Other {
                 call,
@@ -213,6 +195,39 @@ impl AwsError {
             _ => None,
         }
     }
+}
+
+/// A request that failed before it was sent because its credentials could
+/// not be had: the role of `--role-arn`/`--iam-role-for` was refused (or
+/// the credentials assuming it are expired or invalid), or there are none.
+fn credentials_failure(
+    call: &str,
+    err: &(dyn std::error::Error + 'static),
+    text: &str,
+) -> Option<AwsError> {
+    let call = call.to_string();
+    if let Some((code, message)) = assume_role_failure(err) {
+        // The caller's own credentials expired or invalid: said as such.
+        let own = from_parts(
+            call.clone(),
+            "sts:AssumeRole",
+            Some(&code),
+            None,
+            message.clone(),
+        );
+        return Some(match own {
+            AwsError::ExpiredCredentials { .. } | AwsError::InvalidCredentials { .. } => own,
+            _ => AwsError::AssumeRole {
+                call,
+                code,
+                message,
+            },
+        });
+    }
+    (text.contains("credentials") || text.contains("identity")).then(|| AwsError::NoCredentials {
+        call,
+        message: source_chain(err),
+    })
 }
 
 /// The STS answer behind a credentials failure, when the credentials come

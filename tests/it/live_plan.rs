@@ -115,6 +115,14 @@ fn ok_json(out: &Output) -> Value {
     out.json()
 }
 
+/// A refusal: exit 1, nothing on stdout, one line on stderr; that line.
+fn one_line_error(out: &Output) -> &str {
+    assert_eq!(out.code, 1, "stdout: {}", out.stdout);
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    out.stderr.trim_end()
+}
+
 fn entry<'a>(plan: &'a Value, arn: &str) -> &'a Value {
     plan["entries"]
         .as_array()
@@ -509,12 +517,10 @@ fn throttled_250_entries_with_standard_retries_is_byte_identical() {
 fn missing_aws_auth_is_a_clear_error() {
     let emu = start(base_seed().with_cluster(Cluster::new("bare", A, REGION)));
     let out = plan(&emu, "bare", &[]);
-    assert_eq!(out.code, 1);
-    assert_eq!(out.stdout, "");
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    let line = one_line_error(&out);
     let arn = format!("arn:aws:eks:{REGION}:{A}:cluster/bare");
     assert_eq!(
-        out.stderr.trim_end(),
+        line,
         format!("error: the aws-auth ConfigMap does not exist in kube-system of cluster bare (context {arn}): the cluster has no aws-auth to migrate; check --context, or pass --file to plan from a saved copy")
     );
 }
@@ -523,19 +529,12 @@ fn missing_aws_auth_is_a_clear_error() {
 fn unknown_cluster_is_one_line_and_exit_1() {
     let emu = start(base_seed().with_cluster(config_map_cluster()));
     let out = plan(&emu, "nope", &[]);
-    assert_eq!(out.code, 1);
-    assert_eq!(out.stdout, "");
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    let line = one_line_error(&out);
     assert!(
-        out.stderr
-            .starts_with("error: DescribeCluster nope: no cluster named nope in eu-west-1 ("),
-        "{}",
-        out.stderr
+        line.starts_with("error: DescribeCluster nope: no cluster named nope in eu-west-1 ("),
+        "{line}"
     );
-    assert!(out
-        .stderr
-        .trim_end()
-        .ends_with("check --cluster and --region (or AWS_REGION)"));
+    assert!(line.ends_with("check --cluster and --region (or AWS_REGION)"));
 }
 
 #[test]
@@ -646,10 +645,8 @@ fn a_role_that_cannot_be_assumed_is_one_line() {
     let emu = start(base_seed().with_cluster(config_map_cluster()));
     let ghost = role(A, "ghost");
     let out = plan(&emu, "legacy", &["--role-arn", &ghost]);
-    assert_eq!(out.code, 1);
-    assert_eq!(out.stdout, "");
     assert_eq!(
-        out.stderr.trim_end(),
+        one_line_error(&out),
         format!("error: DescribeCluster legacy: assuming the role of --role-arn or --iam-role-for failed (AccessDenied: User: {CALLER} is not authorized to perform: sts:AssumeRole on resource: {ghost}); check that the role exists, that its trust policy lets the caller assume it, and that the caller has sts:AssumeRole on it")
     );
 }
@@ -672,10 +669,7 @@ fn no_credentials_at_all_is_one_line() {
         )
         .args(["plan", "--cluster", "legacy", "--format", "json"])
         .run();
-    assert_eq!(out.code, 1);
-    assert_eq!(out.stdout, "");
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
-    let line = out.stderr.trim_end();
+    let line = one_line_error(&out);
     assert!(
         line.starts_with("error: DescribeCluster legacy: no AWS credentials found (")
             && line.ends_with("); set AWS_PROFILE or pass --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
@@ -708,16 +702,13 @@ fn expired_or_invalid_credentials_are_one_line() {
             ..Faults::default()
         });
         let out = plan(&emu, "legacy", &[]);
-        assert_eq!(out.code, 1);
-        assert_eq!(out.stdout, "");
-        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        let line = one_line_error(&out);
         assert!(
-            out.stderr.starts_with("error: DescribeCluster legacy: ")
-                || out.stderr.starts_with("error: GetCallerIdentity: "),
-            "{}",
-            out.stderr
+            line.starts_with("error: DescribeCluster legacy: ")
+                || line.starts_with("error: GetCallerIdentity: "),
+            "{line}"
         );
-        assert!(out.stderr.contains(want), "{}", out.stderr);
+        assert!(line.contains(want), "{line}");
         assert_eq!(
             emu.calls().count("kube:GetConfigMap"),
             0,
