@@ -122,6 +122,21 @@ impl Report {
             };
             self.left_alone.push(format!("{}: {why}", e.principal_arn));
         }
+        for i in plan.lossy_rows() {
+            let m = &plan.mappings[i];
+            let code = m
+                .reasons
+                .iter()
+                .find(|r| r.severity == crate::core::reason::Severity::Lossy)
+                .map(|r| r.code.as_str())
+                .unwrap_or("lossy");
+            self.left_alone.push(format!(
+                "{}#{} {}: {code}, no access entry can carry it; its aws-auth row keeps working until finalize (which refuses unless --accept-gaps names it)",
+                m.section,
+                m.index.map(|i| i + 1).unwrap_or(0),
+                m.arn.as_deref().unwrap_or("-")
+            ));
+        }
         self
     }
 
@@ -129,10 +144,14 @@ impl Report {
         let mut out = String::new();
         let what = if self.rollback { "Rollback" } else { "Apply" };
         if self.steps == 0 && self.journal.is_none() {
-            return format!(
+            let mut out = format!(
                 "Nothing to apply on {}: the cluster already matches the plan.\n",
                 self.cluster
             );
+            for l in &self.left_alone {
+                out.push_str(&format!("left alone: {l}\n"));
+            }
+            return out;
         }
         out.push_str(&format!(
             "{what} of {}{}: {} of {} steps done, {} failed, {} skipped, {} not attempted{}.\n",

@@ -84,17 +84,69 @@ impl fmt::Display for PrincipalArn {
     }
 }
 
-/// What an ARN string from aws-auth is.
+/// What an ARN string from aws-auth is, by what aws-iam-authenticator
+/// does with it. A caller's ARN is canonicalised first (pkg/arn/arn.go,
+/// `Canonicalize`): an assumed-role session becomes `role/NAME`, and the
+/// account root and federated users keep their ARN. A row matches a caller
+/// when its ARN equals the canonical one, ignoring case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArnClass {
     Principal(PrincipalArn),
-    /// An STS assumed-role or federated-user ARN: a session, never a principal.
-    Sts {
+    /// `arn:P:iam::A:root`: the account root, an accepted caller that
+    /// matches such a row; access entries cannot name it.
+    Root {
         partition: String,
         account: String,
     },
-    /// Not an IAM role or user ARN; the message says why.
+    /// `arn:P:sts::A:federated-user/NAME` (sts:GetFederationToken): kept as
+    /// is by the authenticator, so it matches such a row; EKS refuses STS
+    /// principals.
+    FederatedUser {
+        partition: String,
+        account: String,
+        name: String,
+    },
+    /// `arn:P:sts::A:assumed-role/NAME/SESSION`: a session. Callers are
+    /// canonicalised to `role/NAME` before matching, so no caller ever
+    /// matches a row holding this ARN.
+    AssumedRole {
+        partition: String,
+        account: String,
+    },
+    /// Not the ARN of anything that can call; the message says why.
     Invalid(String),
+}
+
+impl ArnClass {
+    /// Whether some caller's canonical ARN can equal this one (ignoring
+    /// case): a role without a path, a user (with its path), the account
+    /// root, a federated user. Everything else matches no one.
+    pub fn can_match_a_caller(&self) -> bool {
+        match self {
+            ArnClass::Principal(p) => !(p.kind == PrincipalKind::Role && p.has_path()),
+            ArnClass::Root { .. } | ArnClass::FederatedUser { .. } => true,
+            ArnClass::AssumedRole { .. } | ArnClass::Invalid(_) => false,
+        }
+    }
+
+    /// The key the authenticator matches this ARN by (lowercased), for
+    /// the ARNs that can match a caller.
+    pub fn match_key(&self) -> Option<String> {
+        match self {
+            ArnClass::Principal(p) if self.can_match_a_caller() => Some(p.match_key()),
+            ArnClass::Root { partition, account } => {
+                Some(format!("arn:{partition}:iam::{account}:root"))
+            }
+            ArnClass::FederatedUser {
+                partition,
+                account,
+                name,
+            } => {
+                Some(format!("arn:{partition}:sts::{account}:federated-user/{name}").to_lowercase())
+            }
+            _ => None,
+        }
+    }
 }
 
 pub fn classify(arn: &str) -> ArnClass {
@@ -136,10 +188,24 @@ pub fn classify(arn: &str) -> ArnClass {
     }
     match service {
         "sts" => {
-            if resource.starts_with("assumed-role/") || resource.starts_with("federated-user/") {
-                ArnClass::Sts {
+            if resource.starts_with("assumed-role/") {
+                ArnClass::AssumedRole {
                     partition: partition.into(),
                     account: account.into(),
+                }
+            } else if let Some(name) = resource.strip_prefix("federated-user/") {
+                // STS names a federated user by the name given to
+                // GetFederationToken: no slash, no empty name.
+                if name.is_empty() || name.contains('/') {
+                    ArnClass::Invalid(format!(
+                        "{resource:?} is not a federated user STS can report (federated-user/NAME)"
+                    ))
+                } else {
+                    ArnClass::FederatedUser {
+                        partition: partition.into(),
+                        account: account.into(),
+                        name: name.into(),
+                    }
                 }
             } else {
                 ArnClass::Invalid(format!("unknown STS resource {resource:?}"))
@@ -151,7 +217,10 @@ pub fn classify(arn: &str) -> ArnClass {
             } else if let Some(rest) = resource.strip_prefix("user/") {
                 (PrincipalKind::User, rest)
             } else if resource == "root" {
-                return ArnClass::Invalid("the account root is not an IAM role or user".into());
+                return ArnClass::Root {
+                    partition: partition.into(),
+                    account: account.into(),
+                };
             } else {
                 return ArnClass::Invalid(format!(
                     "{resource:?} is not an IAM role or user (role/NAME or user/NAME)"
@@ -170,9 +239,6 @@ pub fn classify(arn: &str) -> ArnClass {
             {
                 return ArnClass::Invalid(format!("{name:?} has characters IAM names cannot hold"));
             }
-            if path.contains("//") {
-                return ArnClass::Invalid("the path has an empty segment".into());
-            }
             ArnClass::Principal(PrincipalArn {
                 partition: partition.into(),
                 account: account.into(),
@@ -190,7 +256,11 @@ pub fn classify(arn: &str) -> ArnClass {
 pub fn partition_and_account(arn: &str) -> Option<(String, String)> {
     match classify(arn) {
         ArnClass::Principal(p) => Some((p.partition, p.account)),
-        ArnClass::Sts { partition, account } => Some((partition, account)),
+        ArnClass::Root { partition, account }
+        | ArnClass::AssumedRole { partition, account }
+        | ArnClass::FederatedUser {
+            partition, account, ..
+        } => Some((partition, account)),
         ArnClass::Invalid(_) => None,
     }
 }
@@ -230,28 +300,86 @@ mod tests {
     }
 
     #[test]
-    fn sessions_and_garbage() {
+    fn sessions_root_and_garbage() {
         assert!(matches!(
             classify("arn:aws:sts::111122223333:assumed-role/admin/bob"),
-            ArnClass::Sts { .. }
+            ArnClass::AssumedRole { .. }
         ));
-        assert!(matches!(
+        assert_eq!(
             classify("arn:aws:sts::111122223333:federated-user/bob"),
-            ArnClass::Sts { .. }
-        ));
+            ArnClass::FederatedUser {
+                partition: "aws".into(),
+                account: "111122223333".into(),
+                name: "bob".into()
+            }
+        );
+        assert_eq!(
+            classify("ARN:AWS-CN:IAM::111122223333:ROOT"),
+            ArnClass::Root {
+                partition: "aws-cn".into(),
+                account: "111122223333".into()
+            }
+        );
         for bad in [
             "",
             "arn:iam:bob",
             "arn:aws:iam::12345:role/x",
-            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::111122223333:root/x",
             "arn:aws:iam::111122223333:group/devs",
             "arn:aws:iam::111122223333:role/",
             " arn:aws:iam::111122223333:role/x",
             "arn:aws:iam:us-east-1:111122223333:role/x",
             "arn:foo:iam::111122223333:role/x",
             "arn:aws:s3:::bucket",
+            "arn:aws:sts::111122223333:federated-user/",
+            "arn:aws:sts::111122223333:federated-user/a/b",
         ] {
             assert!(matches!(classify(bad), ArnClass::Invalid(_)), "{bad:?}");
+        }
+    }
+
+    /// Which rows some caller can match (pkg/arn/arn.go Canonicalize: roles
+    /// lose nothing but come from assumed-role sessions without a path;
+    /// users, root and federated users are kept as they are).
+    #[test]
+    fn which_arns_can_match_a_caller() {
+        for (arn, can, key) in [
+            (
+                "arn:aws:iam::111122223333:role/Admin",
+                true,
+                Some("arn:aws:iam::111122223333:role/admin"),
+            ),
+            ("arn:aws:iam::111122223333:role/team/x", false, None),
+            (
+                "arn:aws:iam::111122223333:user/ops/Alice",
+                true,
+                Some("arn:aws:iam::111122223333:user/ops/alice"),
+            ),
+            (
+                "arn:aws:iam::111122223333:root",
+                true,
+                Some("arn:aws:iam::111122223333:root"),
+            ),
+            (
+                "arn:aws-us-gov:iam::111122223333:Root",
+                true,
+                Some("arn:aws-us-gov:iam::111122223333:root"),
+            ),
+            (
+                "arn:aws:sts::111122223333:federated-user/Alice",
+                true,
+                Some("arn:aws:sts::111122223333:federated-user/alice"),
+            ),
+            (
+                "arn:aws:sts::111122223333:assumed-role/admin/bob",
+                false,
+                None,
+            ),
+            ("arn:iam:bob", false, None),
+        ] {
+            let c = classify(arn);
+            assert_eq!(c.can_match_a_caller(), can, "{arn}");
+            assert_eq!(c.match_key().as_deref(), key, "{arn}");
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Each section is YAML in a string, converted to JSON and decoded into Go
 //! structs: a syntax error or a non-list drops the whole section; a field of
 //! the wrong type is zeroed and the row kept; keys match case-insensitively
-//! and the last one wins. See ../shared/reference/aws-auth-format.md.
+//! and the last one wins. docs/mapping-rules.md says where each rule comes
+//! from in the authenticator's source.
 
 use serde::{Deserialize, Serialize};
 
@@ -75,8 +76,10 @@ pub fn parse(data: &AwsAuthData) -> AwsAuth {
                 line_offset,
                 key_line,
             } => {
+                // pkg/mapper/configmap/configmap.go isSkippable: empty,
+                // "", '' and two backquotes all mean an empty section.
                 let trimmed = text.trim();
-                if trimmed.is_empty() || trimmed == "\"\"" || trimmed == "''" {
+                if matches!(trimmed, "" | "\"\"" | "''" | "``") {
                     out.sections.push(SectionReport {
                         section,
                         line: Some(*key_line),
@@ -99,7 +102,6 @@ pub fn parse(data: &AwsAuthData) -> AwsAuth {
                     }
                 }
             }
-            SectionSource::Node(node) => (node.clone(), Some(0), node.line),
         };
         let map_line = |l: usize| offset.map(|o| o + l);
         if let Some(bad) = root.first_unsupported_key() {
@@ -286,27 +288,21 @@ fn groups_field(value: &Node, key: &str, notes: &mut Vec<Reason>) -> Vec<String>
     }
 }
 
+/// mapAccounts is decoded by gopkg.in/yaml.v2 straight into []string
+/// (pkg/mapper/configmap/configmap.go ParseMap), not through JSON: a scalar
+/// keeps its literal text (`- 012345678901` stays "012345678901"); an item
+/// that is null, a list or a mapping cannot be decoded and is dropped.
 fn account_row(index: usize, line: Option<usize>, item: &Node) -> Row {
     let mut notes = Vec::new();
-    let account = match item.to_go_string() {
-        Some(a) => {
-            if let Value::Scalar(s) = &item.value {
-                if s.kind != ScalarKind::Str && a != s.text {
-                    notes.push(Reason::new(
-                        Code::FieldZeroed,
-                        format!(
-                            "{} is read as a number and becomes {a:?}; quote account IDs",
-                            s.text
-                        ),
-                    ));
-                }
-            }
-            a
-        }
-        None => {
+    let account = match &item.value {
+        Value::Scalar(s) if s.kind != ScalarKind::Null => s.text.clone(),
+        _ => {
             notes.push(Reason::new(
                 Code::FieldZeroed,
-                format!("the item is {}, not an account ID", item.type_name()),
+                format!(
+                    "the item is {}, not an account ID: the authenticator drops it",
+                    item.type_name()
+                ),
             ));
             String::new()
         }
@@ -369,6 +365,33 @@ mod tests {
         assert_eq!(status(&e, Section::MapUsers), SectionStatus::Absent);
     }
 
+    /// pkg/mapper/configmap/configmap.go isSkippable: a value that trims to
+    /// empty, "", '' or two backquotes is an empty section
+    /// (TestBadParseMap, TestBadParseMapSingleQuote).
+    #[test]
+    fn empty_section_markers_are_the_authenticators() {
+        for value in [
+            "''",
+            "'\"\"'",
+            "'``'",
+            "' `` '",
+            "\"\"",
+            "\"  \\n \"",
+            "\"''\"",
+        ] {
+            let a = rows(&format!("data:\n  mapUsers: {value}\n"));
+            assert_eq!(
+                status(&a, Section::MapUsers),
+                SectionStatus::Absent,
+                "{value}"
+            );
+            assert!(a.rows.is_empty());
+        }
+        // Three backquotes are not a marker: YAML cannot read them.
+        let a = rows("data:\n  mapUsers: '```'\n");
+        assert_eq!(status(&a, Section::MapUsers), SectionStatus::Unparseable);
+    }
+
     #[test]
     fn wrong_types_are_zeroed() {
         let a = rows("data:\n  mapRoles: |\n    - rolearn: a\n      username: yes\n      groups: system:masters\n    - rolearn: b\n      groups: [123, x]\n      username: \"yes\"\n    - rolearn: c\n      rolearn: d\n");
@@ -391,8 +414,9 @@ mod tests {
     fn accounts_as_the_authenticator_reads_them() {
         let a = rows("data:\n  mapAccounts: |\n    - \"012345678901\"\n    - 111122223333\n    - 012345678901\n");
         let accts: Vec<_> = a.rows.iter().map(|r| r.account.clone().unwrap()).collect();
-        assert_eq!(accts, vec!["012345678901", "111122223333", "1.2345679e+10"]);
-        assert_eq!(a.rows[2].notes.len(), 1);
+        // yaml.v2 into []string keeps a scalar's literal text.
+        assert_eq!(accts, vec!["012345678901", "111122223333", "012345678901"]);
+        assert!(a.rows.iter().all(|r| r.notes.is_empty()));
     }
 
     #[test]

@@ -52,8 +52,6 @@ pub enum SectionSource {
         /// The line of the section's key in the input.
         key_line: usize,
     },
-    /// Not a string (the API server would refuse it), read as it stands.
-    Node(Node),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +87,12 @@ pub enum InputError {
     NotInList,
     #[error("line {line}: no aws-auth data here: expected a ConfigMap, a List holding one, or a data: block with mapRoles, mapUsers or mapAccounts")]
     NoData { line: usize },
+    #[error("line {line}: data.{key} is {found}, not a string: a ConfigMap's data holds only strings, so no cluster can hold this and the authenticator never reads it; write it as a string (`{key}: |` then the YAML, indented)")]
+    NotAString {
+        line: usize,
+        key: String,
+        found: String,
+    },
 }
 
 /// Checks size and encoding and returns the text (a UTF-8 BOM removed).
@@ -137,8 +141,34 @@ pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
         notices: Vec::new(),
         resource_version: resource_version(configmap),
     };
+    let from_data_key = configmap.get("data").is_some();
     match &data.value {
         Value::Map(pairs) => {
+            // Kubernetes stores only strings in data (null reads as ""): a
+            // list or mapping here is a manifest no cluster can hold, so
+            // planning from it would plan access that exists nowhere. A
+            // bare block is checked on its three keys only.
+            for (k, v) in pairs {
+                let name = k.as_str().map(str::to_string).unwrap_or_else(|| "?".into());
+                let checked = from_data_key || Section::ALL.iter().any(|s| s.key() == name);
+                let is_string = match &v.value {
+                    Value::Scalar(s) => {
+                        matches!(s.kind, yaml::ScalarKind::Str | yaml::ScalarKind::Null)
+                    }
+                    _ => false,
+                };
+                if checked && !is_string {
+                    let found = match &v.value {
+                        Value::Scalar(s) => format!("{} ({})", v.type_name(), s.text),
+                        _ => v.type_name().to_string(),
+                    };
+                    return Err(InputError::NotAString {
+                        line: k.line,
+                        key: name,
+                        found,
+                    });
+                }
+            }
             for section in Section::ALL {
                 let Some((key, node)) = pairs
                     .iter()
@@ -147,36 +177,24 @@ pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
                 else {
                     continue;
                 };
-                match &node.value {
-                    Value::Scalar(s) => {
-                        // A block scalar's content starts on the line after
-                        // its key (`mapRoles: |`).
-                        let line_offset = if s.block {
-                            Some(key.line)
-                        } else if s.kind == yaml::ScalarKind::Str && !s.text.contains('\n') {
-                            Some(node.line - 1)
-                        } else {
-                            None
-                        };
-                        out.sections.push((
-                            section,
-                            SectionSource::Text {
-                                text: s.text.clone(),
-                                line_offset,
-                                key_line: key.line,
-                            },
-                        ));
-                    }
-                    _ => {
-                        out.notices.push(format!(
-                            "line {}: data.{} is {}, not a string: the Kubernetes API would refuse this manifest; it is read as it stands",
-                            key.line,
-                            section.key(),
-                            node.type_name()
-                        ));
-                        out.sections
-                            .push((section, SectionSource::Node(node.clone())));
-                    }
+                if let Value::Scalar(s) = &node.value {
+                    // A block scalar's content starts on the line after
+                    // its key (`mapRoles: |`).
+                    let line_offset = if s.block {
+                        Some(key.line)
+                    } else if s.kind == yaml::ScalarKind::Str && !s.text.contains('\n') {
+                        Some(node.line - 1)
+                    } else {
+                        None
+                    };
+                    out.sections.push((
+                        section,
+                        SectionSource::Text {
+                            text: s.text.clone(),
+                            line_offset,
+                            key_line: key.line,
+                        },
+                    ));
                 }
             }
             for (k, _) in pairs {
@@ -198,7 +216,6 @@ pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
                 .iter()
                 .map(|(_, s)| match s {
                     SectionSource::Text { text, .. } => text.len(),
-                    SectionSource::Node(_) => 0,
                 })
                 .sum();
             if size > CONFIGMAP_DATA_LIMIT {
@@ -363,6 +380,35 @@ mod tests {
             locate("kind: List\nitems: []\n"),
             Err(InputError::NotInList)
         ));
+    }
+
+    /// A ConfigMap's data is map[string]string: no cluster holds a list or
+    /// a mapping there, and the authenticator (ParseMap(cm.Data)) never
+    /// sees one. Refused with the key and what was found.
+    #[test]
+    fn non_string_data_is_refused() {
+        for (src, key, found) in [
+            ("data:\n  mapRoles:\n    - rolearn: arn:aws:iam::111122223333:role/a\n", "mapRoles", "a list"),
+            ("kind: ConfigMap\nmetadata: {name: aws-auth, namespace: kube-system}\ndata:\n  mapUsers: {userarn: x}\n", "mapUsers", "a mapping"),
+            ("data:\n  mapAccounts: 111122223333\n", "mapAccounts", "an integer (111122223333)"),
+            ("data:\n  mapRoles: \"\"\n  other: [1]\n", "other", "a list"),
+            ("mapRoles:\n  - rolearn: x\n", "mapRoles", "a list"),
+        ] {
+            let err = locate(src).unwrap_err();
+            match &err {
+                InputError::NotAString { key: k, found: f, .. } => {
+                    assert_eq!((k.as_str(), f.as_str()), (key, found), "{src}");
+                }
+                other => panic!("{src}: {other:?}"),
+            }
+            let text = err.to_string();
+            assert!(!text.contains('\n'), "{text}");
+            assert!(text.contains(&format!("data.{key} is {found}, not a string")), "{text}");
+        }
+        // Null is the empty string to Kubernetes; a bare block's other
+        // keys are not data.
+        assert!(locate("data:\n  mapRoles:\n  mapUsers: ''\n").is_ok());
+        assert!(locate("mapRoles: |\n  - rolearn: x\nextra: [1]\n").is_ok());
     }
 
     #[test]

@@ -188,7 +188,13 @@ pub struct Summary {
     pub migrate: usize,
     pub skipped: usize,
     pub entries: usize,
+    /// Lossy entries plus `lossy_rows`: every row whose access the plan
+    /// cannot carry over exactly.
     pub lossy: usize,
+    /// Rows that match a caller today and that no access entry can carry
+    /// (`root-user`, `federated-user`): lossy, with no entry.
+    #[serde(default)]
+    pub lossy_rows: usize,
     pub create: usize,
     pub update: usize,
     pub noop: usize,
@@ -237,12 +243,14 @@ impl Plan {
             .filter(|m| m.outcome == Outcome::Migrate)
             .count();
         let count = |a: Action| self.entries.iter().filter(|e| e.action == a).count();
+        let lossy_rows = self.lossy_rows().len();
         self.summary = Summary {
             rows,
             migrate,
             skipped: rows - migrate.min(rows),
             entries: self.entries.len(),
-            lossy: self.entries.iter().filter(|e| e.is_lossy()).count(),
+            lossy: self.entries.iter().filter(|e| e.is_lossy()).count() + lossy_rows,
+            lossy_rows,
             create: count(Action::Create),
             update: count(Action::Update),
             noop: count(Action::Noop),
@@ -256,6 +264,22 @@ impl Plan {
                 .map(|e| e.policies.len())
                 .sum(),
         };
+    }
+
+    /// The rows (indices into `mappings`) whose access is lost and that no
+    /// entry carries: a lossy reason (`root-user`, `federated-user`) on a
+    /// row that is in no entry's `from`.
+    pub fn lossy_rows(&self) -> Vec<usize> {
+        self.mappings
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| {
+                m.index.is_some()
+                    && m.reasons.iter().any(|r| r.severity == Severity::Lossy)
+                    && !self.entries.iter().any(|e| e.from.contains(i))
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     pub fn has_changes(&self) -> bool {

@@ -58,6 +58,10 @@ codes! {
     GroupTemplateUnsupported = "group-template-unsupported", Lossy;
     NodeExtraGroups = "node-extra-groups", Lossy;
     AmbiguousDuplicate = "ambiguous-duplicate", Lossy;
+    // Rows that match a caller today and that no access entry can carry:
+    // lossy, with no entry.
+    RootUser = "root-user", Lossy;
+    FederatedUser = "federated-user", Lossy;
     // Worth knowing; nothing lost.
     MastersToClusterAdmin = "masters-to-cluster-admin", Info;
     SystemGroupDropped = "system-group-dropped", Info;

@@ -86,9 +86,9 @@ pub fn translate(auth: &AwsAuth, opts: &Options) -> Translation {
         }
     }
 
-    // Rows that can match a principal, grouped by what the authenticator
+    // Rows that can match a caller, grouped by what the authenticator
     // matches on (the lowercased ARN), in input order.
-    let mut groups: BTreeMap<String, Vec<(usize, &Row, PrincipalArn)>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<(usize, &Row, Target)>> = BTreeMap::new();
     let mut group_order: Vec<String> = Vec::new();
     for row in &auth.rows {
         let mi = mappings.len();
@@ -105,12 +105,12 @@ pub fn translate(auth: &AwsAuth, opts: &Options) -> Translation {
         };
         match eligibility(row) {
             Err(reason) => mapping.reasons.push(reason),
-            Ok(principal) => {
-                let key = principal.match_key();
+            Ok(target) => {
+                let key = target.key();
                 if !groups.contains_key(&key) {
                     group_order.push(key.clone());
                 }
-                groups.entry(key).or_default().push((mi, row, principal));
+                groups.entry(key).or_default().push((mi, row, target));
             }
         }
         mappings.push(mapping);
@@ -121,12 +121,13 @@ pub fn translate(auth: &AwsAuth, opts: &Options) -> Translation {
         let Some(members) = groups.get(&key) else {
             continue;
         };
-        // Roles are tried before users; within mapRoles the last row wins.
-        let role_rows: Vec<&(usize, &Row, PrincipalArn)> = members
+        // Roles are tried before users; within mapRoles the last row wins
+        // (pkg/mapper/configmap/mapper.go Map; configmap.go saveMap).
+        let role_rows: Vec<&(usize, &Row, Target)> = members
             .iter()
             .filter(|(_, r, _)| r.section == Section::MapRoles)
             .collect();
-        let Some(&(winner, winner_row, ref winner_principal)) =
+        let Some(&(winner, winner_row, ref winner_target)) =
             role_rows.last().copied().or(members.last())
         else {
             continue;
@@ -134,7 +135,8 @@ pub fn translate(auth: &AwsAuth, opts: &Options) -> Translation {
         let mut extra = Vec::new();
         if role_rows.is_empty() {
             // mapUsers keeps exact-ARN keys: case variants are separate rows,
-            // and which one matches is not determined.
+            // all matching (strings.EqualFold), and which one is used is not
+            // determined (Go map order).
             let mut last_per_arn: BTreeMap<&str, &Row> = BTreeMap::new();
             for (_, r, _) in members {
                 last_per_arn.insert(r.arn.as_str(), r);
@@ -170,6 +172,15 @@ pub fn translate(auth: &AwsAuth, opts: &Options) -> Translation {
                 ),
             ));
         }
+        let winner_principal = match winner_target {
+            Target::Principal(p) => p,
+            Target::Unholdable { reason, .. } => {
+                // Matches today, no entry can carry it: lossy, no entry.
+                mappings[winner].reasons.extend(extra);
+                mappings[winner].reasons.push(reason.clone());
+                continue;
+            }
+        };
         match ctx.entry_for(winner_row, winner_principal) {
             Err(reason) => mappings[winner].reasons.push(reason),
             Ok(mut entry) => {
@@ -211,9 +222,51 @@ pub fn finish(entry: &mut Entry, allow_lossy: bool) {
     };
 }
 
-/// Whether a row names a principal the authenticator can match today and
-/// EKS can hold; the reason when it does not.
-fn eligibility(row: &Row) -> Result<PrincipalArn, Reason> {
+/// What a row that can match a caller today names.
+enum Target {
+    /// An IAM role or user: an access entry can carry it.
+    Principal(PrincipalArn),
+    /// A caller no access entry can name (the account root, a federated
+    /// user), with the lossy reason that says what it loses.
+    Unholdable { key: String, reason: Reason },
+}
+
+impl Target {
+    fn key(&self) -> String {
+        match self {
+            Target::Principal(p) => p.match_key(),
+            Target::Unholdable { key, .. } => key.clone(),
+        }
+    }
+}
+
+/// What the row gives its caller today, for the reasons of rows that lose it.
+fn access_of(row: &Row) -> String {
+    let username = if row.username.is_empty() {
+        "an empty username".to_string()
+    } else {
+        format!("username {:?}", row.username)
+    };
+    let groups: Vec<&str> = row
+        .groups
+        .iter()
+        .map(|g| g.as_str())
+        .filter(|g| !g.is_empty())
+        .collect();
+    if groups.is_empty() {
+        format!("{username} and no groups")
+    } else {
+        format!("{username} and groups {}", groups.join(", "))
+    }
+}
+
+const KEEP_ACCESS: &str = "To keep this access, map the person to an IAM role (or user) and give that an access entry, or keep aws-auth: stay in API_AND_CONFIG_MAP. finalize refuses to switch to API mode until --accept-gaps names this row.";
+
+/// Whether a row names a caller the authenticator can match today (and
+/// whether EKS can hold it); the reason when it matches no one or is
+/// dropped. Checked against aws-iam-authenticator: docs/mapping-rules.md
+/// ("Which rows match a caller today") lists the source lines.
+fn eligibility(row: &Row) -> Result<Target, Reason> {
     if row.section == Section::MapAccounts {
         let account = row.account.as_deref().unwrap_or("");
         return Err(Reason::new(
@@ -246,29 +299,58 @@ fn eligibility(row: &Row) -> Result<PrincipalArn, Reason> {
             format!("the row has no {field}: the authenticator drops it"),
         ));
     }
-    match arn::classify(&row.arn) {
+    let arn = row.arn.as_str();
+    match arn::classify(arn) {
         ArnClass::Invalid(why) => Err(Reason::new(
             Code::InvalidArn,
-            format!("{:?} is not an IAM role or user ARN ({why}): it matches no one today", row.arn),
+            format!(
+                "{:?} is not the ARN of an IAM role, user, account root or federated user ({why}): no caller's ARN can equal it, so it matches no one today",
+                row.arn
+            ),
         )),
-        ArnClass::Sts { .. } => Err(Reason::new(
+        ArnClass::AssumedRole { .. } => Err(Reason::new(
             Code::StsArn,
-            "an STS session ARN never matches (the authenticator compares role ARNs) and EKS refuses it as a principal; use the role's IAM ARN",
+            "an STS assumed-role ARN never matches: the authenticator turns a caller's session into its role's ARN (arn:P:iam::ACCOUNT:role/NAME) before matching, and EKS refuses session ARNs as principals; use the role's IAM ARN",
         )),
-        ArnClass::Principal(p) if p.is_service_linked() => Err(Reason::new(
-            Code::ServiceLinkedRole,
-            "a service-linked role cannot have an access entry; its service manages its own access (keep this row until that service is migrated)",
-        )),
+        ArnClass::Root { .. } => Ok(Target::Unholdable {
+            reason: Reason::new(
+            Code::RootUser,
+            format!(
+                "the account root ({arn}) matches this row today: the authenticator accepts a root caller with that ARN and looks it up like any other, so it gets {}. The tool creates no access entry for it: EKS documents STANDARD entries for \"every IAM principal type\" without naming the root user, and using the root user for everyday work is against IAM practice. {KEEP_ACCESS}",
+                access_of(row)
+            ),
+            ),
+            key: arn.to_lowercase(),
+        }),
+        ArnClass::FederatedUser { .. } => Ok(Target::Unholdable {
+            reason: Reason::new(
+            Code::FederatedUser,
+            format!(
+                "a federated user (sts:GetFederationToken, {arn}) matches this row today: the authenticator keeps federated-user ARNs as they are, so it gets {}. No access entry can carry it: EKS refuses STS principals (\"The principalArn parameter format is not valid\"). {KEEP_ACCESS}",
+                access_of(row)
+            ),
+            ),
+            key: arn.to_lowercase(),
+        }),
         ArnClass::Principal(p) if p.kind == PrincipalKind::Role && p.has_path() => {
             Err(Reason::new(
                 Code::RoleArnHasPath,
                 format!(
-                    "the authenticator matches roles without their path, so this row grants nothing today; write it as arn:{}:iam::{}:role/{} to give access",
+                    "the authenticator matches roles without their path (a caller's session names only the role), so this row grants nothing today{}; write it as arn:{}:iam::{}:role/{} to give access",
+                    if p.is_service_linked() {
+                        " (a service-linked role: it cannot have an access entry either)"
+                    } else {
+                        ""
+                    },
                     p.partition, p.account, p.name
                 ),
             ))
         }
-        ArnClass::Principal(p) => Ok(p),
+        ArnClass::Principal(p) if p.is_service_linked() => Err(Reason::new(
+            Code::ServiceLinkedRole,
+            "a service-linked role matches this row today, but it cannot have an access entry; its service manages its own access (keep this row until that service is migrated)",
+        )),
+        ArnClass::Principal(p) => Ok(Target::Principal(p)),
     }
 }
 
@@ -899,6 +981,7 @@ mod tests {
         let t = run(
             &format!(
                 "data:\n  mapRoles: |\n\
+                 \x20   - rolearn: arn:aws:iam::{A}:role/AWSServiceRoleForAmazonEMRContainers\n      username: emr-containers\n\
                  \x20   - rolearn: arn:aws:iam::{A}:role/aws-service-role/emr-containers.amazonaws.com/AWSServiceRoleForAmazonEMRContainers\n      username: emr-containers\n\
                  \x20   - rolearn: arn:aws:iam::{A}:role/team/dev/x\n      username: x\n\
                  \x20   - rolearn: arn:aws:sts::{A}:assumed-role/admin/bob\n      username: bob\n\
@@ -916,6 +999,7 @@ mod tests {
             vec![
                 vec!["service-linked-role"],
                 vec!["role-arn-has-path"],
+                vec!["role-arn-has-path"],
                 vec!["sts-arn"],
                 vec!["invalid-arn"],
                 vec!["missing-arn"],
@@ -924,6 +1008,62 @@ mod tests {
             ]
         );
         assert!(t.mappings.iter().all(|m| m.outcome == Outcome::Skip));
+    }
+
+    #[test]
+    fn root_and_federated_rows_are_lossy_without_an_entry() {
+        let t = run(
+            &format!(
+                "data:\n  mapUsers: |\n\
+                 \x20   - userarn: arn:aws:iam::{A}:root\n      username: root-admin\n      groups: [system:masters]\n\
+                 \x20   - userarn: arn:aws-cn:sts::{A}:federated-user/alice\n      username: alice\n      groups: [devs]\n\
+                 \x20   - userarn: arn:aws:sts::{A}:assumed-role/admin/bob\n      username: bob\n"
+            ),
+            // Even with --allow-lossy: no entry can name them.
+            &Options {
+                allow_lossy: true,
+                ..Options::default()
+            },
+        );
+        assert!(t.entries.is_empty(), "{:#?}", t.entries);
+        let got: Vec<Vec<&str>> = t.mappings.iter().map(|m| codes(&m.reasons)).collect();
+        assert_eq!(
+            got,
+            vec![vec!["root-user"], vec!["federated-user"], vec!["sts-arn"]]
+        );
+        assert!(t.mappings.iter().all(|m| m.outcome == Outcome::Skip));
+        let root = &t.mappings[0].reasons[0];
+        assert_eq!(root.severity, Severity::Lossy);
+        assert!(
+            root.message
+                .contains("username \"root-admin\" and groups system:masters"),
+            "{}",
+            root.message
+        );
+        assert!(root.message.contains("API_AND_CONFIG_MAP"));
+        assert!(!root.message.contains("matches no one"));
+        let fed = &t.mappings[1].reasons[0];
+        assert!(
+            fed.message.contains("username \"alice\" and groups devs"),
+            "{}",
+            fed.message
+        );
+        assert!(fed.message.contains("EKS refuses STS principals"));
+    }
+
+    #[test]
+    fn root_rows_are_deduplicated_like_other_principals() {
+        // The authenticator compares case-insensitively (strings.EqualFold)
+        // and tries mapRoles first: the mapRoles row is the one used.
+        let t = run(
+            &format!(
+                "data:\n  mapRoles: |\n    - rolearn: arn:aws:iam::{A}:ROOT\n      username: via-roles\n  mapUsers: |\n    - userarn: arn:aws:iam::{A}:root\n      username: via-users\n"
+            ),
+            &Options::default(),
+        );
+        assert_eq!(codes(&t.mappings[0].reasons), vec!["root-user"]);
+        assert!(t.mappings[0].reasons[0].message.contains("via-roles"));
+        assert_eq!(codes(&t.mappings[1].reasons), vec!["duplicate"]);
     }
 
     #[test]

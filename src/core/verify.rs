@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::arn::{self, ArnClass};
+use super::arn;
 use super::diff::ExistingEntry;
 use super::input::Section;
 use super::lockout::{self, Lockout};
@@ -206,9 +206,11 @@ impl Verification {
 }
 
 /// Skip reasons under which the authenticator ignores a row today: it
-/// grants nothing, so nothing is lost by leaving aws-auth.
-const IGNORED: [Code; 6] = [
-    Code::SectionUnparseable,
+/// grants nothing, so nothing is lost by leaving aws-auth. Each was checked
+/// against aws-iam-authenticator's source (docs/mapping-rules.md, "Which
+/// rows match a caller today"); a row is `ignored` only when, besides, it
+/// names nothing a caller can match ([`matches_no_one`]).
+const IGNORED: [Code; 5] = [
     Code::MissingArn,
     Code::InvalidArn,
     Code::StsArn,
@@ -216,14 +218,27 @@ const IGNORED: [Code; 6] = [
     Code::SsoBlock,
 ];
 
-fn match_key(arn: &str) -> Option<String> {
-    match arn::classify(arn) {
-        ArnClass::Principal(p) => Some(match p.kind {
-            arn::PrincipalKind::Role => p.match_key(),
-            arn::PrincipalKind::User => p.to_string(),
-        }),
-        _ => None,
+/// Checked again from the row itself, whatever reason the plan gave: the
+/// row is dropped when it loads (no ARN, or an `sso` block: dropped by
+/// `Validate`, or matched only by the SSO feature gate, off by default and
+/// on EKS), or its ARN equals no caller's canonical ARN.
+fn matches_no_one(m: &Mapping) -> bool {
+    if m.section == Section::MapAccounts {
+        return false;
     }
+    if m.reasons.iter().any(|r| r.code == Code::SsoBlock) {
+        return true;
+    }
+    match m.arn.as_deref() {
+        None | Some("") => true,
+        Some(a) => !arn::classify(a).can_match_a_caller(),
+    }
+}
+
+/// What the authenticator matches a row's ARN by: lowercased, for roles
+/// and users alike (`strings.EqualFold` in pkg/config/mapper.go).
+fn match_key(arn: &str) -> Option<String> {
+    arn::classify(arn).match_key()
 }
 
 /// How an existing entry falls short of the planned one; empty when it
@@ -377,6 +392,15 @@ pub fn verify(
                         )
                     }
                 }
+            } else if let Some(r) = m.reasons.iter().find(|r| r.severity == Severity::Lossy) {
+                // Matches a caller today, and no entry can carry it
+                // (root-user, federated-user): lost in API mode.
+                (
+                    RowStatus::Lossy,
+                    Some(r.code.as_str().into()),
+                    r.message.clone(),
+                    None,
+                )
             } else {
                 let code = first_skip_code(m);
                 let message = |c: Code| {
@@ -393,7 +417,7 @@ pub fn verify(
                         message(Code::Duplicate),
                         None,
                     ),
-                    Some(c) if IGNORED.contains(&c) => (
+                    Some(c) if IGNORED.contains(&c) && matches_no_one(m) => (
                         RowStatus::Ignored,
                         Some(c.as_str().into()),
                         message(c),
@@ -882,6 +906,176 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("aws-auth has no such row"), "{err}");
+    }
+
+    /// Rows that match a caller today and that no entry can carry are
+    /// lossy (never ignored), named with what they lose, and block until
+    /// accepted; the assumed-role row, which matches no one, is ignored.
+    #[test]
+    fn root_and_federated_rows_are_lossy_not_ignored() {
+        let users = "- userarn: arn:aws:iam::111122223333:root\n  username: root-admin\n  groups: [system:masters]\n- userarn: arn:aws:sts::111122223333:federated-user/alice\n  username: alice\n  groups: [devs]\n- userarn: arn:aws:sts::111122223333:assumed-role/admin/bob\n  username: bob\n";
+        let plan = plan_of("", users, "", vec![admin(CALLER)]);
+        let v = verify(&plan, &BTreeMap::new(), Some(CALLER), &[]).unwrap();
+        let root = row(&v, "mapUsers#1");
+        assert_eq!(root.status, RowStatus::Lossy);
+        assert_eq!(root.code.as_deref(), Some("root-user"));
+        assert!(root
+            .detail
+            .contains("username \"root-admin\" and groups system:masters"));
+        assert!(!root.prunable);
+        let fed = row(&v, "mapUsers#2");
+        assert_eq!(fed.status, RowStatus::Lossy);
+        assert_eq!(fed.code.as_deref(), Some("federated-user"));
+        let sts = row(&v, "mapUsers#3");
+        assert_eq!(sts.status, RowStatus::Ignored);
+        assert_eq!(sts.code.as_deref(), Some("sts-arn"));
+        assert!(!v.parity);
+        assert_eq!(v.summary.lossy, 2);
+        assert_eq!(v.summary.blocking, 2);
+        let blockers = finalize_blockers(&v, "API_AND_CONFIG_MAP", None, &[]);
+        assert_eq!(blockers.len(), 2, "{blockers:#?}");
+        assert!(blockers[0]
+            .starts_with("mapUsers#1 (arn:aws:iam::111122223333:root) is lossy: root-user: "));
+        let accepted = verify(
+            &plan,
+            &BTreeMap::new(),
+            Some(CALLER),
+            &parse_row_ids(&["mapUsers#1,mapUsers#2".into()]).unwrap(),
+        )
+        .unwrap();
+        assert!(accepted.parity);
+        assert!(finalize_blockers(&accepted, "API_AND_CONFIG_MAP", None, &[]).is_empty());
+    }
+
+    /// The audit of docs/mapping-rules.md ("Which rows match a caller
+    /// today"): one row per reason, what the plan says and what verify
+    /// concludes. `ignored` only for rows the authenticator never matches.
+    #[test]
+    fn audit_every_reason_against_the_authenticator() {
+        let roles = "\
+- rolearn: arn:aws:iam::111122223333:role/admin
+  sso: {permissionSetName: Admin, accountID: \"111122223333\"}
+- username: nobody
+- rolearn: arn:iam:bob
+- rolearn: arn:aws:sts::111122223333:assumed-role/admin/bob
+- rolearn: arn:aws:iam::111122223333:role/team/x
+- rolearn: arn:aws:iam::111122223333:role/AWSServiceRoleForAmazonEMRContainers
+  username: emr-containers
+- rolearn: arn:aws:iam::999988887777:role/nodes
+  username: system:node:{{EC2PrivateDNSName}}
+  groups: [system:bootstrappers, system:nodes]
+- rolearn: arn:aws:iam::111122223333:role/dup
+  username: old
+- rolearn: arn:aws:iam::111122223333:role/DUP
+  username: new
+- rolearn: arn:aws:iam::111122223333:role/mon
+  username: mon
+  groups: [system:monitoring]
+";
+        let users = "\
+- userarn: arn:aws:iam::111122223333:root
+  username: root-admin
+  groups: [system:masters]
+- userarn: arn:aws:sts::111122223333:federated-user/alice
+  username: alice
+- userarn: arn:aws:iam::111122223333:user/Bob
+  username: b1
+- userarn: arn:aws:iam::111122223333:user/bob
+  username: b2
+";
+        let extra = "  mapAccounts: |\n    - \"444455556666\"\n";
+        let plan = plan_of(roles, users, extra, vec![admin(CALLER)]);
+        let v = verify(&plan, &BTreeMap::new(), Some(CALLER), &[]).unwrap();
+        let expect = [
+            ("mapRoles#1", "sso-block", RowStatus::Ignored),
+            ("mapRoles#2", "missing-arn", RowStatus::Ignored),
+            ("mapRoles#3", "invalid-arn", RowStatus::Ignored),
+            ("mapRoles#4", "sts-arn", RowStatus::Ignored),
+            ("mapRoles#5", "role-arn-has-path", RowStatus::Ignored),
+            ("mapRoles#6", "service-linked-role", RowStatus::Gap),
+            ("mapRoles#7", "cross-account-node-role", RowStatus::Gap),
+            ("mapRoles#8", "duplicate", RowStatus::Superseded),
+            ("mapRoles#9", "no-entry", RowStatus::Gap),
+            ("mapRoles#10", "system-group-not-allowed", RowStatus::Lossy),
+            ("mapUsers#1", "root-user", RowStatus::Lossy),
+            ("mapUsers#2", "federated-user", RowStatus::Lossy),
+            ("mapUsers#3", "duplicate", RowStatus::Superseded),
+            ("mapUsers#4", "ambiguous-duplicate", RowStatus::Lossy),
+            ("mapAccounts#1", "map-accounts", RowStatus::Gap),
+        ];
+        for (id, code, status) in expect {
+            let r = row(&v, id);
+            assert_eq!(
+                (r.code.as_deref(), r.status),
+                (Some(code), status),
+                "{id}: {}",
+                r.detail
+            );
+            if status == RowStatus::Ignored {
+                assert!(
+                    plan.mappings
+                        .iter()
+                        .filter(|m| RowId::of(m).to_string() == id)
+                        .all(matches_no_one),
+                    "{id}"
+                );
+            } else {
+                assert!(!r.detail.contains("matches no one"), "{id}: {}", r.detail);
+            }
+        }
+        assert_eq!(v.rows.len(), expect.len());
+
+        // A section the authenticator cannot load: ignored as a whole.
+        let broken = plan_of(
+            "- rolearn: arn:aws:iam::111122223333:role/x\n  username: {{SessionName}}\n",
+            "",
+            "",
+            vec![],
+        );
+        let v = verify(&broken, &BTreeMap::new(), Some(CALLER), &[]).unwrap();
+        let r = row(&v, "mapRoles");
+        assert_eq!(r.status, RowStatus::Ignored);
+        assert_eq!(r.code.as_deref(), Some("section-unparseable"));
+    }
+
+    /// IGNORED is decided from the row, not only from the plan's reason: a
+    /// row whose ARN some caller can match is a gap whatever code it has.
+    #[test]
+    fn an_ignore_code_on_a_row_that_matches_is_a_gap() {
+        let users = "- userarn: arn:aws:iam::111122223333:root\n  username: r\n- userarn: arn:aws:iam::111122223333:user/u\n  username: u\n";
+        let mut plan = plan_of("", users, "", vec![admin(CALLER)]);
+        // A plan from a tool that called these rows dead.
+        for m in plan.mappings.iter_mut() {
+            m.reasons = vec![super::super::reason::Reason::new(
+                Code::InvalidArn,
+                "matches no one",
+            )];
+        }
+        plan.entries.clear();
+        let v = verify(&plan, &BTreeMap::new(), Some(CALLER), &[]).unwrap();
+        for id in ["mapUsers#1", "mapUsers#2"] {
+            assert_eq!(row(&v, id).status, RowStatus::Gap, "{id}");
+            assert_eq!(row(&v, id).code.as_deref(), Some("invalid-arn"));
+        }
+        assert_eq!(v.summary.ignored, 0);
+        assert!(!v.parity);
+    }
+
+    /// User ARNs match case-insensitively (strings.EqualFold): a superseded
+    /// case variant of a migrated user goes with it.
+    #[test]
+    fn user_case_variants_are_pruned_with_the_migrated_one() {
+        let users = "- userarn: arn:aws:iam::111122223333:user/Bob\n  username: bob\n  groups: [devs]\n- userarn: arn:aws:iam::111122223333:user/bob\n  username: bob\n  groups: [devs]\n";
+        let existing = vec![standard(
+            "arn:aws:iam::111122223333:user/bob",
+            Some("bob"),
+            &["devs"],
+        )];
+        let plan = plan_of("", users, "", existing);
+        let v = verify(&plan, &BTreeMap::new(), Some(CALLER), &[]).unwrap();
+        assert_eq!(row(&v, "mapUsers#1").status, RowStatus::Superseded);
+        assert_eq!(row(&v, "mapUsers#2").status, RowStatus::Migrated);
+        assert!(row(&v, "mapUsers#1").prunable);
     }
 
     #[test]

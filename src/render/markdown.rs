@@ -2,8 +2,8 @@
 //! entries table, and the details folded.
 
 use super::{
-    groups_label, policies_label, principal_label, skipped_rows, summary_line, table::header,
-    username_label,
+    groups_label, lossy_rows, policies_label, principal_label, skipped_rows, summary_line,
+    table::header, username_label,
 };
 use crate::core::plan::Plan;
 use crate::core::reason::Severity;
@@ -58,6 +58,21 @@ pub fn render(plan: &Plan) -> String {
                 } else {
                     "exact"
                 }
+            ));
+        }
+        out.push('\n');
+    }
+    let rows = lossy_rows(plan);
+    if !rows.is_empty() {
+        out.push_str(&format!(
+            "**⚠️ Lossy rows, no access entry possible ({})**\n\n| Row | ARN | What is lost |\n|---|---|---|\n",
+            rows.len()
+        ));
+        for (id, arn, reasons) in rows {
+            out.push_str(&format!(
+                "| {id} | `{}` | {} |\n",
+                cell(&arn),
+                cell(&reasons.join("\n"))
             ));
         }
         out.push('\n');

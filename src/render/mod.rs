@@ -95,8 +95,35 @@ pub fn summary_line(plan: &Plan) -> String {
             if held == 1 { "y" } else { "ies" }
         ));
     }
+    if s.lossy_rows > 0 {
+        line.push_str(&format!(
+            "; {} lossy row{} that no access entry can carry",
+            s.lossy_rows,
+            if s.lossy_rows == 1 { "" } else { "s" }
+        ));
+    }
     line.push('.');
     line
+}
+
+/// The rows whose access no entry can carry (root-user, federated-user):
+/// `mapUsers#1`, the ARN, and the lossy reasons.
+pub fn lossy_rows(plan: &Plan) -> Vec<(String, String, Vec<String>)> {
+    use crate::core::reason::Severity;
+    plan.lossy_rows()
+        .into_iter()
+        .map(|i| {
+            let m = &plan.mappings[i];
+            let id = format!("{}#{}", m.section, m.index.map(|i| i + 1).unwrap_or(0));
+            let reasons = m
+                .reasons
+                .iter()
+                .filter(|r| r.severity == Severity::Lossy)
+                .map(|r| format!("{}: {}", r.code.as_str(), r.message))
+                .collect();
+            (id, m.arn.clone().unwrap_or_default(), reasons)
+        })
+        .collect()
 }
 
 /// The rows that are not migrated, with their deciding reason first.

@@ -6,7 +6,8 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::{
-    groups_label, policies_label, principal_label, skipped_rows, summary_line, username_label,
+    groups_label, lossy_rows, policies_label, principal_label, skipped_rows, summary_line,
+    username_label,
 };
 use crate::core::plan::{Action, Entry, Fidelity, Plan};
 use crate::core::reason::Severity;
@@ -185,6 +186,22 @@ pub fn render(plan: &Plan, style: TableStyle) -> String {
                     &format!("{}: {}", r.code.as_str(), r.message),
                     style.width.saturating_sub(4),
                 );
+                for line in text.lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+    }
+    let rows = lossy_rows(plan);
+    if !rows.is_empty() {
+        out.push_str(&format!(
+            "\nLossy rows, no access entry possible ({}):\n",
+            rows.len()
+        ));
+        for (id, arn, reasons) in rows {
+            out.push_str(&format!("  {id} {arn}\n"));
+            for r in reasons {
+                let text = wrap(&r, style.width.saturating_sub(4));
                 for line in text.lines() {
                     out.push_str(&format!("    {line}\n"));
                 }

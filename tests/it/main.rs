@@ -6,6 +6,7 @@ mod apply;
 mod batch;
 mod cmd;
 mod e2e;
+mod faithful;
 mod finish;
 mod live_plan;
 mod plan_offline;
