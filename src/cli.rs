@@ -178,8 +178,11 @@ pub struct Connection {
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// Kubeconfig context (default: the one named by or pointing at the
-    /// cluster, else the current context).
+    /// Kubeconfig context (default: the one the kubeconfig ties to the
+    /// cluster: named by its ARN, or whose cluster entry is named by its ARN
+    /// or points at its endpoint; a current context of another cluster is
+    /// refused). A context given here is used even when the kubeconfig does
+    /// not tie it to the cluster (a proxy, a tunnel), with a plan notice.
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
 }

@@ -1335,7 +1335,11 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         let c = check(&text).unwrap();
-        assert_eq!(c.header.migration_id, "20261128T170000Z-3f9a");
+        assert_eq!(c.header.migration_id, "mig-20261128T170000Z-3f9a1c");
+        // The documented id has the shape of the ids the tool writes.
+        let real = crate::apply::new_migration_id();
+        assert_eq!(c.header.migration_id.len(), real.len(), "{real}");
+        assert_eq!(c.header.migration_id[..4], real[..4]);
         assert_eq!(c.records.len(), 4);
         assert_eq!(c.last_seq(), 4);
         assert!(pending(&c).is_empty());
@@ -1353,7 +1357,7 @@ mod tests {
                     ..
                 } => assert_eq!(
                     token,
-                    &client_request_token("20261128T170000Z-3f9a", principal_arn)
+                    &client_request_token("mig-20261128T170000Z-3f9a1c", principal_arn)
                 ),
                 other => panic!("{other:?}"),
             },
