@@ -233,6 +233,32 @@ pub fn effective(contents: &JournalContents) -> Vec<(Step, Outcome)> {
         .collect()
 }
 
+/// The steps settled as diverged (someone else changed the resource) and
+/// not done since, in intent order, with that outcome: resume neither
+/// redoes nor undoes them, it reports them.
+pub fn diverged(contents: &JournalContents) -> Vec<(Step, Outcome)> {
+    let outcomes: BTreeMap<u64, &Outcome> = contents
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Outcome(o) => Some((o.intent, &o.outcome)),
+            _ => None,
+        })
+        .collect();
+    let done: Vec<Step> = effective(contents).into_iter().map(|(s, _)| s).collect();
+    let mut out: Vec<(Step, Outcome)> = Vec::new();
+    for r in &contents.records {
+        let Record::Intent(i) = r else { continue };
+        let Some(o) = outcomes.get(&i.seq) else {
+            continue;
+        };
+        if o.diverged() && !done.contains(&i.step) && !out.iter().any(|(s, _)| *s == i.step) {
+            out.push((i.step.clone(), (*o).clone()));
+        }
+    }
+    out
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
     move |source| JournalError::Io {
         path: path.to_path_buf(),

@@ -87,7 +87,11 @@ impl Events {
         let (status, detail) = match outcome {
             Outcome::Done { .. } => ("done", String::new()),
             Outcome::Failed { code, message } => ("failed", format!("{code}: {message}")),
-            Outcome::Skipped { reason } => ("skipped", reason.clone()),
+            Outcome::Skipped {
+                reason,
+                adopted: true,
+            } => ("adopted", reason.clone()),
+            Outcome::Skipped { reason, .. } => ("skipped", reason.clone()),
         };
         match self.mode {
             Mode::Bar => {

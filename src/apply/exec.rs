@@ -18,7 +18,7 @@ use crate::aws::error::classify;
 use crate::aws::AwsError;
 use crate::core::diff::ExistingEntry;
 use crate::core::policy::{AccessScope, ScopeType};
-use crate::core::steps::{Outcome, Step};
+use crate::core::steps::{Outcome, Step, MODE_CONFIG_MAP};
 use crate::journal::Journal;
 
 use super::events::Events;
@@ -70,6 +70,19 @@ fn jitter(salt: u64) -> u64 {
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
     x ^= x >> 33;
     x
+}
+
+/// How long a cluster update is waited for before giving up.
+pub(crate) const MAX_UPDATE_WAIT: Duration = Duration::from_secs(3600);
+
+/// How often a running cluster update is polled (5 s;
+/// `AWS_AUTH_MIGRATE_POLL_MS` changes it, tests use it).
+pub(crate) fn poll_interval() -> Duration {
+    std::env::var("AWS_AUTH_MIGRATE_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(5))
 }
 
 /// How many throttled answers one step takes before it fails.
@@ -374,19 +387,23 @@ impl Executor {
                     e,
                 );
                 // Already switched, or switching: observe the cluster.
-                let mode = self.current_mode().await?;
-                if mode != "CONFIG_MAP" {
+                let (mut mode, status) = self.current_mode().await?;
+                if mode == MODE_CONFIG_MAP && status == "UPDATING" {
+                    // An update runs (this migration's own, sent before a
+                    // crash, or someone else's): wait for it, then look again.
+                    self.events.message(&format!(
+                        "{c} has an update in progress: waiting for it to end"
+                    ));
+                    mode = self.wait_while_updating().await?;
+                }
+                if mode != MODE_CONFIG_MAP {
                     return Ok(json!({"authentication_mode": mode, "already": true}));
                 }
                 return Err(err);
             }
         };
         let started = Instant::now();
-        let poll = std::env::var("AWS_AUTH_MIGRATE_POLL_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_secs(5));
+        let poll = poll_interval();
         self.events.message(&format!(
             "switching {c} to API_AND_CONFIG_MAP (update {update_id}); this cannot be undone"
         ));
@@ -422,7 +439,7 @@ impl Executor {
                         ),
                     })
                 }
-                _ if started.elapsed() > Duration::from_secs(3600) => {
+                _ if started.elapsed() > MAX_UPDATE_WAIT => {
                     return Err(AwsError::Other {
                         call: format!("DescribeUpdate {update_id}"),
                         message: "still in progress after an hour".into(),
@@ -433,7 +450,27 @@ impl Executor {
         }
     }
 
-    async fn current_mode(&self) -> Result<String, AwsError> {
+    /// Polls DescribeCluster until the cluster is no longer `UPDATING`;
+    /// returns its authentication mode then.
+    async fn wait_while_updating(&self) -> Result<String, AwsError> {
+        let started = Instant::now();
+        loop {
+            tokio::time::sleep(poll_interval()).await;
+            let (mode, status) = self.current_mode().await?;
+            if status != "UPDATING" {
+                return Ok(mode);
+            }
+            if started.elapsed() > MAX_UPDATE_WAIT {
+                return Err(AwsError::Other {
+                    call: format!("DescribeCluster {}", self.cluster),
+                    message: "the cluster is still UPDATING after an hour".into(),
+                });
+            }
+        }
+    }
+
+    /// The cluster's authentication mode and status.
+    async fn current_mode(&self) -> Result<(String, String), AwsError> {
         let out = self
             .eks
             .describe_cluster()
@@ -447,12 +484,17 @@ impl Executor {
                     e,
                 )
             })?;
-        Ok(out
-            .cluster()
+        let cluster = out.cluster();
+        let mode = cluster
             .and_then(|c| c.access_config())
             .and_then(|a| a.authentication_mode())
             .map(|m| m.as_str().to_string())
-            .unwrap_or_default())
+            .unwrap_or_else(|| MODE_CONFIG_MAP.to_string());
+        let status = cluster
+            .and_then(|c| c.status())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        Ok((mode, status))
     }
 }
 

@@ -549,7 +549,9 @@ fn steps_total(plan: &Plan, id: &str) -> Result<usize> {
 
 /// Writes an outcome for every step of `contents` that has an intent and
 /// no outcome, from the state observed now (never a guess). The caller
-/// holds the cluster's lock, so no other run writes that journal.
+/// holds the cluster's lock, so no other run writes that journal. A mode
+/// switch still running (the cluster `UPDATING`, still in the mode it left)
+/// is waited for, then observed again: its outcome is always written.
 pub async fn settle_pending(
     run: &Run,
     journal: &Journal,
@@ -560,7 +562,20 @@ pub async fn settle_pending(
         let outcome = match &intent.step {
             Step::EnableAccessEntries { .. } => {
                 let f = run.clients.eks.describe_cluster(&run.facts.name).await?;
-                steps::settle_mode(&intent.step, &f.authentication_mode, f.status == "UPDATING")
+                let mut s = steps::settle_mode(
+                    &intent.step,
+                    &f.authentication_mode,
+                    f.status == "UPDATING",
+                );
+                if s == steps::Settled::InProgress {
+                    run.events.message(&format!(
+                        "the switch to API_AND_CONFIG_MAP sent before the interruption is still running on {}: waiting for it to end",
+                        run.facts.name
+                    ));
+                    let f = wait_while_updating(run).await?;
+                    s = steps::settle_mode(&intent.step, &f.authentication_mode, false);
+                }
+                s
             }
             step => {
                 let p = step.principal_arn().unwrap_or_default();
@@ -576,8 +591,152 @@ pub async fn settle_pending(
     Ok(settled)
 }
 
+/// Polls DescribeCluster until the cluster is no longer `UPDATING`.
+async fn wait_while_updating(run: &Run) -> Result<ClusterFacts> {
+    let started = std::time::Instant::now();
+    loop {
+        tokio::time::sleep(exec::poll_interval()).await;
+        let f = run.clients.eks.describe_cluster(&run.facts.name).await?;
+        if f.status != "UPDATING" {
+            return Ok(f);
+        }
+        if started.elapsed() > exec::MAX_UPDATE_WAIT {
+            bail!(
+                "cluster {} is still UPDATING after an hour: resume again once its update has ended",
+                run.facts.name
+            );
+        }
+    }
+}
+
+/// The entries of `principals` as they are now (`None`: no entry): one
+/// ListAccessEntries, then a describe of each listed one, `concurrency` at
+/// a time.
+async fn observe(
+    run: &Run,
+    principals: Vec<String>,
+) -> Result<HashMap<String, Option<diff::ExistingEntry>>> {
+    let mut out: HashMap<String, Option<diff::ExistingEntry>> = HashMap::new();
+    if principals.is_empty() {
+        return Ok(out);
+    }
+    let listed: std::collections::HashSet<String> = run
+        .clients
+        .eks
+        .list_access_entries(&run.facts.name)
+        .await?
+        .into_iter()
+        .map(|p| p.to_lowercase())
+        .collect();
+    let permits = Arc::new(Semaphore::new(run.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for p in principals {
+        if !listed.contains(&p.to_lowercase()) {
+            out.insert(p, None);
+            continue;
+        }
+        let eks = run.clients.eks.clone();
+        let cluster = run.facts.name.clone();
+        let permits = permits.clone();
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.ok();
+            let found = eks.existing_entry(&cluster, &p).await;
+            (p, found)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (p, found) = joined.map_err(|e| anyhow!("a worker failed: {e}"))?;
+        out.insert(p, found?);
+    }
+    Ok(out)
+}
+
+/// What `--resume` does with the steps of the plan that have not taken
+/// effect, before running any: a step the journal has as diverged is
+/// reported, never redone; the others are compared with what exists now
+/// ([`steps::reconcile`]), so an entry someone else made since is adopted
+/// when it is what the plan wants and reported otherwise, never created
+/// again. Returns the results of the steps settled without a call (each
+/// journaled), the steps to run, and how many are not attempted.
+async fn reconcile_remaining(
+    run: &Run,
+    todo: &[Step],
+    diverged: &[(Step, steps::Outcome)],
+) -> Result<(Vec<StepResult>, Vec<Step>, usize)> {
+    let groups = steps::by_principal(todo);
+    let principals: Vec<String> = groups
+        .iter()
+        .filter(|g| !g.iter().any(|s| diverged.iter().any(|(d, _)| d == s)))
+        .filter_map(|g| {
+            g.first()
+                .and_then(|s| s.principal_arn())
+                .map(str::to_string)
+        })
+        .collect();
+    let observed = observe(run, principals).await?;
+    let (mut results, mut to_run, mut not_attempted) = (Vec::new(), Vec::new(), 0);
+    for group in groups {
+        if let Some((step, outcome)) = group
+            .iter()
+            .find_map(|s| diverged.iter().find(|(d, _)| d == s))
+        {
+            // Someone else changed it: neither redone nor undone. The
+            // principal's other steps wait for a person.
+            run.events.step(step, outcome);
+            results.push(StepResult {
+                step: step.clone(),
+                outcome: outcome.clone(),
+            });
+            not_attempted += group.len() - 1;
+            continue;
+        }
+        let Some(p) = group.first().and_then(|s| s.principal_arn()) else {
+            to_run.extend(group);
+            continue;
+        };
+        let now = observed.get(p).cloned().flatten();
+        let verdicts = steps::reconcile(&group, now.as_ref());
+        let blocked = verdicts
+            .iter()
+            .any(|v| matches!(v, steps::Reconciled::Diverged(_)));
+        not_attempted += group.len() - verdicts.len();
+        for (step, verdict) in group.iter().zip(verdicts) {
+            let outcome = match verdict {
+                steps::Reconciled::Run if blocked => {
+                    not_attempted += 1;
+                    continue;
+                }
+                steps::Reconciled::Run => {
+                    to_run.push(step.clone());
+                    continue;
+                }
+                steps::Reconciled::Done => steps::Settled::Done
+                    .to_outcome()
+                    .ok_or_else(|| anyhow!("a done step has an outcome"))?,
+                steps::Reconciled::Adopted(reason) => steps::Outcome::Skipped {
+                    reason,
+                    adopted: true,
+                },
+                steps::Reconciled::Diverged(why) => steps::Settled::Diverged(why)
+                    .to_outcome()
+                    .ok_or_else(|| anyhow!("a diverged step has an outcome"))?,
+            };
+            let seq = run.journal.intent(step, now.as_ref())?;
+            run.journal.outcome(seq, outcome.clone())?;
+            run.events.step(step, &outcome);
+            results.push(StepResult {
+                step: step.clone(),
+                outcome,
+            });
+        }
+    }
+    Ok((results, to_run, not_attempted))
+}
+
 /// `apply --resume JOURNAL`: settles the steps whose outcome was never
-/// written by reading the real state, then runs what is left of the plan.
+/// written by reading the real state (waiting for a mode switch still
+/// running), then compares what is left of the plan with what exists now
+/// and runs what is missing.
 pub fn resume(
     journal_path: &Path,
     flags: ApplyInputs,
@@ -630,16 +789,28 @@ pub fn resume(
             .filter(|(_, o)| o.took_effect())
             .map(|(s, _)| s)
             .collect();
+        let diverged = journal::diverged(&contents);
         let mut results = Vec::new();
         let plan = match run_file.plan {
             Some(p) => p,
             None => {
-                // Interrupted before the entries: make the plan now.
-                if run.facts.authentication_mode == steps::MODE_CONFIG_MAP {
+                // Interrupted before the entries: switch if still needed
+                // (the mode as it is now, after settling), then plan now,
+                // so the plan sees the entries EKS made on the switch.
+                let now = run.clients.eks.describe_cluster(&run.facts.name).await?;
+                if now.authentication_mode == steps::MODE_CONFIG_MAP {
                     let switch = Step::EnableAccessEntries {
                         from_mode: steps::MODE_CONFIG_MAP.into(),
                     };
-                    results.extend(run.execute(None, &[switch], "switch").await?);
+                    let r = run.execute(None, &[switch], "switch").await?;
+                    let ok = r.iter().all(|x| x.outcome.took_effect());
+                    results.extend(r);
+                    if !ok || run.cancel.load(Ordering::SeqCst) {
+                        let total = results.len();
+                        let mut report = Report::new(&run, results, total);
+                        report.previously_done = done.len();
+                        return Ok(report);
+                    }
                 }
                 let gathered = live::gather(&run.clients, &opts).await?;
                 let plan = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
@@ -657,10 +828,34 @@ pub fn resume(
         let all = steps::steps_for(&plan, &run.migration_id, env!("CARGO_PKG_VERSION"))
             .map_err(|e| anyhow!(e))?;
         let todo: Vec<Step> = all.into_iter().filter(|s| !done.contains(s)).collect();
-        let total = todo.len() + results.len();
-        results.extend(run.execute(Some(&plan), &todo, "resume").await?);
-        Ok(Report::new(&run, results, total).with_plan(&plan))
+        let (reconciled, to_run, not_attempted) =
+            reconcile_remaining(&run, &todo, &diverged).await?;
+        if let Some(m) = reconcile_message(&reconciled) {
+            run.events.message(&m);
+        }
+        results.extend(reconciled);
+        let total = results.len() + to_run.len() + not_attempted;
+        results.extend(run.execute(Some(&plan), &to_run, "resume").await?);
+        let mut report = Report::new(&run, results, total).with_plan(&plan);
+        report.previously_done = done.len();
+        Ok(report)
     })
+}
+
+/// A line saying what resume settled without a call, if anything.
+fn reconcile_message(results: &[StepResult]) -> Option<String> {
+    let adopted = results
+        .iter()
+        .filter(|r| matches!(r.outcome, steps::Outcome::Skipped { adopted: true, .. }))
+        .count();
+    let diverged = results.iter().filter(|r| r.outcome.diverged()).count();
+    let done = results.iter().filter(|r| r.outcome.took_effect()).count();
+    if adopted + diverged + done == 0 {
+        return None;
+    }
+    Some(format!(
+        "compared the rest of the plan with the cluster: {done} step(s) found done, {adopted} adopted (already as planned, made by someone else), {diverged} diverged (changed by someone else: neither redone nor undone)"
+    ))
 }
 
 #[cfg(test)]

@@ -31,6 +31,16 @@ pub struct Report {
     pub done: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Steps not made because someone else's resource (an entry EKS made
+    /// on the mode switch, or one made by hand) was already as planned.
+    pub adopted: usize,
+    /// Steps found changed by someone else (code `Diverged`): neither done
+    /// nor undone. Counted in `failed` too.
+    pub diverged: usize,
+    /// The principals whose entry was adopted.
+    pub adopted_entries: Vec<String>,
+    /// `--resume`: steps that took effect in earlier runs of the journal.
+    pub previously_done: usize,
     pub not_attempted: usize,
     pub interrupted: bool,
     pub failures: Vec<Failure>,
@@ -53,6 +63,10 @@ impl Report {
             done: 0,
             failed: 0,
             skipped: 0,
+            adopted: 0,
+            diverged: 0,
+            adopted_entries: Vec::new(),
+            previously_done: 0,
             not_attempted: 0,
             interrupted: false,
             failures: Vec::new(),
@@ -71,8 +85,15 @@ impl Report {
         for res in &results {
             match &res.outcome {
                 Outcome::Done { .. } => r.done += 1,
+                Outcome::Skipped { adopted: true, .. } => {
+                    r.adopted += 1;
+                    if let crate::core::steps::Step::CreateEntry { principal_arn, .. } = &res.step {
+                        r.adopted_entries.push(principal_arn.clone());
+                    }
+                }
                 Outcome::Failed { code, message } => {
                     r.failed += 1;
+                    r.diverged += usize::from(res.outcome.diverged());
                     r.failures.push(Failure {
                         op: res.step.op().to_string(),
                         target: res.step.principal_arn().unwrap_or("cluster").to_string(),
@@ -80,7 +101,7 @@ impl Report {
                         message: message.clone(),
                     });
                 }
-                Outcome::Skipped { reason } => {
+                Outcome::Skipped { reason, .. } => {
                     r.skipped += 1;
                     r.failures.push(Failure {
                         op: res.step.op().to_string(),
@@ -99,12 +120,15 @@ impl Report {
         self.failed == 0 && self.not_attempted == 0 && !self.interrupted
     }
 
-    /// 0 all done; 3 partial (something took effect but not all, or an
-    /// undo was skipped); 1 nothing took effect and something failed.
+    /// 0 all done (adopted steps count as done); 3 partial (something
+    /// took effect, in this run or an earlier run of the journal, but not
+    /// all; or an undo was skipped; or a step diverged because someone else
+    /// changed the resource); 1 nothing took effect and something failed.
     pub fn exit_code(&self) -> i32 {
         if self.complete() && self.skipped == 0 {
             exit::OK
-        } else if self.done > 0 || self.skipped > 0 {
+        } else if self.done + self.skipped + self.diverged + self.adopted + self.previously_done > 0
+        {
             exit::PARTIAL
         } else {
             exit::ERROR
@@ -154,7 +178,7 @@ impl Report {
             return out;
         }
         out.push_str(&format!(
-            "{what} of {}{}: {} of {} steps done, {} failed, {} skipped, {} not attempted{}.\n",
+            "{what} of {}{}: {} of {} steps done, {} failed, {} skipped, {}{} not attempted{}.\n",
             self.cluster,
             self.migration_id
                 .as_deref()
@@ -164,6 +188,11 @@ impl Report {
             self.steps,
             self.failed,
             self.skipped,
+            if self.adopted > 0 {
+                format!("{} adopted, ", self.adopted)
+            } else {
+                String::new()
+            },
             self.not_attempted,
             if self.interrupted {
                 " (interrupted)"
@@ -189,6 +218,11 @@ impl Report {
         }
         for i in &self.irreversible {
             out.push_str(&format!("cannot be undone: {i}\n"));
+        }
+        for a in &self.adopted_entries {
+            out.push_str(&format!(
+                "adopted: {a}: made by someone else (EKS on the mode switch, or by hand) and already as planned; rollback leaves it\n"
+            ));
         }
         for l in &self.left_alone {
             out.push_str(&format!("left alone: {l}\n"));

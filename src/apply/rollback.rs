@@ -55,15 +55,6 @@ pub fn rollback(
         .journal
         .clone()
         .unwrap_or_else(|| rollback_journal_path(journal_path));
-    let already: Vec<Step> = if rb_path.exists() {
-        journal::effective(&journal::read(&rb_path)?)
-            .into_iter()
-            .filter(|(_, o)| o.took_effect())
-            .map(|(s, _)| s)
-            .collect()
-    } else {
-        Vec::new()
-    };
     let mut aws = flags.aws.clone();
     if aws.region.is_none() {
         aws.region = Some(contents.header.cluster.region.clone());
@@ -92,7 +83,22 @@ pub fn rollback(
                 run_file: None,
             }
         };
-        let (run, _) = start_run(clients, facts, &presentation, spec, 1)?;
+        let (run, rb_contents) = start_run(clients, facts, &presentation, spec, 1)?;
+        // An undo of an earlier, interrupted rollback that has no outcome
+        // may have taken effect: settle it from the cluster's state, so it
+        // counts as this tool's own undo (not someone else's change).
+        if let Some(rb) = &rb_contents {
+            settle_pending(&run, &run.journal, rb).await?;
+        }
+        let already: Vec<Step> = if rb_contents.is_some() {
+            journal::effective(&journal::read(&rb_path)?)
+                .into_iter()
+                .filter(|(_, o)| o.took_effect())
+                .map(|(s, _)| s)
+                .collect()
+        } else {
+            Vec::new()
+        };
         // Steps interrupted before their outcome was written may have taken
         // effect: settle them from the cluster's state first (under the
         // lock, so no apply is writing that journal).
@@ -138,11 +144,21 @@ pub fn rollback(
             let principal = inverse.principal_arn().unwrap_or_default().to_string();
             let observed = run.clients.eks.existing_entry(&run.facts.name, &principal).await?;
             if observed.is_none() && matches!(inverse, Step::DeleteEntry { .. }) {
-                // Gone already: the end state is reached; say so in the journal.
+                // Gone already, and not by this rollback (its own deletes
+                // are in `already`): someone else deleted it. The end state
+                // is reached, but not by the tool: reported like any other
+                // change since the apply (skipped, exit 3) unless --force.
                 let seq = run.journal.intent(&inverse, None)?;
-                let outcome = Outcome::Done {
-                    response: serde_json::json!({"already_gone": true}),
+                let outcome = if flags.force {
+                    Outcome::Done {
+                        response: serde_json::json!({"already_gone": true}),
+                    }
+                } else {
+                    Outcome::skipped(format!(
+                        "the entry for {principal} was deleted by someone else since the apply: nothing to undo"
+                    ))
                 };
+                run.events.step(&inverse, &outcome);
                 run.journal.outcome(seq, outcome.clone())?;
                 results.push(StepResult { step: inverse, outcome });
                 continue;
@@ -150,9 +166,9 @@ pub fn rollback(
             if let Err(why) = steps::still_as_left(undo, observed.as_ref()) {
                 if !flags.force {
                     let seq = run.journal.intent(&inverse, observed.as_ref())?;
-                    let outcome = Outcome::Skipped {
-                        reason: format!("changed since the apply: {why} (--force undoes it anyway)"),
-                    };
+                    let outcome = Outcome::skipped(format!(
+                        "changed since the apply: {why} (--force undoes it anyway)"
+                    ));
                     run.journal.outcome(seq, outcome.clone())?;
                     run.events.step(&inverse, &outcome);
                     results.push(StepResult { step: inverse, outcome });

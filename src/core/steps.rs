@@ -21,6 +21,8 @@ use super::policy::{AccessScope, PolicyAssociation};
 pub const TAG_MIGRATION_ID: &str = "aws-auth-migrate/migration-id";
 /// Tag naming the tool version that created an entry.
 pub const TAG_VERSION: &str = "aws-auth-migrate/version";
+/// The outcome code of a step settled as changed by someone else.
+pub const DIVERGED: &str = "Diverged";
 /// The authentication mode a cluster starts from when access entries are off.
 pub const MODE_CONFIG_MAP: &str = "CONFIG_MAP";
 /// The mode `EnableAccessEntries` switches to.
@@ -271,15 +273,37 @@ pub enum Outcome {
     /// The call failed, or (code `NotDone`, `Diverged`) a step left without
     /// an outcome by a crash was found not to have taken effect.
     Failed { code: String, message: String },
-    /// The call was deliberately not made (rollback found the resource
-    /// changed by someone else).
-    Skipped { reason: String },
+    /// The call was deliberately not made: rollback found the resource
+    /// changed by someone else, or (`adopted`) resume found it already as
+    /// the step would leave it, made by someone else (EKS on the mode
+    /// switch, or by hand), and took it as it is.
+    Skipped {
+        reason: String,
+        /// True when the resource was adopted: nothing is missing, and
+        /// nothing is the tool's to undo.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        adopted: bool,
+    },
 }
 
 impl Outcome {
     /// True when the step changed the cluster.
     pub fn took_effect(&self) -> bool {
         matches!(self, Outcome::Done { .. })
+    }
+
+    /// A deliberate skip for someone else's change (not an adoption).
+    pub fn skipped(reason: impl Into<String>) -> Outcome {
+        Outcome::Skipped {
+            reason: reason.into(),
+            adopted: false,
+        }
+    }
+
+    /// True for a step that resume settled as diverged: someone else
+    /// changed the resource; it is neither redone nor undone.
+    pub fn diverged(&self) -> bool {
+        matches!(self, Outcome::Failed { code, .. } if code == DIVERGED)
     }
 }
 
@@ -521,7 +545,7 @@ impl Settled {
                 message: "interrupted before it took effect (observed on resume)".to_string(),
             }),
             Settled::Diverged(why) => Some(Outcome::Failed {
-                code: "Diverged".to_string(),
+                code: DIVERGED.to_string(),
                 message: why.clone(),
             }),
             Settled::InProgress => None,
@@ -743,6 +767,106 @@ pub fn settle_mode(step: &Step, mode: &str, update_in_progress: bool) -> Settled
             "the authentication mode is {other}, expected {from_mode} or {MODE_API_AND_CONFIG_MAP}"
         )),
     }
+}
+
+/// What `--resume` does with a step of the plan that has not taken effect,
+/// judged from its principal's entry as it is now (see [`reconcile`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reconciled {
+    /// Not there yet: execute it.
+    Run,
+    /// Already as the step leaves it, on this migration's own entry (a call
+    /// whose success was lost): journaled done, undone by rollback.
+    Done,
+    /// The entry was made by someone else (EKS on the mode switch, or by
+    /// hand) and is what the plan wants: taken as it is, never created
+    /// again (409) nor deleted by rollback.
+    Adopted(String),
+    /// Someone else's change is in the way: neither done nor undone, and
+    /// the principal's later steps are not attempted.
+    Diverged(String),
+}
+
+/// Resume compares what is left of the plan with what exists now, one
+/// principal at a time: `group` is that principal's remaining steps, in
+/// order; `observed` its entry now (`None`: no entry). The answer has one
+/// verdict per step up to and including the first `Diverged` (the steps
+/// after it are not attempted).
+///
+/// A `CreateEntry` finding an entry without this migration's tags adopts
+/// it, with the principal's associations, when a plan made now would call
+/// it a no-op: the same type (node entries: only the type), username and
+/// groups, and every policy at a scope covering the planned one. Otherwise
+/// it is diverged. Other steps are settled as a pending step is
+/// ([`settle`]): done, to run, or diverged.
+pub fn reconcile(group: &[Step], observed: Option<&ExistingEntry>) -> Vec<Reconciled> {
+    let mut out = Vec::new();
+    let Some(e) = observed else {
+        for step in group {
+            match step {
+                // An entry is created first: its associations follow it.
+                Step::CreateEntry { .. } => return vec![Reconciled::Run; group.len()],
+                _ => match settle(step, None) {
+                    Settled::Diverged(why) => {
+                        out.push(Reconciled::Diverged(why));
+                        return out;
+                    }
+                    _ => out.push(Reconciled::Run),
+                },
+            }
+        }
+        return out;
+    };
+    if let Some(Step::CreateEntry {
+        principal_arn,
+        entry_type,
+        username,
+        kubernetes_groups,
+        tags,
+        ..
+    }) = group.first()
+    {
+        if !has_tags(&e.tags, tags) {
+            let mut what = differences(principal_arn, *entry_type, username, kubernetes_groups, e);
+            for step in &group[1..] {
+                if let Step::AssociatePolicy {
+                    policy_arn,
+                    access_scope,
+                    ..
+                } = step
+                {
+                    match scope_of(e, policy_arn) {
+                        Some(h) if h.covers(access_scope) => {}
+                        h => what.push(format!(
+                            "{policy_arn} has scope {}, the plan needs {access_scope}",
+                            show_scope(h)
+                        )),
+                    }
+                }
+            }
+            if what.is_empty() {
+                let why = format!(
+                    "an entry for {principal_arn} made by someone else (EKS on the mode switch, or by hand) is already as planned: adopted, left as it is"
+                );
+                return vec![Reconciled::Adopted(why); group.len()];
+            }
+            return vec![Reconciled::Diverged(format!(
+                "an entry for {principal_arn} made by someone else exists and differs from the plan: {}; it is left as it is",
+                what.join("; ")
+            ))];
+        }
+    }
+    for step in group {
+        match settle(step, Some(e)) {
+            Settled::Done => out.push(Reconciled::Done),
+            Settled::Diverged(why) => {
+                out.push(Reconciled::Diverged(why));
+                return out;
+            }
+            Settled::NotDone | Settled::InProgress => out.push(Reconciled::Run),
+        }
+    }
+    out
 }
 
 /// Before an undo: is the resource still as the tool left it? `observed`
@@ -1449,7 +1573,7 @@ mod tests {
             (ops_create, failed()),
             (update_admin(), done()),
             (widen_admin_view(), done()),
-            (add_admin_edit(), Outcome::Skipped { reason: "x".into() }),
+            (add_admin_edit(), Outcome::skipped("x")),
         ];
         let undos = rollback_steps(&done_list);
         assert_eq!(
@@ -1569,6 +1693,85 @@ mod tests {
                 "the entry for {nodes} was created by this migration but changed since: its type is STANDARD"
             ))
         );
+    }
+
+    #[test]
+    fn reconcile_runs_adopts_or_reports() {
+        let group = vec![create_dev(), assoc_dev()];
+        // Nothing there: everything runs.
+        assert_eq!(
+            reconcile(&group, None),
+            vec![Reconciled::Run, Reconciled::Run]
+        );
+        // Someone else's entry, as planned (a wider scope covers): adopted.
+        let wide = existing(
+            ROLE,
+            None,
+            &["dev"],
+            vec![assoc(view(), AccessScope::cluster())],
+        );
+        let adopted = reconcile(&group, Some(&wide));
+        assert_eq!(adopted.len(), 2);
+        assert!(
+            matches!(&adopted[0], Reconciled::Adopted(w) if w.contains("adopted")),
+            "{adopted:?}"
+        );
+        // Someone else's entry lacking the policy, or with other groups: diverged, once.
+        let bare = existing(ROLE, None, &["dev"], vec![]);
+        assert_eq!(
+            reconcile(&group, Some(&bare)),
+            vec![Reconciled::Diverged(format!(
+                "an entry for {ROLE} made by someone else exists and differs from the plan: {} has scope none, the plan needs cluster; it is left as it is",
+                view()
+            ))]
+        );
+        let other = existing(
+            ROLE,
+            None,
+            &["ops"],
+            vec![assoc(view(), AccessScope::cluster())],
+        );
+        assert!(matches!(
+            &reconcile(&group, Some(&other))[..],
+            [Reconciled::Diverged(w)] if w.contains("its groups are [ops]")
+        ));
+        // Our own entry (a lost success): done; its association still runs.
+        let mine = ours(existing(ROLE, None, &["dev"], vec![]));
+        assert_eq!(
+            reconcile(&group, Some(&mine)),
+            vec![Reconciled::Done, Reconciled::Run]
+        );
+        // An association whose scope someone changed: diverged, not redone.
+        let moved = ours(existing(
+            ROLE,
+            None,
+            &["dev"],
+            vec![assoc(view(), ns(&["x"]))],
+        ));
+        assert!(matches!(
+            &reconcile(&[assoc_dev()], Some(&moved))[..],
+            [Reconciled::Diverged(w)] if w.contains("has scope ns:x")
+        ));
+        // Our entry deleted since: its association is diverged.
+        assert!(matches!(
+            &reconcile(&[assoc_dev()], None)[..],
+            [Reconciled::Diverged(w)] if w.contains("no longer exists")
+        ));
+        // Merge steps on an entry still as before run; the first diverged
+        // one stops the principal.
+        let admin = existing(
+            ADMIN,
+            Some("admin"),
+            &["ops"],
+            vec![assoc(view(), ns(&["a"]))],
+        );
+        let merge = vec![update_admin(), widen_admin_view(), add_admin_edit()];
+        assert_eq!(reconcile(&merge, Some(&admin)), vec![Reconciled::Run; 3]);
+        let renamed = existing(ADMIN, Some("root"), &["ops"], vec![]);
+        assert!(matches!(
+            &reconcile(&merge, Some(&renamed))[..],
+            [Reconciled::Diverged(_)]
+        ));
     }
 
     #[test]
@@ -1727,7 +1930,7 @@ mod tests {
         assert_eq!(Settled::InProgress.to_outcome(), None);
         assert!(done().took_effect());
         assert!(!failed().took_effect());
-        assert!(!Outcome::Skipped { reason: "r".into() }.took_effect());
+        assert!(!Outcome::skipped("r").took_effect());
     }
 
     fn undo_of(step: Step, covers: Vec<PolicyAssociation>) -> Undo {

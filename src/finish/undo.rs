@@ -88,9 +88,7 @@ pub async fn rollback(target: &Target, journal_path: &Path, out: &Path) -> Resul
             Err(WriteError::Precondition(why)) => {
                 rb.outcome(
                     seq,
-                    Outcome::Skipped {
-                        reason: format!("changed since the tool left it: {why}"),
-                    },
+                    Outcome::skipped(format!("changed since the tool left it: {why}")),
                 )?;
                 report.skipped.push(format!("{}: {why}", describe(&step)));
             }

@@ -147,6 +147,11 @@ impl Env {
             .collect()
     }
 
+    fn resume(&self) -> Output {
+        let journal = self.journal().display().to_string();
+        self.cmd(&["apply", "--resume", &journal]).run()
+    }
+
     fn mode(&self) -> String {
         self.emu.cluster_state("prod").unwrap().authentication_mode
     }
@@ -431,31 +436,37 @@ fn a_failed_call_leaves_a_journal_that_resume_finishes() {
 /// (0: as soon as it starts, before any journal exists). False when the
 /// apply finished first.
 fn kill_at(env: &Env, lines: usize) -> bool {
+    kill_when(env, &[], |_, journal| journal.lines().count() >= lines)
+}
+
+/// Starts `apply --yes --concurrency 4` (with `extra`) and SIGKILLs it once
+/// `when` holds: it is polled every millisecond with the journal's text (""
+/// before it exists), so kills follow progress, not wall time. False when
+/// the apply finished first.
+fn kill_when(env: &Env, extra: &[&str], when: impl Fn(&Env, &str) -> bool) -> bool {
     let kubeconfig = env.emu.kubeconfig_path().display().to_string();
     let journal = env.journal().display().to_string();
-    let mut child = env
-        .cmd(&[
-            "apply",
-            "--cluster",
-            "prod",
-            "--kubeconfig",
-            &kubeconfig,
-            "--journal",
-            &journal,
-            "--yes",
-            "--concurrency",
-            "4",
-        ])
-        .spawn();
+    let mut args = vec![
+        "apply",
+        "--cluster",
+        "prod",
+        "--kubeconfig",
+        &kubeconfig,
+        "--journal",
+        &journal,
+        "--yes",
+        "--concurrency",
+        "4",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = env.cmd(&args).spawn();
     let started = std::time::Instant::now();
     loop {
         if matches!(child.try_wait(), Ok(Some(_))) {
             return false;
         }
-        let written = std::fs::read_to_string(&journal)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if written >= lines || started.elapsed() > Duration::from_secs(60) {
+        let written = std::fs::read_to_string(&journal).unwrap_or_default();
+        if when(env, &written) || started.elapsed() > Duration::from_secs(60) {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -565,7 +576,18 @@ fn sigint_stops_cleanly_and_resume_finishes() {
             "2",
         ])
         .spawn();
-    std::thread::sleep(Duration::from_millis(600));
+    // Once the apply is under way (the handler is installed before the
+    // journal is written): on progress, not wall time, which a loaded CI
+    // machine stretches.
+    let started = std::time::Instant::now();
+    while std::fs::read_to_string(&journal)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+        < 3
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let _ = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status();
@@ -744,4 +766,346 @@ fn rehearsal_of_the_shipped_example() {
     assert_eq!(plan["summary"]["create"], 0, "{:#}", plan["summary"]);
     ok(&env.rollback(&["--yes"]));
     assert_eq!(env.entries(), before);
+}
+
+/// A CONFIG_MAP cluster with a managed node group (role `nodes`) and the
+/// caller as its creator: on the switch EKS makes entries for both.
+fn config_map_seed(n: usize, update_ms: u64) -> Seed {
+    let mut s = seed(n, "CONFIG_MAP").with_update_duration_ms(update_ms);
+    if let Some(c) = s.clusters.last_mut() {
+        *c = c
+            .clone()
+            .node_group("general", &role("nodes"), false)
+            .creator(CALLER, true);
+    }
+    s
+}
+
+fn updating(env: &Env) -> bool {
+    env.emu.cluster_state("prod").unwrap().status == "UPDATING"
+}
+
+/// The entries EKS made itself (no migration tag).
+fn eks_made(entries: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    entries
+        .iter()
+        .filter(|(_, v)| !v.contains("aws-auth-migrate/migration-id"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn resume_during_the_mode_switch_waits_for_it_and_adopts_what_eks_made() {
+    let want = {
+        let env = Env::new(config_map_seed(3, 200));
+        ok(&env.apply(&["--yes", "--enable-access-entries"]));
+        env.entries()
+    };
+    let env = Env::new(config_map_seed(3, 1500));
+    let aws_auth = env.emu.aws_auth("prod").unwrap();
+    assert!(kill_when(&env, &["--enable-access-entries"], |e, _| {
+        updating(e)
+    }));
+    assert_eq!(env.mode(), "CONFIG_MAP", "killed while the switch runs");
+    let out = env.resume();
+    ok(&out);
+    assert!(!out.stderr.contains("ResourceInUse"), "{}", out.stderr);
+    assert!(!out.stdout.contains("ResourceInUse"), "{}", out.stdout);
+    assert_eq!(
+        env.emu.calls().count("UpdateClusterConfig"),
+        1,
+        "the switch is not sent twice"
+    );
+    assert_eq!(env.mode(), "API_AND_CONFIG_MAP");
+    assert_eq!(env.entries(), want);
+    assert!(!env.entries()[&role("nodes")].contains("migration-id"));
+    assert_eq!(env.plan()["summary"]["create"], 0);
+    // Nothing left: a second resume is a no-op that succeeds.
+    ok(&env.resume());
+    // Rollback keeps what EKS made and the mode (it cannot go back).
+    let rb = env.rollback(&["--yes"]);
+    ok(&rb);
+    assert!(
+        rb.stdout
+            .contains("cannot be undone: enable-access-entries"),
+        "{}",
+        rb.stdout
+    );
+    assert_eq!(env.entries(), eks_made(&want));
+    assert!(env.entries().contains_key(&role("nodes")));
+    assert_eq!(env.mode(), "API_AND_CONFIG_MAP");
+    assert_eq!(env.emu.aws_auth("prod").unwrap(), aws_auth);
+}
+
+/// The journal's steps with the status of their last outcome.
+fn outcomes(env: &Env) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(env.journal()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut out = Vec::new();
+    for l in &lines {
+        if l["record"] != "intent" {
+            continue;
+        }
+        let status = lines
+            .iter()
+            .filter(|o| o["record"] == "outcome" && o["intent"] == l["seq"])
+            .map(|o| {
+                let out = &o["outcome"];
+                match out["code"].as_str() {
+                    Some(code) => code.to_string(),
+                    None => out["status"].as_str().unwrap_or("").to_string(),
+                }
+            })
+            .next_back()
+            .unwrap_or_else(|| "pending".into());
+        out.push((
+            l["step"]["op"].as_str().unwrap_or("").to_string(),
+            l["step"]["principal_arn"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            status,
+        ));
+    }
+    out
+}
+
+#[test]
+fn resume_adopts_a_matching_entry_made_since_and_reports_a_different_one() {
+    let env = Env::new(seed(3, "API_AND_CONFIG_MAP"));
+    // Every CreateAccessEntry is refused: nothing is created.
+    let mut refuse =
+        FaultRule::new("CreateAccessEntry").fail_nth(1, 400, "InvalidRequestException");
+    if let Some(f) = refuse.fail_nth.as_mut() {
+        f.count = 1000;
+    }
+    env.emu.set_faults(Faults::new(1, vec![refuse]));
+    let out = env.apply(&["--yes"]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    env.emu.set_faults(Faults::new(1, vec![]));
+    assert!(env.entries().is_empty(), "{:?}", env.entries());
+    // Meanwhile someone makes the node entry exactly as planned, and
+    // dev-0's with other groups.
+    env.emu
+        .upsert_access_entry(
+            "prod",
+            &AccessEntry::new(&role("nodes")).entry_type("EC2_LINUX"),
+        )
+        .unwrap();
+    env.emu
+        .upsert_access_entry(
+            "prod",
+            &AccessEntry::new(&role("dev-0"))
+                .username("dev-0")
+                .groups(&["ops"]),
+        )
+        .unwrap();
+    let resumed = env.resume();
+    assert_eq!(resumed.code, 3, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(
+        !resumed.stdout.contains("ResourceInUse"),
+        "{}",
+        resumed.stdout
+    );
+    assert!(resumed.stdout.contains("1 adopted"), "{}", resumed.stdout);
+    assert!(resumed.stdout.contains("Diverged"), "{}", resumed.stdout);
+    let entries = env.entries();
+    assert!(
+        !entries[&role("nodes")].contains("migration-id"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[&role("dev-0")].contains("[\"ops\"]"),
+        "not overwritten: {entries:?}"
+    );
+    assert!(
+        entries[&role("dev-1")].contains("migration-id"),
+        "{entries:?}"
+    );
+    let journal = outcomes(&env);
+    assert!(
+        journal.contains(&("create-entry".into(), role("nodes"), "skipped".into())),
+        "{journal:?}"
+    );
+    assert!(
+        journal.contains(&("create-entry".into(), role("dev-0"), "Diverged".into())),
+        "{journal:?}"
+    );
+    // The next resume reports the same and changes nothing.
+    let calls = env.emu.calls().count("CreateAccessEntry");
+    assert_eq!(env.resume().code, 3);
+    assert_eq!(env.emu.calls().count("CreateAccessEntry"), calls);
+    // Rollback removes only what the tool created.
+    ok(&env.rollback(&["--yes"]));
+    let after = env.entries();
+    assert_eq!(
+        after.keys().cloned().collect::<Vec<_>>(),
+        vec![role("dev-0"), role("nodes")],
+        "{after:?}"
+    );
+}
+
+#[test]
+fn resume_neither_redoes_nor_undoes_an_association_changed_since() {
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    env.emu.set_faults(Faults::new(
+        1,
+        vec![FaultRule::new("AssociateAccessPolicy").latency_ms(5000)],
+    ));
+    assert!(kill_when(&env, &[], |_, journal| journal
+        .lines()
+        .last()
+        .is_some_and(
+            |l| l.contains("\"record\":\"intent\"") && l.contains("associate-policy")
+        )));
+    env.emu.set_faults(Faults::new(1, vec![]));
+    // Out of band: the association is made at another scope.
+    let admin = role("platform-admin");
+    let c = env.emu.cluster_state("prod").unwrap();
+    let ours = &c.access_entries[&admin];
+    let mut changed = AccessEntry::new(&admin)
+        .username(ours.username.as_deref().unwrap())
+        .namespace_policy("AmazonEKSClusterAdminPolicy", &["other"]);
+    changed.kubernetes_groups = ours.kubernetes_groups.clone();
+    changed.tags = ours.tags.clone();
+    env.emu.upsert_access_entry("prod", &changed).unwrap();
+    let before = env.entries();
+    let out = env.resume();
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("Diverged"), "{}", out.stdout);
+    let after = env.entries();
+    assert_eq!(after[&admin], before[&admin], "not redone");
+    assert!(after[&admin].contains("other"), "{after:?}");
+    assert_eq!(
+        after.len(),
+        4,
+        "the other principals are finished: {after:?}"
+    );
+    assert_eq!(env.resume().code, 3, "still reported, still not redone");
+    assert_eq!(env.entries()[&admin], before[&admin]);
+}
+
+#[test]
+fn rollback_reports_an_entry_deleted_since() {
+    for json in [false, true] {
+        let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+        ok(&env.apply(&["--yes"]));
+        env.emu.delete_access_entry("prod", &role("dev-0")).unwrap();
+        let mut args = vec!["--yes"];
+        if json {
+            args.extend(["--output", "json"]);
+        }
+        let rb = env.rollback(&args);
+        assert_eq!(rb.code, 3, "{}\n{}", rb.stdout, rb.stderr);
+        assert!(env.entries().is_empty(), "{:?}", env.entries());
+        if json {
+            let summary: serde_json::Value =
+                serde_json::from_str(rb.stdout.lines().last().unwrap()).unwrap();
+            assert_eq!(summary["exit_code"], 3);
+            let failures = summary["report"]["failures"].as_array().unwrap();
+            assert_eq!(failures.len(), 1, "{summary:#}");
+            assert_eq!(failures[0]["target"], role("dev-0"));
+            assert_eq!(failures[0]["code"], "skipped");
+            assert_eq!(
+                failures[0]["message"],
+                format!(
+                    "the entry for {} was deleted by someone else since the apply: nothing to undo",
+                    role("dev-0")
+                )
+            );
+        } else {
+            assert!(rb.stdout.contains("1 skipped"), "{}", rb.stdout);
+            // The table wraps the reason.
+            assert!(
+                rb.stdout.contains("role/dev-0 was deleted by"),
+                "{}",
+                rb.stdout
+            );
+        }
+        // Running it again reports it again; --force accepts it.
+        assert_eq!(env.rollback(&["--yes"]).code, 3);
+        ok(&env.rollback(&["--yes", "--force"]));
+    }
+}
+
+/// Where the sweep over a CONFIG_MAP cluster kills the apply.
+#[derive(Debug, Clone, Copy)]
+enum KillPoint {
+    /// Once the journal holds this many lines (1: the header, 2: the
+    /// switch's intent, 3: its outcome, then the entries' steps).
+    Lines(usize),
+    /// While EKS runs the authentication-mode update.
+    Updating,
+}
+
+/// Kills an `--enable-access-entries` apply of a CONFIG_MAP cluster before,
+/// during and after the mode update, then resumes or rolls it back: resume
+/// reaches the end state of an uninterrupted apply; rollback the starting
+/// state, except what cannot go back: once the switch took effect, the mode
+/// stays API_AND_CONFIG_MAP with the entries EKS made on it.
+#[test]
+fn sigkill_around_the_mode_switch_then_resume_or_rollback() {
+    let n = 4;
+    let want = {
+        let env = Env::new(config_map_seed(n, 300));
+        ok(&env.apply(&["--yes", "--enable-access-entries"]));
+        env.entries()
+    };
+    let points = [
+        KillPoint::Lines(1),
+        KillPoint::Lines(2),
+        KillPoint::Updating,
+        KillPoint::Lines(3),
+        KillPoint::Lines(4),
+        KillPoint::Lines(7),
+        KillPoint::Lines(10),
+    ];
+    for point in points {
+        for rollback in [false, true] {
+            let env = Env::new(config_map_seed(n, 300));
+            let aws_auth = env.emu.aws_auth("prod").unwrap();
+            slow(&env);
+            let killed = kill_when(
+                &env,
+                &["--enable-access-entries"],
+                |e, journal| match point {
+                    KillPoint::Lines(l) => journal.lines().count() >= l,
+                    KillPoint::Updating => updating(e),
+                },
+            );
+            assert!(killed, "{point:?}: the apply finished before the kill");
+            env.emu.set_faults(Faults::new(1, vec![]));
+            let what = format!("{point:?}, rollback {rollback}");
+            if !env.journal().exists() {
+                assert_eq!(env.mode(), "CONFIG_MAP", "{what}");
+                assert!(env.entries().is_empty(), "{what}");
+                continue;
+            }
+            let out = if rollback {
+                env.rollback(&["--yes"])
+            } else {
+                env.resume()
+            };
+            assert_eq!(out.code, 0, "{what}: {}\n{}", out.stdout, out.stderr);
+            if rollback {
+                // Wait out an update the kill left running, then compare.
+                while updating(&env) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let start = if env.mode() == "CONFIG_MAP" {
+                    BTreeMap::new()
+                } else {
+                    eks_made(&want)
+                };
+                assert_eq!(env.entries(), start, "{what}");
+            } else {
+                assert_eq!(env.mode(), "API_AND_CONFIG_MAP", "{what}");
+                assert_eq!(env.entries(), want, "{what}");
+            }
+            assert_eq!(env.emu.aws_auth("prod").unwrap(), aws_auth, "{what}");
+        }
+    }
 }
