@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::faults::{FaultEngine, Faults};
+use crate::response::json_response;
 use crate::seed;
-use crate::server::{json_response, lock, Calls, Shared};
+use crate::shared::{lock, Calls, Shared};
 use crate::state::{now, MODE_API, MODE_BOTH, MODE_CONFIG_MAP};
 
 fn not_found(what: &str) -> ApiError {

@@ -22,8 +22,10 @@ pub mod iam;
 pub mod kube;
 pub mod kubeconfig;
 pub mod policies;
+pub mod response;
 pub mod seed;
 pub mod server;
+pub mod shared;
 pub mod sigv4;
 pub mod state;
 pub mod sts;
@@ -41,9 +43,9 @@ use std::thread::JoinHandle;
 pub use error::{ApiError, EmulatorError};
 pub use faults::{FaultRule, Faults};
 pub use seed::Seed;
-pub use server::Calls;
+pub use shared::Calls;
 
-use server::Shared;
+use shared::Shared;
 
 /// Where and how to start.
 #[derive(Debug, Clone, Default)]
@@ -176,7 +178,7 @@ impl Emulator {
     /// Kubernetes API base URL of a cluster (`http://127.0.0.1:PORT/k8s/ACCOUNT/REGION/NAME`).
     pub fn kube_url(&self, cluster: &str) -> Result<String, EmulatorError> {
         let idx = self.cluster(cluster)?;
-        Ok(server::lock(&self.shared.state).clusters[idx]
+        Ok(shared::lock(&self.shared.state).clusters[idx]
             .endpoint
             .clone())
     }
@@ -184,7 +186,7 @@ impl Emulator {
     /// ARN of a cluster (also its kubeconfig context name).
     pub fn cluster_arn(&self, cluster: &str) -> Result<String, EmulatorError> {
         let idx = self.cluster(cluster)?;
-        Ok(server::lock(&self.shared.state).clusters[idx].arn.clone())
+        Ok(shared::lock(&self.shared.state).clusters[idx].arn.clone())
     }
 
     /// The full state dump (same as `GET /_emulator/state`).
@@ -195,7 +197,7 @@ impl Emulator {
     /// A typed copy of one cluster's state (entries, policies, updates, aws-auth, ...).
     pub fn cluster_state(&self, cluster: &str) -> Result<state::Cluster, EmulatorError> {
         let idx = self.cluster(cluster)?;
-        let mut st = server::lock(&self.shared.state);
+        let mut st = shared::lock(&self.shared.state);
         st.tick(state::now());
         Ok(st.clusters[idx].clone())
     }
@@ -234,7 +236,7 @@ impl Emulator {
         cluster: &str,
     ) -> Result<Option<BTreeMap<String, String>>, EmulatorError> {
         let idx = self.cluster(cluster)?;
-        Ok(server::lock(&self.shared.state).aws_auth_data(idx))
+        Ok(shared::lock(&self.shared.state).aws_auth_data(idx))
     }
 
     /// Create or replace aws-auth behind the tool's back (bumps resourceVersion).

@@ -1,72 +1,18 @@
 //! The one HTTP front door: tells EKS, IAM, STS, Kubernetes and admin calls
-//! apart, counts them, applies faults and renders answers in each protocol's shape.
+//! apart, counts them, applies faults and hands each call to its protocol's handler.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State as AxState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::faults::{FaultEngine, Outcome};
-use crate::state::State;
+use crate::faults::Outcome;
+use crate::response::{eks_error, kube_response, query_error, with_headers};
+use crate::shared::{lock, Shared};
 use crate::{admin, eks, iam, kube, sigv4, sts, xml};
-
-/// Calls seen, per operation and per operation and cluster name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Calls {
-    pub by_operation: BTreeMap<String, u64>,
-    /// operation → cluster name → count.
-    pub by_operation_cluster: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
-impl Calls {
-    /// Calls of `operation` (all clusters).
-    pub fn count(&self, operation: &str) -> u64 {
-        self.by_operation.get(operation).copied().unwrap_or(0)
-    }
-
-    /// Calls of `operation` about `cluster`.
-    pub fn count_on(&self, operation: &str, cluster: &str) -> u64 {
-        self.by_operation_cluster
-            .get(operation)
-            .and_then(|m| m.get(cluster))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Sum over every operation.
-    pub fn total(&self) -> u64 {
-        self.by_operation.values().sum()
-    }
-
-    fn record(&mut self, operation: &str, cluster: Option<&str>) {
-        *self.by_operation.entry(operation.to_string()).or_insert(0) += 1;
-        if let Some(c) = cluster {
-            *self
-                .by_operation_cluster
-                .entry(operation.to_string())
-                .or_default()
-                .entry(c.to_string())
-                .or_insert(0) += 1;
-        }
-    }
-}
-
-/// Everything the server threads share.
-pub struct Shared {
-    pub state: Mutex<State>,
-    pub faults: Mutex<FaultEngine>,
-    pub calls: Mutex<Calls>,
-    pub kubeconfig_path: PathBuf,
-    request_counter: AtomicU64,
-}
 
 /// Sleeps `d`, to within a fraction of a millisecond: tokio's timer counts
 /// whole milliseconds and rounds up (a 25 ms sleep took 26–27 ms), which
@@ -81,28 +27,6 @@ pub async fn sleep_precisely(d: std::time::Duration) {
     let rest = deadline.saturating_duration_since(std::time::Instant::now());
     if !rest.is_zero() {
         let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
-    }
-}
-
-/// Lock, recovering from a poisoned mutex (a panicking handler must not wedge the emulator).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Shared {
-    pub fn new(state: State, faults: FaultEngine, kubeconfig_path: PathBuf) -> Self {
-        Shared {
-            state: Mutex::new(state),
-            faults: Mutex::new(faults),
-            calls: Mutex::new(Calls::default()),
-            kubeconfig_path,
-            request_counter: AtomicU64::new(0),
-        }
-    }
-
-    fn request_id(&self) -> String {
-        let n = self.request_counter.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("e0000000-0000-4000-8000-{n:012x}")
     }
 }
 
@@ -142,59 +66,6 @@ fn decode_segments(path: &str) -> Option<Vec<String>> {
                 .map(|c| c.into_owned())
         })
         .collect()
-}
-
-fn with_headers(mut resp: Response, request_id: &str, content_type: &str) -> Response {
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-RequestId", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        h.insert("content-type", v);
-    }
-    resp
-}
-
-fn status_code(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-fn eks_error(err: &ApiError, request_id: &str) -> Response {
-    let body = json!({"message": err.message}).to_string();
-    let mut resp = with_headers(
-        (status_code(err.status), body).into_response(),
-        request_id,
-        "application/json",
-    );
-    if let Ok(v) = HeaderValue::from_str(&err.code) {
-        resp.headers_mut().insert("x-amzn-ErrorType", v);
-    }
-    resp
-}
-
-fn query_error(err: &ApiError, request_id: &str) -> Response {
-    with_headers(
-        (
-            status_code(err.status),
-            xml::error_document(err, request_id),
-        )
-            .into_response(),
-        request_id,
-        "text/xml",
-    )
-}
-
-fn kube_response(k: kube::KubeResponse, request_id: &str) -> Response {
-    let mut resp = with_headers(
-        (status_code(k.status), k.body.to_string()).into_response(),
-        request_id,
-        "application/json",
-    );
-    if k.status == 429 {
-        resp.headers_mut()
-            .insert("retry-after", HeaderValue::from_static("1"));
-    }
-    resp
 }
 
 fn reason_for(status: u16) -> &'static str {
@@ -450,14 +321,6 @@ pub async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Resp
     if decision.outcome == Outcome::Disconnect {
         return cut_off(resp);
     }
-    resp
-}
-
-/// JSON answer for admin endpoints.
-pub fn json_response(status: u16, v: &Value) -> Response {
-    let mut resp = (status_code(status), v.to_string()).into_response();
-    resp.headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
     resp
 }
 
