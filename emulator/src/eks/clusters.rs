@@ -124,7 +124,7 @@ pub(super) fn describe_update(
     let u = state.clusters[idx]
         .updates
         .iter()
-        .find(|u| &u.id == id)
+        .find(|u| u.id == id)
         .ok_or_else(|| ApiError::not_found(format!("No update found for ID: {id}.")))?;
     Ok(json!({"update": update_json(u)}))
 }

@@ -117,7 +117,7 @@ pub(super) fn describe_nodegroup(
     let found = c
         .managed_node_groups
         .iter()
-        .find(|n| &n.name == ng)
+        .find(|n| n.name == ng)
         .ok_or_else(|| ApiError::not_found(msg_no_nodegroup(ng)))?;
     Ok(json!({"nodegroup": nodegroup_json(c, found)}))
 }
@@ -152,7 +152,7 @@ pub(super) fn describe_fargate_profile(
     let found = c
         .fargate_profiles
         .iter()
-        .find(|p| &p.name == fp)
+        .find(|p| p.name == fp)
         .ok_or_else(|| ApiError::not_found(msg_no_fargate_profile(fp)))?;
     Ok(json!({"fargateProfile": fargate_profile_json(c, found)}))
 }
