@@ -10,7 +10,7 @@ use crate::state::State;
 
 /// A Kubernetes answer: status and JSON body.
 #[derive(Debug, Clone, PartialEq)]
-pub struct KubeResponse {
+pub(crate) struct KubeResponse {
     pub status: u16,
     pub body: Value,
 }
@@ -19,10 +19,10 @@ const NS: &str = "kube-system";
 const NAME: &str = "aws-auth";
 const RBAC: &str = "rbac.authorization.k8s.io";
 /// The API server's limit on a ConfigMap's data.
-pub const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
 
 /// A Kubernetes `Status` failure.
-pub fn status_failure(
+pub(crate) fn status_failure(
     code: u16,
     reason: &str,
     message: &str,
@@ -57,7 +57,7 @@ fn ok(body: Value) -> KubeResponse {
 }
 
 /// The kube operation name of a request under the cluster prefix.
-pub fn operation(method: &str, segs: &[&str]) -> &'static str {
+pub(crate) fn operation(method: &str, segs: &[&str]) -> &'static str {
     match (method, segs) {
         ("GET", ["version"]) => "kube:GetVersion",
         ("GET", ["api", "v1", "namespaces", _, "configmaps"])
@@ -75,7 +75,7 @@ pub fn operation(method: &str, segs: &[&str]) -> &'static str {
 }
 
 /// RFC 7386 JSON merge patch.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     match patch {
         Value::Object(p) => {
             if !target.is_object() {
@@ -265,7 +265,7 @@ struct Incoming<'a> {
 }
 
 /// Handle one request under a cluster's prefix.
-pub fn handle(
+pub(crate) fn handle(
     state: &mut State,
     idx: usize,
     method: &str,

@@ -13,23 +13,27 @@
 //! println!("{}", emu.endpoint_url());
 //! ```
 
-pub mod admin;
-pub mod arn;
-pub mod eks;
-pub mod error;
-pub mod faults;
-pub mod iam;
-pub mod kube;
-pub mod kubeconfig;
-pub mod policies;
-pub mod response;
+#![warn(unreachable_pub)]
+
+// Public: the seed format and the typed cluster state `cluster_state` returns.
 pub mod seed;
-pub mod server;
-pub mod shared;
-pub mod sigv4;
 pub mod state;
-pub mod sts;
-pub mod xml;
+
+mod admin;
+mod arn;
+mod eks;
+mod error;
+mod faults;
+mod iam;
+mod kube;
+mod kubeconfig;
+mod policies;
+mod response;
+mod server;
+mod shared;
+mod sigv4;
+mod sts;
+mod xml;
 
 #[cfg(test)]
 mod robustness;
@@ -40,8 +44,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-pub use error::{ApiError, EmulatorError};
-pub use faults::{FaultRule, Faults};
+pub use error::EmulatorError;
+pub use faults::{FailNth, FaultRule, Faults, RateLimit};
 pub use seed::Seed;
 pub use shared::Calls;
 

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::{kube, xml};
 
-pub fn with_headers(mut resp: Response, request_id: &str, content_type: &str) -> Response {
+pub(crate) fn with_headers(mut resp: Response, request_id: &str, content_type: &str) -> Response {
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("x-amzn-RequestId", v);
@@ -19,11 +19,11 @@ pub fn with_headers(mut resp: Response, request_id: &str, content_type: &str) ->
     resp
 }
 
-pub fn status_code(code: u16) -> StatusCode {
+pub(crate) fn status_code(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-pub fn eks_error(err: &ApiError, request_id: &str) -> Response {
+pub(crate) fn eks_error(err: &ApiError, request_id: &str) -> Response {
     let body = json!({"message": err.message}).to_string();
     let mut resp = with_headers(
         (status_code(err.status), body).into_response(),
@@ -36,7 +36,7 @@ pub fn eks_error(err: &ApiError, request_id: &str) -> Response {
     resp
 }
 
-pub fn query_error(err: &ApiError, request_id: &str) -> Response {
+pub(crate) fn query_error(err: &ApiError, request_id: &str) -> Response {
     with_headers(
         (
             status_code(err.status),
@@ -48,7 +48,7 @@ pub fn query_error(err: &ApiError, request_id: &str) -> Response {
     )
 }
 
-pub fn kube_response(k: kube::KubeResponse, request_id: &str) -> Response {
+pub(crate) fn kube_response(k: kube::KubeResponse, request_id: &str) -> Response {
     let mut resp = with_headers(
         (status_code(k.status), k.body.to_string()).into_response(),
         request_id,
@@ -62,7 +62,7 @@ pub fn kube_response(k: kube::KubeResponse, request_id: &str) -> Response {
 }
 
 /// JSON answer for admin endpoints.
-pub fn json_response(status: u16, v: &Value) -> Response {
+pub(crate) fn json_response(status: u16, v: &Value) -> Response {
     let mut resp = (status_code(status), v.to_string()).into_response();
     resp.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));

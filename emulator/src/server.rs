@@ -19,7 +19,7 @@ use crate::{admin, eks, iam, kube, sigv4, sts, xml};
 /// whole milliseconds and rounds up (a 25 ms sleep took 26–27 ms), which
 /// would add ~8 % to every injected latency. The last 4 ms are slept on a
 /// blocking thread, where the OS sleeps to the microsecond.
-pub async fn sleep_precisely(d: std::time::Duration) {
+pub(crate) async fn sleep_precisely(d: std::time::Duration) {
     const COARSE_MARGIN: std::time::Duration = std::time::Duration::from_millis(4);
     let deadline = std::time::Instant::now() + d;
     if d > COARSE_MARGIN {
@@ -161,7 +161,7 @@ struct Incoming {
 
 /// The single request handler behind every path: read the request, serve
 /// admin calls, classify the rest, count them, apply faults, dispatch.
-pub async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response {
+pub(crate) async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response {
     let request_id = shared.request_id();
     let (parts, body) = req.into_parts();
     let req = match read_request(&parts, body).await {

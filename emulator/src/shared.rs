@@ -53,7 +53,7 @@ impl Calls {
 }
 
 /// Everything the server threads share.
-pub struct Shared {
+pub(crate) struct Shared {
     pub state: Mutex<State>,
     pub faults: Mutex<FaultEngine>,
     pub calls: Mutex<Calls>,
@@ -62,12 +62,12 @@ pub struct Shared {
 }
 
 /// Lock, recovering from a poisoned mutex (a panicking handler must not wedge the emulator).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Shared {
-    pub fn new(state: State, faults: FaultEngine, kubeconfig_path: PathBuf) -> Self {
+    pub(crate) fn new(state: State, faults: FaultEngine, kubeconfig_path: PathBuf) -> Self {
         Shared {
             state: Mutex::new(state),
             faults: Mutex::new(faults),
@@ -77,7 +77,7 @@ impl Shared {
         }
     }
 
-    pub fn request_id(&self) -> String {
+    pub(crate) fn request_id(&self) -> String {
         let n = self.request_counter.fetch_add(1, Ordering::Relaxed) + 1;
         format!("e0000000-0000-4000-8000-{n:012x}")
     }

@@ -19,11 +19,11 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::state::{now, State, MODE_CONFIG_MAP};
 
-pub use route::{route, Route};
+pub(crate) use route::{route, Route};
 
 /// The caller as EKS sees it: clusters of (account, region) only.
 #[derive(Debug, Clone)]
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub account: String,
     pub region: String,
 }
@@ -49,7 +49,7 @@ fn entry_cluster(state: &State, ctx: &Ctx, name: &str) -> Result<usize, ApiError
 }
 
 /// Handle one EKS call; returns the JSON body of the 200 answer.
-pub fn handle(
+pub(crate) fn handle(
     state: &mut State,
     ctx: &Ctx,
     route: &Route,

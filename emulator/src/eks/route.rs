@@ -2,7 +2,7 @@
 
 /// An EKS operation with its path labels (already percent-decoded).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     ListClusters,
     DescribeCluster(String),
     UpdateClusterConfig(String),
@@ -27,7 +27,7 @@ pub enum Route {
 
 impl Route {
     /// The operation name used for counters and faults.
-    pub fn operation(&self) -> &'static str {
+    pub(crate) fn operation(&self) -> &'static str {
         match self {
             Route::ListClusters => "ListClusters",
             Route::DescribeCluster(_) => "DescribeCluster",
@@ -53,7 +53,7 @@ impl Route {
     }
 
     /// The cluster name the call is about, if any.
-    pub fn cluster(&self) -> Option<String> {
+    pub(crate) fn cluster(&self) -> Option<String> {
         match self {
             Route::ListClusters | Route::ListAccessPolicies => None,
             Route::DescribeCluster(c)
@@ -88,7 +88,7 @@ pub(super) fn cluster_of_arn(arn: &str) -> Option<String> {
 }
 
 /// Map method + decoded path segments to an operation.
-pub fn route(method: &str, segs: &[String]) -> Option<Route> {
+pub(crate) fn route(method: &str, segs: &[String]) -> Option<Route> {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (method, s.as_slice()) {
         ("GET", ["clusters"]) => Some(Route::ListClusters),
