@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::faults::{FaultEngine, Faults};
+use crate::response::json_response;
 use crate::seed;
-use crate::server::{json_response, lock, Calls, Shared};
+use crate::shared::{lock, Calls, Shared};
 use crate::state::{now, MODE_API, MODE_BOTH, MODE_CONFIG_MAP};
 
 fn not_found(what: &str) -> ApiError {
@@ -21,7 +22,7 @@ fn bad(message: impl Into<String>) -> ApiError {
 }
 
 /// Find a cluster by name (optionally narrowed by account and region).
-pub fn cluster_index(
+pub(crate) fn cluster_index(
     shared: &Shared,
     name: &str,
     account: Option<&str>,
@@ -39,60 +40,64 @@ pub fn cluster_index(
         .ok_or_else(|| not_found(&format!("no cluster named {name}")))
 }
 
-pub fn state_dump(shared: &Shared) -> Value {
+pub(crate) fn state_dump(shared: &Shared) -> Value {
     let mut state = lock(&shared.state);
     state.tick(now());
     state.dump()
 }
 
-pub fn calls(shared: &Shared) -> Calls {
+pub(crate) fn calls(shared: &Shared) -> Calls {
     lock(&shared.calls).clone()
 }
 
-pub fn reset_calls(shared: &Shared) {
+pub(crate) fn reset_calls(shared: &Shared) {
     *lock(&shared.calls) = Calls::default();
 }
 
-pub fn set_faults(shared: &Shared, faults: Faults) {
+pub(crate) fn set_faults(shared: &Shared, faults: Faults) {
     *lock(&shared.faults) = FaultEngine::new(faults);
 }
 
-pub fn faults(shared: &Shared) -> Faults {
+pub(crate) fn faults(shared: &Shared) -> Faults {
     lock(&shared.faults).config().clone()
 }
 
-pub fn write_kubeconfig(shared: &Shared) -> std::io::Result<()> {
+pub(crate) fn write_kubeconfig(shared: &Shared) -> std::io::Result<()> {
     let text = crate::kubeconfig::render(&lock(&shared.state));
     std::fs::write(&shared.kubeconfig_path, text)
 }
 
-pub fn add_cluster(shared: &Shared, cluster: &seed::Cluster) -> Result<(), ApiError> {
+pub(crate) fn add_cluster(shared: &Shared, cluster: &seed::Cluster) -> Result<(), ApiError> {
     lock(&shared.state)
         .add_cluster(cluster)
         .map_err(|e| bad(e.to_string()))?;
     write_kubeconfig(shared).map_err(|e| ApiError::new(500, "InternalError", e.to_string()))
 }
 
-pub fn put_aws_auth(shared: &Shared, idx: usize, data: BTreeMap<String, String>) {
+pub(crate) fn put_aws_auth(shared: &Shared, idx: usize, data: BTreeMap<String, String>) {
     lock(&shared.state).put_aws_auth(idx, data);
 }
 
-pub fn delete_aws_auth(shared: &Shared, idx: usize) {
+pub(crate) fn delete_aws_auth(shared: &Shared, idx: usize) {
     lock(&shared.state).clusters[idx].aws_auth = None;
 }
 
-pub fn upsert_access_entry(shared: &Shared, idx: usize, entry: &seed::AccessEntry) {
+pub(crate) fn upsert_access_entry(shared: &Shared, idx: usize, entry: &seed::AccessEntry) {
     lock(&shared.state).put_entry(idx, entry);
 }
 
-pub fn delete_access_entry(shared: &Shared, idx: usize, principal_arn: &str) -> bool {
+pub(crate) fn delete_access_entry(shared: &Shared, idx: usize, principal_arn: &str) -> bool {
     lock(&shared.state).clusters[idx]
         .access_entries
         .remove(principal_arn)
         .is_some()
 }
 
-pub fn set_authentication_mode(shared: &Shared, idx: usize, mode: &str) -> Result<(), ApiError> {
+pub(crate) fn set_authentication_mode(
+    shared: &Shared,
+    idx: usize,
+    mode: &str,
+) -> Result<(), ApiError> {
     if ![MODE_CONFIG_MAP, MODE_BOTH, MODE_API].contains(&mode) {
         return Err(bad(format!("unknown authentication mode {mode}")));
     }
@@ -100,19 +105,19 @@ pub fn set_authentication_mode(shared: &Shared, idx: usize, mode: &str) -> Resul
     Ok(())
 }
 
-pub fn add_role(shared: &Shared, account: &str, role: &seed::Role) -> Result<(), ApiError> {
+pub(crate) fn add_role(shared: &Shared, account: &str, role: &seed::Role) -> Result<(), ApiError> {
     lock(&shared.state)
         .add_role(account, role)
         .map_err(|e| bad(e.to_string()))
 }
 
-pub fn add_user(shared: &Shared, account: &str, user: &seed::User) -> Result<(), ApiError> {
+pub(crate) fn add_user(shared: &Shared, account: &str, user: &seed::User) -> Result<(), ApiError> {
     lock(&shared.state)
         .add_user(account, user)
         .map_err(|e| bad(e.to_string()))
 }
 
-pub fn delete_role(shared: &Shared, account: &str, name: &str) -> bool {
+pub(crate) fn delete_role(shared: &Shared, account: &str, name: &str) -> bool {
     let mut state = lock(&shared.state);
     let Some(a) = state.accounts.get_mut(account) else {
         return false;
@@ -216,7 +221,7 @@ fn route(
 }
 
 /// Serve `/_emulator/...`.
-pub async fn handle(
+pub(crate) async fn handle(
     shared: &Shared,
     method: &str,
     segs: &[String],

@@ -1,8 +1,18 @@
-//! ARN parsing for IAM principals.
+//! ARN parsing for IAM principals, as EKS validates an access entry's
+//! `principalArn`.
+//!
+//! Deliberately not the product's `src/core/arn.rs`: that one classifies an
+//! aws-auth ARN as the authenticator matches it (case-insensitive structure,
+//! known partitions, IAM name characters, STS sessions, service-linked roles
+//! by name prefix too); this one checks exact `role/` or `user/` ARNs and
+//! tells a service-linked role path apart, as EKS answers. Sharing one would
+//! change what the emulator accepts, make the emulator check the product
+//! with the product's own parser, and make every emulator build compile the
+//! product and its SDKs.
 
 /// The six colon-separated parts of an ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Arn {
+pub(crate) struct Arn {
     pub partition: String,
     pub service: String,
     pub region: String,
@@ -11,7 +21,7 @@ pub struct Arn {
 }
 
 impl Arn {
-    pub fn parse(text: &str) -> Option<Arn> {
+    pub(crate) fn parse(text: &str) -> Option<Arn> {
         let mut parts = text.splitn(6, ':');
         if parts.next()? != "arn" {
             return None;
@@ -32,14 +42,14 @@ impl Arn {
 
 /// Role or user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrincipalKind {
+pub(crate) enum PrincipalKind {
     Role,
     User,
 }
 
 /// An IAM role or user ARN split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IamPrincipal {
+pub(crate) struct IamPrincipal {
     pub partition: String,
     pub account: String,
     pub kind: PrincipalKind,
@@ -50,7 +60,7 @@ pub struct IamPrincipal {
 
 /// Why a principal ARN was refused before any IAM lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PrincipalFormat {
+pub(crate) enum PrincipalFormat {
     /// Not an IAM role/user ARN (includes STS assumed-role and federated-user ARNs).
     Invalid,
     /// `role/aws-service-role/...`
@@ -58,7 +68,7 @@ pub enum PrincipalFormat {
 }
 
 impl IamPrincipal {
-    pub fn parse(text: &str) -> Result<IamPrincipal, PrincipalFormat> {
+    pub(crate) fn parse(text: &str) -> Result<IamPrincipal, PrincipalFormat> {
         let arn = Arn::parse(text).ok_or(PrincipalFormat::Invalid)?;
         if arn.service != "iam" || !arn.region.is_empty() || !is_account_id(&arn.account) {
             return Err(PrincipalFormat::Invalid);
@@ -90,7 +100,7 @@ impl IamPrincipal {
     }
 }
 
-pub fn is_account_id(s: &str) -> bool {
+pub(crate) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 

@@ -6,30 +6,30 @@ use thiserror::Error;
 /// An error answered to a client.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{status} {code}: {message}")]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub status: u16,
     pub code: String,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code: code.to_string(),
             message: message.into(),
         }
     }
-    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_parameter(message: impl Into<String>) -> Self {
         Self::new(400, "InvalidParameterException", message)
     }
-    pub fn invalid_request(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         Self::new(400, "InvalidRequestException", message)
     }
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(404, "ResourceNotFoundException", message)
     }
-    pub fn in_use(message: impl Into<String>) -> Self {
+    pub(crate) fn in_use(message: impl Into<String>) -> Self {
         Self::new(409, "ResourceInUseException", message)
     }
 }

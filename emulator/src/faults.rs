@@ -137,13 +137,13 @@ impl Faults {
 
 /// What the engine decided for one call.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Decision {
+pub(crate) struct Decision {
     pub latency: Duration,
     pub outcome: Outcome,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     #[default]
     Proceed,
     Throttle,
@@ -164,14 +164,14 @@ struct RuleState {
 }
 
 /// Runtime state of the faults: buckets, per-rule counters and the PRNG.
-pub struct FaultEngine {
+pub(crate) struct FaultEngine {
     config: Faults,
     states: Vec<RuleState>,
     rng: u64,
 }
 
 impl FaultEngine {
-    pub fn new(config: Faults) -> Self {
+    pub(crate) fn new(config: Faults) -> Self {
         let now = Instant::now();
         let states = config
             .rules
@@ -190,16 +190,21 @@ impl FaultEngine {
         }
     }
 
-    pub fn config(&self) -> &Faults {
+    pub(crate) fn config(&self) -> &Faults {
         &self.config
     }
 
     /// Decide the fate of one call. The first failing rule wins; latencies add up.
-    pub fn decide(&mut self, operation: &str, cluster: Option<&str>) -> Decision {
+    pub(crate) fn decide(&mut self, operation: &str, cluster: Option<&str>) -> Decision {
         self.decide_at(operation, cluster, Instant::now())
     }
 
-    pub fn decide_at(&mut self, operation: &str, cluster: Option<&str>, now: Instant) -> Decision {
+    pub(crate) fn decide_at(
+        &mut self,
+        operation: &str,
+        cluster: Option<&str>,
+        now: Instant,
+    ) -> Decision {
         let FaultEngine {
             config,
             states,

@@ -6,12 +6,7 @@ use crate::seed::Identity;
 use crate::state::{rfc3339, IamRole, IamUser, State};
 use crate::xml::{el, envelope, param};
 
-pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
-
-/// Is this an IAM action the emulator knows?
-pub fn is_iam_action(action: &str) -> bool {
-    matches!(action, "GetRole" | "GetUser" | "ListRoles" | "ListUsers")
-}
+pub(crate) const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
 fn no_such_entity(message: String) -> ApiError {
     ApiError::new(404, "NoSuchEntity", message)
@@ -106,7 +101,7 @@ fn list<T>(
 }
 
 /// Handle one IAM action; returns the XML body of the 200 answer.
-pub fn handle(
+pub(crate) fn handle(
     state: &State,
     caller: &Identity,
     action: &str,

@@ -10,7 +10,7 @@ use crate::state::State;
 
 /// A Kubernetes answer: status and JSON body.
 #[derive(Debug, Clone, PartialEq)]
-pub struct KubeResponse {
+pub(crate) struct KubeResponse {
     pub status: u16,
     pub body: Value,
 }
@@ -19,10 +19,10 @@ const NS: &str = "kube-system";
 const NAME: &str = "aws-auth";
 const RBAC: &str = "rbac.authorization.k8s.io";
 /// The API server's limit on a ConfigMap's data.
-pub const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
 
 /// A Kubernetes `Status` failure.
-pub fn status_failure(
+pub(crate) fn status_failure(
     code: u16,
     reason: &str,
     message: &str,
@@ -57,7 +57,7 @@ fn ok(body: Value) -> KubeResponse {
 }
 
 /// The kube operation name of a request under the cluster prefix.
-pub fn operation(method: &str, segs: &[&str]) -> &'static str {
+pub(crate) fn operation(method: &str, segs: &[&str]) -> &'static str {
     match (method, segs) {
         ("GET", ["version"]) => "kube:GetVersion",
         ("GET", ["api", "v1", "namespaces", _, "configmaps"])
@@ -75,7 +75,7 @@ pub fn operation(method: &str, segs: &[&str]) -> &'static str {
 }
 
 /// RFC 7386 JSON merge patch.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     match patch {
         Value::Object(p) => {
             if !target.is_object() {
@@ -255,8 +255,17 @@ fn binding_json(b: &RbacBinding, cluster_scoped: bool, rv: &str) -> Value {
     })
 }
 
+/// A write request's method, query and body.
+#[derive(Clone, Copy)]
+struct Incoming<'a> {
+    method: &'a str,
+    query: &'a [(String, String)],
+    content_type: &'a str,
+    body: &'a [u8],
+}
+
 /// Handle one request under a cluster's prefix.
-pub fn handle(
+pub(crate) fn handle(
     state: &mut State,
     idx: usize,
     method: &str,
@@ -266,192 +275,37 @@ pub fn handle(
     body: &[u8],
 ) -> KubeResponse {
     let list_rv = state.next_resource_version();
+    let req = Incoming {
+        method,
+        query,
+        content_type,
+        body,
+    };
     match (method, segs) {
-        ("GET", ["version"]) => {
-            let c = &state.clusters[idx];
-            let (major, minor) = c.version.split_once('.').unwrap_or(("1", "30"));
-            ok(json!({
-                "major": major, "minor": minor,
-                "gitVersion": format!("v{}.0-{}", c.version, c.platform_version),
-                "platform": "linux/amd64",
-            }))
-        }
+        ("GET", ["version"]) => get_version(state, idx),
         ("GET", ["api", "v1", "namespaces", ns, "configmaps"]) => {
-            let items: Vec<Value> = match (&state.clusters[idx].aws_auth, *ns == NS) {
-                (Some(cm), true) => vec![cm.clone()],
-                _ => vec![],
-            };
-            ok(
-                json!({"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": list_rv}, "items": items}),
-            )
+            list_namespace_configmaps(state, idx, ns, &list_rv)
         }
-        ("GET", ["api", "v1", "configmaps"]) => {
-            let items: Vec<Value> = state.clusters[idx].aws_auth.iter().cloned().collect();
-            ok(
-                json!({"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": list_rv}, "items": items}),
-            )
-        }
+        ("GET", ["api", "v1", "configmaps"]) => list_all_configmaps(state, idx, &list_rv),
         ("GET", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
-            match (&state.clusters[idx].aws_auth, *ns == NS && *name == NAME) {
-                (Some(cm), true) => ok(cm.clone()),
-                _ => not_found(name),
-            }
+            get_configmap(state, idx, ns, name)
         }
         ("POST", ["api", "v1", "namespaces", ns, "configmaps"]) => {
-            let incoming = match parse_json(body, content_type) {
-                Ok(v) => v,
-                Err(e) => return e,
-            };
-            let name = incoming["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            if *ns != NS || name != NAME {
-                return status_failure(
-                    403,
-                    "Forbidden",
-                    "the emulator stores only kube-system/aws-auth",
-                    None,
-                );
-            }
-            if state.clusters[idx].aws_auth.is_some() {
-                return status_failure(
-                    409,
-                    "AlreadyExists",
-                    &format!("configmaps \"{NAME}\" already exists"),
-                    Some((NAME, "configmaps")),
-                );
-            }
-            let rv = state.next_resource_version();
-            let uid = state.next_uuid();
-            match build_object(
-                &incoming,
-                None,
-                rv,
-                uid,
-                crate::state::rfc3339(crate::state::now()),
-            ) {
-                Ok(obj) => {
-                    if !dry_run(query) {
-                        state.clusters[idx].aws_auth = Some(obj.clone());
-                    }
-                    KubeResponse {
-                        status: 201,
-                        body: obj,
-                    }
-                }
-                Err(e) => e,
-            }
+            create_configmap(state, idx, ns, &req)
         }
         ("PUT", ["api", "v1", "namespaces", ns, "configmaps", name])
         | ("PATCH", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
-            if *ns != NS || *name != NAME {
-                return status_failure(
-                    403,
-                    "Forbidden",
-                    "the emulator stores only kube-system/aws-auth",
-                    None,
-                );
-            }
-            let incoming = match parse_json(body, content_type) {
-                Ok(v) => v,
-                Err(e) => return e,
-            };
-            let existing = state.clusters[idx].aws_auth.clone();
-            let is_apply = content_type.contains("apply-patch");
-            if method == "PATCH" && content_type.contains("json-patch") {
-                return status_failure(
-                    415,
-                    "UnsupportedMediaType",
-                    "the emulator supports merge, strategic-merge and apply patches",
-                    None,
-                );
-            }
-            let candidate = match (&existing, method) {
-                (None, "PATCH") if is_apply => incoming.clone(),
-                (None, _) => return not_found(name),
-                (Some(cur), "PATCH") => {
-                    let mut merged = cur.clone();
-                    merge_patch(&mut merged, &incoming);
-                    merged
-                }
-                (Some(_), _) => incoming.clone(),
-            };
-            let current_rv = existing.as_ref().and_then(|c| {
-                c["metadata"]["resourceVersion"]
-                    .as_str()
-                    .map(str::to_string)
-            });
-            if let Some(sent) = incoming["metadata"]["resourceVersion"].as_str() {
-                if !sent.is_empty() && Some(sent) != current_rv.as_deref() {
-                    return conflict();
-                }
-            }
-            let rv = state.next_resource_version();
-            let uid = state.next_uuid();
-            match build_object(
-                &candidate,
-                existing.as_ref(),
-                rv,
-                uid,
-                crate::state::rfc3339(crate::state::now()),
-            ) {
-                Ok(obj) => {
-                    if !dry_run(query) {
-                        state.clusters[idx].aws_auth = Some(obj.clone());
-                    }
-                    ok(obj)
-                }
-                Err(e) => e,
-            }
+            replace_or_patch_configmap(state, idx, ns, name, &req)
         }
         ("DELETE", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
-            if *ns != NS || *name != NAME || state.clusters[idx].aws_auth.is_none() {
-                return not_found(name);
-            }
-            let uid = state.clusters[idx]
-                .aws_auth
-                .as_ref()
-                .and_then(|c| c["metadata"]["uid"].as_str().map(str::to_string))
-                .unwrap_or_default();
-            if !dry_run(query) {
-                state.clusters[idx].aws_auth = None;
-            }
-            ok(json!({
-                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                "details": {"name": NAME, "kind": "configmaps", "uid": uid},
-            }))
+            delete_configmap(state, idx, ns, name, query)
         }
         ("GET", ["apis", RBAC, "v1", "clusterrolebindings"]) => {
-            let items: Vec<Value> = state.clusters[idx]
-                .rbac
-                .cluster_role_bindings
-                .iter()
-                .map(|b| binding_json(b, true, &list_rv))
-                .collect();
-            ok(
-                json!({"apiVersion": format!("{RBAC}/v1"), "kind": "ClusterRoleBindingList", "metadata": {"resourceVersion": list_rv}, "items": items}),
-            )
+            list_cluster_role_bindings(state, idx, &list_rv)
         }
         ("GET", ["apis", RBAC, "v1", "rolebindings"])
         | ("GET", ["apis", RBAC, "v1", "namespaces", _, "rolebindings"]) => {
-            let only_ns = match segs {
-                [_, _, _, "namespaces", ns, _] => Some(ns.to_string()),
-                _ => None,
-            };
-            let items: Vec<Value> = state.clusters[idx]
-                .rbac
-                .role_bindings
-                .iter()
-                .filter(|b| {
-                    only_ns.is_none()
-                        || b.namespace.as_deref().or(Some("default")) == only_ns.as_deref()
-                })
-                .map(|b| binding_json(b, false, &list_rv))
-                .collect();
-            ok(
-                json!({"apiVersion": format!("{RBAC}/v1"), "kind": "RoleBindingList", "metadata": {"resourceVersion": list_rv}, "items": items}),
-            )
+            list_role_bindings(state, idx, segs, &list_rv)
         }
         _ => status_failure(
             404,
@@ -460,6 +314,231 @@ pub fn handle(
             None,
         ),
     }
+}
+
+/// GET /version: the cluster's version.
+fn get_version(state: &State, idx: usize) -> KubeResponse {
+    let c = &state.clusters[idx];
+    let (major, minor) = c.version.split_once('.').unwrap_or(("1", "30"));
+    ok(json!({
+        "major": major, "minor": minor,
+        "gitVersion": format!("v{}.0-{}", c.version, c.platform_version),
+        "platform": "linux/amd64",
+    }))
+}
+
+/// List the ConfigMaps of one namespace (aws-auth in kube-system, else none).
+fn list_namespace_configmaps(state: &State, idx: usize, ns: &str, list_rv: &str) -> KubeResponse {
+    let items: Vec<Value> = match (&state.clusters[idx].aws_auth, ns == NS) {
+        (Some(cm), true) => vec![cm.clone()],
+        _ => vec![],
+    };
+    ok(
+        json!({"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": list_rv}, "items": items}),
+    )
+}
+
+/// List the ConfigMaps of every namespace.
+fn list_all_configmaps(state: &State, idx: usize, list_rv: &str) -> KubeResponse {
+    let items: Vec<Value> = state.clusters[idx].aws_auth.iter().cloned().collect();
+    ok(
+        json!({"apiVersion": "v1", "kind": "ConfigMapList", "metadata": {"resourceVersion": list_rv}, "items": items}),
+    )
+}
+
+/// GET one ConfigMap.
+fn get_configmap(state: &State, idx: usize, ns: &str, name: &str) -> KubeResponse {
+    match (&state.clusters[idx].aws_auth, ns == NS && name == NAME) {
+        (Some(cm), true) => ok(cm.clone()),
+        _ => not_found(name),
+    }
+}
+
+/// POST a ConfigMap: only kube-system/aws-auth, and only when absent.
+fn create_configmap(state: &mut State, idx: usize, ns: &str, req: &Incoming) -> KubeResponse {
+    let Incoming {
+        method: _,
+        query,
+        content_type,
+        body,
+    } = *req;
+    let incoming = match parse_json(body, content_type) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let name = incoming["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if ns != NS || name != NAME {
+        return status_failure(
+            403,
+            "Forbidden",
+            "the emulator stores only kube-system/aws-auth",
+            None,
+        );
+    }
+    if state.clusters[idx].aws_auth.is_some() {
+        return status_failure(
+            409,
+            "AlreadyExists",
+            &format!("configmaps \"{NAME}\" already exists"),
+            Some((NAME, "configmaps")),
+        );
+    }
+    let rv = state.next_resource_version();
+    let uid = state.next_uuid();
+    match build_object(
+        &incoming,
+        None,
+        rv,
+        uid,
+        crate::state::rfc3339(crate::state::now()),
+    ) {
+        Ok(obj) => {
+            if !dry_run(query) {
+                state.clusters[idx].aws_auth = Some(obj.clone());
+            }
+            KubeResponse {
+                status: 201,
+                body: obj,
+            }
+        }
+        Err(e) => e,
+    }
+}
+
+/// PUT or PATCH aws-auth, refusing a stale `metadata.resourceVersion`.
+fn replace_or_patch_configmap(
+    state: &mut State,
+    idx: usize,
+    ns: &str,
+    name: &str,
+    req: &Incoming,
+) -> KubeResponse {
+    let Incoming {
+        method,
+        query,
+        content_type,
+        body,
+    } = *req;
+    if ns != NS || name != NAME {
+        return status_failure(
+            403,
+            "Forbidden",
+            "the emulator stores only kube-system/aws-auth",
+            None,
+        );
+    }
+    let incoming = match parse_json(body, content_type) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let existing = state.clusters[idx].aws_auth.clone();
+    let is_apply = content_type.contains("apply-patch");
+    if method == "PATCH" && content_type.contains("json-patch") {
+        return status_failure(
+            415,
+            "UnsupportedMediaType",
+            "the emulator supports merge, strategic-merge and apply patches",
+            None,
+        );
+    }
+    let candidate = match (&existing, method) {
+        (None, "PATCH") if is_apply => incoming.clone(),
+        (None, _) => return not_found(name),
+        (Some(cur), "PATCH") => {
+            let mut merged = cur.clone();
+            merge_patch(&mut merged, &incoming);
+            merged
+        }
+        (Some(_), _) => incoming.clone(),
+    };
+    let current_rv = existing.as_ref().and_then(|c| {
+        c["metadata"]["resourceVersion"]
+            .as_str()
+            .map(str::to_string)
+    });
+    if let Some(sent) = incoming["metadata"]["resourceVersion"].as_str() {
+        if !sent.is_empty() && Some(sent) != current_rv.as_deref() {
+            return conflict();
+        }
+    }
+    let rv = state.next_resource_version();
+    let uid = state.next_uuid();
+    match build_object(
+        &candidate,
+        existing.as_ref(),
+        rv,
+        uid,
+        crate::state::rfc3339(crate::state::now()),
+    ) {
+        Ok(obj) => {
+            if !dry_run(query) {
+                state.clusters[idx].aws_auth = Some(obj.clone());
+            }
+            ok(obj)
+        }
+        Err(e) => e,
+    }
+}
+
+/// DELETE aws-auth.
+fn delete_configmap(
+    state: &mut State,
+    idx: usize,
+    ns: &str,
+    name: &str,
+    query: &[(String, String)],
+) -> KubeResponse {
+    if ns != NS || name != NAME || state.clusters[idx].aws_auth.is_none() {
+        return not_found(name);
+    }
+    let uid = state.clusters[idx]
+        .aws_auth
+        .as_ref()
+        .and_then(|c| c["metadata"]["uid"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    if !dry_run(query) {
+        state.clusters[idx].aws_auth = None;
+    }
+    ok(json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+        "details": {"name": NAME, "kind": "configmaps", "uid": uid},
+    }))
+}
+
+/// List the seeded ClusterRoleBindings.
+fn list_cluster_role_bindings(state: &State, idx: usize, list_rv: &str) -> KubeResponse {
+    let items: Vec<Value> = state.clusters[idx]
+        .rbac
+        .cluster_role_bindings
+        .iter()
+        .map(|b| binding_json(b, true, list_rv))
+        .collect();
+    ok(
+        json!({"apiVersion": format!("{RBAC}/v1"), "kind": "ClusterRoleBindingList", "metadata": {"resourceVersion": list_rv}, "items": items}),
+    )
+}
+
+/// List the seeded RoleBindings (of one namespace when the path names one).
+fn list_role_bindings(state: &State, idx: usize, segs: &[&str], list_rv: &str) -> KubeResponse {
+    let only_ns = match segs {
+        [_, _, _, "namespaces", ns, _] => Some(ns.to_string()),
+        _ => None,
+    };
+    let items: Vec<Value> = state.clusters[idx]
+        .rbac
+        .role_bindings
+        .iter()
+        .filter(|b| {
+            only_ns.is_none() || b.namespace.as_deref().or(Some("default")) == only_ns.as_deref()
+        })
+        .map(|b| binding_json(b, false, list_rv))
+        .collect();
+    ok(
+        json!({"apiVersion": format!("{RBAC}/v1"), "kind": "RoleBindingList", "metadata": {"resourceVersion": list_rv}, "items": items}),
+    )
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use serde_json::json;
 use crate::state::State;
 
 /// The bearer token every emulated cluster accepts.
-pub const TOKEN: &str = "eks-emulator-token";
+pub(crate) const TOKEN: &str = "eks-emulator-token";
 
 /// Render the kubeconfig YAML for every cluster of `state`.
-pub fn render(state: &State) -> String {
+pub(crate) fn render(state: &State) -> String {
     let clusters: Vec<_> = state
         .clusters
         .iter()

@@ -13,21 +13,27 @@
 //! println!("{}", emu.endpoint_url());
 //! ```
 
-pub mod admin;
-pub mod arn;
-pub mod eks;
-pub mod error;
-pub mod faults;
-pub mod iam;
-pub mod kube;
-pub mod kubeconfig;
-pub mod policies;
+#![warn(unreachable_pub)]
+
+// Public: the seed format and the typed cluster state `cluster_state` returns.
 pub mod seed;
-pub mod server;
-pub mod sigv4;
 pub mod state;
-pub mod sts;
-pub mod xml;
+
+mod admin;
+mod arn;
+mod eks;
+mod error;
+mod faults;
+mod iam;
+mod kube;
+mod kubeconfig;
+mod policies;
+mod response;
+mod server;
+mod shared;
+mod sigv4;
+mod sts;
+mod xml;
 
 #[cfg(test)]
 mod robustness;
@@ -38,12 +44,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-pub use error::{ApiError, EmulatorError};
-pub use faults::{FaultRule, Faults};
+pub use error::EmulatorError;
+pub use faults::{FailNth, FaultRule, Faults, RateLimit};
 pub use seed::Seed;
-pub use server::Calls;
+pub use shared::Calls;
 
-use server::Shared;
+use shared::Shared;
 
 /// Where and how to start.
 #[derive(Debug, Clone, Default)]
@@ -176,7 +182,7 @@ impl Emulator {
     /// Kubernetes API base URL of a cluster (`http://127.0.0.1:PORT/k8s/ACCOUNT/REGION/NAME`).
     pub fn kube_url(&self, cluster: &str) -> Result<String, EmulatorError> {
         let idx = self.cluster(cluster)?;
-        Ok(server::lock(&self.shared.state).clusters[idx]
+        Ok(shared::lock(&self.shared.state).clusters[idx]
             .endpoint
             .clone())
     }
@@ -184,7 +190,7 @@ impl Emulator {
     /// ARN of a cluster (also its kubeconfig context name).
     pub fn cluster_arn(&self, cluster: &str) -> Result<String, EmulatorError> {
         let idx = self.cluster(cluster)?;
-        Ok(server::lock(&self.shared.state).clusters[idx].arn.clone())
+        Ok(shared::lock(&self.shared.state).clusters[idx].arn.clone())
     }
 
     /// The full state dump (same as `GET /_emulator/state`).
@@ -195,7 +201,7 @@ impl Emulator {
     /// A typed copy of one cluster's state (entries, policies, updates, aws-auth, ...).
     pub fn cluster_state(&self, cluster: &str) -> Result<state::Cluster, EmulatorError> {
         let idx = self.cluster(cluster)?;
-        let mut st = server::lock(&self.shared.state);
+        let mut st = shared::lock(&self.shared.state);
         st.tick(state::now());
         Ok(st.clusters[idx].clone())
     }
@@ -234,7 +240,7 @@ impl Emulator {
         cluster: &str,
     ) -> Result<Option<BTreeMap<String, String>>, EmulatorError> {
         let idx = self.cluster(cluster)?;
-        Ok(server::lock(&self.shared.state).aws_auth_data(idx))
+        Ok(shared::lock(&self.shared.state).aws_auth_data(idx))
     }
 
     /// Create or replace aws-auth behind the tool's back (bumps resourceVersion).

@@ -1,78 +1,25 @@
 //! The one HTTP front door: tells EKS, IAM, STS, Kubernetes and admin calls
-//! apart, counts them, applies faults and renders answers in each protocol's shape.
+//! apart, counts them, applies faults and hands each call to its protocol's handler.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State as AxState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::faults::{FaultEngine, Outcome};
-use crate::state::State;
+use crate::faults::Outcome;
+use crate::response::{eks_error, kube_response, query_error, with_headers};
+use crate::shared::{lock, Shared};
 use crate::{admin, eks, iam, kube, sigv4, sts, xml};
-
-/// Calls seen, per operation and per operation and cluster name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Calls {
-    pub by_operation: BTreeMap<String, u64>,
-    /// operation → cluster name → count.
-    pub by_operation_cluster: BTreeMap<String, BTreeMap<String, u64>>,
-}
-
-impl Calls {
-    /// Calls of `operation` (all clusters).
-    pub fn count(&self, operation: &str) -> u64 {
-        self.by_operation.get(operation).copied().unwrap_or(0)
-    }
-
-    /// Calls of `operation` about `cluster`.
-    pub fn count_on(&self, operation: &str, cluster: &str) -> u64 {
-        self.by_operation_cluster
-            .get(operation)
-            .and_then(|m| m.get(cluster))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Sum over every operation.
-    pub fn total(&self) -> u64 {
-        self.by_operation.values().sum()
-    }
-
-    fn record(&mut self, operation: &str, cluster: Option<&str>) {
-        *self.by_operation.entry(operation.to_string()).or_insert(0) += 1;
-        if let Some(c) = cluster {
-            *self
-                .by_operation_cluster
-                .entry(operation.to_string())
-                .or_default()
-                .entry(c.to_string())
-                .or_insert(0) += 1;
-        }
-    }
-}
-
-/// Everything the server threads share.
-pub struct Shared {
-    pub state: Mutex<State>,
-    pub faults: Mutex<FaultEngine>,
-    pub calls: Mutex<Calls>,
-    pub kubeconfig_path: PathBuf,
-    request_counter: AtomicU64,
-}
 
 /// Sleeps `d`, to within a fraction of a millisecond: tokio's timer counts
 /// whole milliseconds and rounds up (a 25 ms sleep took 26–27 ms), which
 /// would add ~8 % to every injected latency. The last 4 ms are slept on a
 /// blocking thread, where the OS sleeps to the microsecond.
-pub async fn sleep_precisely(d: std::time::Duration) {
+pub(crate) async fn sleep_precisely(d: std::time::Duration) {
     const COARSE_MARGIN: std::time::Duration = std::time::Duration::from_millis(4);
     let deadline = std::time::Instant::now() + d;
     if d > COARSE_MARGIN {
@@ -81,28 +28,6 @@ pub async fn sleep_precisely(d: std::time::Duration) {
     let rest = deadline.saturating_duration_since(std::time::Instant::now());
     if !rest.is_zero() {
         let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
-    }
-}
-
-/// Lock, recovering from a poisoned mutex (a panicking handler must not wedge the emulator).
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Shared {
-    pub fn new(state: State, faults: FaultEngine, kubeconfig_path: PathBuf) -> Self {
-        Shared {
-            state: Mutex::new(state),
-            faults: Mutex::new(faults),
-            calls: Mutex::new(Calls::default()),
-            kubeconfig_path,
-            request_counter: AtomicU64::new(0),
-        }
-    }
-
-    fn request_id(&self) -> String {
-        let n = self.request_counter.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("e0000000-0000-4000-8000-{n:012x}")
     }
 }
 
@@ -142,59 +67,6 @@ fn decode_segments(path: &str) -> Option<Vec<String>> {
                 .map(|c| c.into_owned())
         })
         .collect()
-}
-
-fn with_headers(mut resp: Response, request_id: &str, content_type: &str) -> Response {
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        h.insert("x-amzn-RequestId", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        h.insert("content-type", v);
-    }
-    resp
-}
-
-fn status_code(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-fn eks_error(err: &ApiError, request_id: &str) -> Response {
-    let body = json!({"message": err.message}).to_string();
-    let mut resp = with_headers(
-        (status_code(err.status), body).into_response(),
-        request_id,
-        "application/json",
-    );
-    if let Ok(v) = HeaderValue::from_str(&err.code) {
-        resp.headers_mut().insert("x-amzn-ErrorType", v);
-    }
-    resp
-}
-
-fn query_error(err: &ApiError, request_id: &str) -> Response {
-    with_headers(
-        (
-            status_code(err.status),
-            xml::error_document(err, request_id),
-        )
-            .into_response(),
-        request_id,
-        "text/xml",
-    )
-}
-
-fn kube_response(k: kube::KubeResponse, request_id: &str) -> Response {
-    let mut resp = with_headers(
-        (status_code(k.status), k.body.to_string()).into_response(),
-        request_id,
-        "application/json",
-    );
-    if k.status == 429 {
-        resp.headers_mut()
-            .insert("retry-after", HeaderValue::from_static("1"));
-    }
-    resp
 }
 
 fn reason_for(status: u16) -> &'static str {
@@ -278,97 +150,37 @@ fn cut_off(resp: Response) -> Response {
     resp
 }
 
-/// The single request handler behind every path.
-pub async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response {
+/// A request as read off the wire, path labels percent-decoded.
+struct Incoming {
+    method: String,
+    raw_path: String,
+    query: Vec<(String, String)>,
+    body: Bytes,
+    segs: Vec<String>,
+}
+
+/// The single request handler behind every path: read the request, serve
+/// admin calls, classify the rest, count them, apply faults, dispatch.
+pub(crate) async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response {
     let request_id = shared.request_id();
     let (parts, body) = req.into_parts();
-    let method = parts.method.as_str().to_string();
-    let raw_path = parts.uri.path().to_string();
-    let query: Vec<(String, String)> = parts
-        .uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    let body = match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
-        Ok(b) => b,
-        Err(_) => {
-            return eks_error(
-                &ApiError::new(
-                    400,
-                    "BadRequestException",
-                    "Request body too large or unreadable.",
-                ),
-                &request_id,
-            )
-        }
-    };
-    let Some(segs) = decode_segments(&raw_path) else {
-        return eks_error(
-            &ApiError::new(
-                400,
-                "BadRequestException",
-                "The request path is not valid UTF-8.",
-            ),
-            &request_id,
-        );
+    let req = match read_request(&parts, body).await {
+        Ok(r) => r,
+        Err(e) => return eks_error(&e, &request_id),
     };
 
-    if segs.first().map(String::as_str) == Some("_emulator") {
-        return admin::handle(&shared, &method, &segs[1..], &query, &body).await;
+    if req.segs.first().map(String::as_str) == Some("_emulator") {
+        return admin::handle(&shared, &req.method, &req.segs[1..], &req.query, &req.body).await;
     }
 
     let scope = sigv4::parse_authorization(header(&parts.headers, "authorization"));
     let content_type = header(&parts.headers, "content-type").to_string();
 
-    // Classify the call.
-    let call = if segs.first().map(String::as_str) == Some("k8s") && segs.len() >= 4 {
-        Call::Kube {
-            account: segs[1].clone(),
-            region: segs[2].clone(),
-            cluster: segs[3].clone(),
-            rest: segs[4..].to_vec(),
-        }
-    } else if segs.is_empty() && method == "POST" {
-        let mut params: Vec<(String, String)> =
-            form_urlencoded::parse(&body).into_owned().collect();
-        params.extend(query.iter().cloned());
-        let action = xml::param(&params, "Action")
-            .unwrap_or_default()
-            .to_string();
-        let service = scope.as_ref().map(|s| s.service.as_str()).unwrap_or("");
-        if service == "sts" || (service != "iam" && sts::is_sts_action(&action)) {
-            Call::Sts(action, params)
-        } else {
-            Call::Iam(action, params)
-        }
-    } else {
-        match eks::route(&method, &segs) {
-            Some(r) => Call::Eks(r),
-            None => {
-                return eks_error(
-                    &ApiError::new(
-                        404,
-                        "UnknownOperationException",
-                        format!("The emulator does not serve {method} {raw_path}"),
-                    ),
-                    &request_id,
-                )
-            }
-        }
+    let call = match classify(&req, scope.as_ref()) {
+        Ok(c) => c,
+        Err(e) => return eks_error(&e, &request_id),
     };
-
-    let (protocol, operation, cluster): (Protocol, String, Option<String>) = match &call {
-        Call::Eks(r) => (Protocol::Eks, r.operation().to_string(), r.cluster()),
-        Call::Iam(a, _) | Call::Sts(a, _) => (Protocol::Query, a.clone(), None),
-        Call::Kube { cluster, rest, .. } => {
-            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-            (
-                Protocol::Kube,
-                kube::operation(&method, &rest).to_string(),
-                Some(cluster.clone()),
-            )
-        }
-    };
+    let (protocol, operation, cluster) = labels(&call, &req.method);
 
     lock(&shared.calls).record(&operation, cluster.as_deref());
     let decision = lock(&shared.faults).decide(&operation, cluster.as_deref());
@@ -379,86 +191,185 @@ pub async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Resp
         return resp;
     }
 
-    let resp = {
-        let mut state = lock(&shared.state);
-        let caller = state.caller(scope.as_ref().map(|s| s.access_key_id.as_str()));
-        match call {
-            Call::Eks(route) => {
-                let ctx = eks::Ctx {
-                    account: caller.account.clone(),
-                    region: scope
-                        .as_ref()
-                        .map(|s| s.region.clone())
-                        .unwrap_or_else(|| state.default_region.clone()),
-                };
-                match eks::handle(&mut state, &ctx, &route, &query, &body) {
-                    Ok(v) => with_headers(
-                        (StatusCode::OK, v.to_string()).into_response(),
-                        &request_id,
-                        "application/json",
-                    ),
-                    Err(e) => eks_error(&e, &request_id),
-                }
-            }
-            Call::Iam(action, params) => {
-                match iam::handle(&state, &caller, &action, &params, &request_id) {
-                    Ok(x) => {
-                        with_headers((StatusCode::OK, x).into_response(), &request_id, "text/xml")
-                    }
-                    Err(e) => query_error(&e, &request_id),
-                }
-            }
-            Call::Sts(action, params) => {
-                match sts::handle(&mut state, &caller, &action, &params, &request_id) {
-                    Ok(x) => {
-                        with_headers((StatusCode::OK, x).into_response(), &request_id, "text/xml")
-                    }
-                    Err(e) => query_error(&e, &request_id),
-                }
-            }
-            Call::Kube {
-                account,
-                region,
-                cluster,
-                rest,
-            } => match state.find_cluster(&account, &region, &cluster) {
-                None => kube_response(
-                    kube::status_failure(
-                        404,
-                        "NotFound",
-                        &format!("no emulated cluster {account}/{region}/{cluster}"),
-                        None,
-                    ),
-                    &request_id,
-                ),
-                Some(idx) => {
-                    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-                    let k = kube::handle(
-                        &mut state,
-                        idx,
-                        &method,
-                        &rest,
-                        &query,
-                        &content_type,
-                        &body,
-                    );
-                    kube_response(k, &request_id)
-                }
-            },
-        }
-    };
+    let resp = dispatch(
+        &shared,
+        call,
+        &req,
+        scope.as_ref(),
+        &content_type,
+        &request_id,
+    );
     if decision.outcome == Outcome::Disconnect {
         return cut_off(resp);
     }
     resp
 }
 
-/// JSON answer for admin endpoints.
-pub fn json_response(status: u16, v: &Value) -> Response {
-    let mut resp = (status_code(status), v.to_string()).into_response();
-    resp.headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
-    resp
+/// Method, path, query and body (up to 16 MiB); a 400 when unreadable.
+async fn read_request(parts: &Parts, body: Body) -> Result<Incoming, ApiError> {
+    let method = parts.method.as_str().to_string();
+    let raw_path = parts.uri.path().to_string();
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let body = match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Err(ApiError::new(
+                400,
+                "BadRequestException",
+                "Request body too large or unreadable.",
+            ))
+        }
+    };
+    let Some(segs) = decode_segments(&raw_path) else {
+        return Err(ApiError::new(
+            400,
+            "BadRequestException",
+            "The request path is not valid UTF-8.",
+        ));
+    };
+    Ok(Incoming {
+        method,
+        raw_path,
+        query,
+        body,
+        segs,
+    })
+}
+
+/// Which service the call is for: kube by path prefix, IAM or STS by a form
+/// POST to `/` (the SigV4 scope's service, else the action), else EKS by route;
+/// an unknown EKS path is a 404 `UnknownOperationException`.
+fn classify(req: &Incoming, scope: Option<&sigv4::Scope>) -> Result<Call, ApiError> {
+    let Incoming {
+        method,
+        raw_path,
+        query,
+        body,
+        segs,
+    } = req;
+    let call = if segs.first().map(String::as_str) == Some("k8s") && segs.len() >= 4 {
+        Call::Kube {
+            account: segs[1].clone(),
+            region: segs[2].clone(),
+            cluster: segs[3].clone(),
+            rest: segs[4..].to_vec(),
+        }
+    } else if segs.is_empty() && method == "POST" {
+        let mut params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+        params.extend(query.iter().cloned());
+        let action = xml::param(&params, "Action")
+            .unwrap_or_default()
+            .to_string();
+        let service = scope.map(|s| s.service.as_str()).unwrap_or("");
+        if service == "sts" || (service != "iam" && sts::is_sts_action(&action)) {
+            Call::Sts(action, params)
+        } else {
+            Call::Iam(action, params)
+        }
+    } else {
+        match eks::route(method, segs) {
+            Some(r) => Call::Eks(r),
+            None => {
+                return Err(ApiError::new(
+                    404,
+                    "UnknownOperationException",
+                    format!("The emulator does not serve {method} {raw_path}"),
+                ))
+            }
+        }
+    };
+    Ok(call)
+}
+
+/// The protocol, operation name and cluster name a call is counted and faulted under.
+fn labels(call: &Call, method: &str) -> (Protocol, String, Option<String>) {
+    match call {
+        Call::Eks(r) => (Protocol::Eks, r.operation().to_string(), r.cluster()),
+        Call::Iam(a, _) | Call::Sts(a, _) => (Protocol::Query, a.clone(), None),
+        Call::Kube { cluster, rest, .. } => {
+            let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+            (
+                Protocol::Kube,
+                kube::operation(method, &rest).to_string(),
+                Some(cluster.clone()),
+            )
+        }
+    }
+}
+
+/// Hand the call to its service, as the caller its access key maps to, and
+/// render the answer in the service's protocol.
+fn dispatch(
+    shared: &Shared,
+    call: Call,
+    req: &Incoming,
+    scope: Option<&sigv4::Scope>,
+    content_type: &str,
+    request_id: &str,
+) -> Response {
+    let Incoming {
+        method,
+        query,
+        body,
+        ..
+    } = req;
+    let mut state = lock(&shared.state);
+    let caller = state.caller(scope.map(|s| s.access_key_id.as_str()));
+    match call {
+        Call::Eks(route) => {
+            let ctx = eks::Ctx {
+                account: caller.account.clone(),
+                region: scope
+                    .map(|s| s.region.clone())
+                    .unwrap_or_else(|| state.default_region.clone()),
+            };
+            match eks::handle(&mut state, &ctx, &route, query, body) {
+                Ok(v) => with_headers(
+                    (StatusCode::OK, v.to_string()).into_response(),
+                    request_id,
+                    "application/json",
+                ),
+                Err(e) => eks_error(&e, request_id),
+            }
+        }
+        Call::Iam(action, params) => {
+            match iam::handle(&state, &caller, &action, &params, request_id) {
+                Ok(x) => with_headers((StatusCode::OK, x).into_response(), request_id, "text/xml"),
+                Err(e) => query_error(&e, request_id),
+            }
+        }
+        Call::Sts(action, params) => {
+            match sts::handle(&mut state, &caller, &action, &params, request_id) {
+                Ok(x) => with_headers((StatusCode::OK, x).into_response(), request_id, "text/xml"),
+                Err(e) => query_error(&e, request_id),
+            }
+        }
+        Call::Kube {
+            account,
+            region,
+            cluster,
+            rest,
+        } => match state.find_cluster(&account, &region, &cluster) {
+            None => kube_response(
+                kube::status_failure(
+                    404,
+                    "NotFound",
+                    &format!("no emulated cluster {account}/{region}/{cluster}"),
+                    None,
+                ),
+                request_id,
+            ),
+            Some(idx) => {
+                let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+                let k = kube::handle(&mut state, idx, method, &rest, query, content_type, body);
+                kube_response(k, request_id)
+            }
+        },
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 /// The credential scope of a SigV4 signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
+pub(crate) struct Scope {
     pub access_key_id: String,
     pub date: String,
     pub region: String,
@@ -11,7 +11,7 @@ pub struct Scope {
 }
 
 /// Parse `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
-pub fn parse_authorization(header: &str) -> Option<Scope> {
+pub(crate) fn parse_authorization(header: &str) -> Option<Scope> {
     let rest = header.trim().strip_prefix("AWS4-HMAC-SHA256")?;
     let credential = rest
         .split(',')

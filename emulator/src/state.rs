@@ -11,14 +11,15 @@ use crate::error::EmulatorError;
 use crate::policies;
 use crate::seed::{self, AccessScope, Identity, Rbac, Seed};
 
-pub const MODE_CONFIG_MAP: &str = "CONFIG_MAP";
-pub const MODE_BOTH: &str = "API_AND_CONFIG_MAP";
-pub const MODE_API: &str = "API";
+pub(crate) const MODE_CONFIG_MAP: &str = "CONFIG_MAP";
+pub(crate) const MODE_BOTH: &str = "API_AND_CONFIG_MAP";
+pub(crate) const MODE_API: &str = "API";
 
 /// Entry types whose principal is a node (no groups, username or policies).
-pub const NODE_TYPES: &[&str] = &["EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX"];
+pub(crate) const NODE_TYPES: &[&str] =
+    &["EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX"];
 /// Every entry type the API accepts.
-pub const ENTRY_TYPES: &[&str] = &[
+pub(crate) const ENTRY_TYPES: &[&str] = &[
     "STANDARD",
     "EC2_LINUX",
     "EC2_WINDOWS",
@@ -29,12 +30,12 @@ pub const ENTRY_TYPES: &[&str] = &[
 ];
 
 /// Seconds since the epoch, millisecond precision.
-pub fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64 / 1000.0
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct IamAccount {
+pub(crate) struct IamAccount {
     pub id: String,
     pub partition: String,
     pub roles: Vec<IamRole>,
@@ -42,7 +43,7 @@ pub struct IamAccount {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct IamRole {
+pub(crate) struct IamRole {
     pub name: String,
     pub path: String,
     pub id: String,
@@ -52,7 +53,7 @@ pub struct IamRole {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct IamUser {
+pub(crate) struct IamUser {
     pub name: String,
     pub path: String,
     pub id: String,
@@ -125,7 +126,7 @@ pub struct Cluster {
 
 /// The whole world.
 #[derive(Debug, Clone, Serialize)]
-pub struct State {
+pub(crate) struct State {
     pub accounts: BTreeMap<String, IamAccount>,
     pub credentials: HashMap<String, Identity>,
     pub default_caller: Identity,
@@ -151,7 +152,7 @@ fn fnv(text: &str) -> u64 {
 }
 
 /// A stable IAM-style id (`AROA...`, `AIDA...`) derived from `seed`.
-pub fn derive_id(prefix: &str, seed: &str) -> String {
+pub(crate) fn derive_id(prefix: &str, seed: &str) -> String {
     let mut h = fnv(seed);
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut out = String::from(prefix);
@@ -163,7 +164,7 @@ pub fn derive_id(prefix: &str, seed: &str) -> String {
 }
 
 /// A UUID-shaped id that depends only on `seed` (stable across calls).
-pub fn stable_uuid(seed: &str) -> String {
+pub(crate) fn stable_uuid(seed: &str) -> String {
     let a = fnv(&format!("stable-a-{seed}"));
     let b = fnv(&format!("stable-b-{seed}"));
     format!(
@@ -194,7 +195,7 @@ fn normalise_path(path: Option<&str>) -> String {
 
 impl State {
     /// Build the world from a seed. `base_url` is `http://127.0.0.1:PORT`.
-    pub fn from_seed(seed: &Seed, base_url: &str) -> Result<State, EmulatorError> {
+    pub(crate) fn from_seed(seed: &Seed, base_url: &str) -> Result<State, EmulatorError> {
         let mut state = State {
             accounts: BTreeMap::new(),
             credentials: seed.credentials.clone().into_iter().collect(),
@@ -242,7 +243,7 @@ impl State {
     }
 
     /// Add a cluster from its seed form.
-    pub fn add_cluster(&mut self, c: &seed::Cluster) -> Result<usize, EmulatorError> {
+    pub(crate) fn add_cluster(&mut self, c: &seed::Cluster) -> Result<usize, EmulatorError> {
         if c.name.is_empty() || !crate::arn::is_account_id(&c.account) {
             return Err(EmulatorError::Seed(format!(
                 "cluster {:?} needs a name and a 12-digit account",
@@ -307,7 +308,7 @@ impl State {
     }
 
     /// Create the account if needed (partition `aws` unless given).
-    pub fn ensure_account(
+    pub(crate) fn ensure_account(
         &mut self,
         id: &str,
         partition: Option<&str>,
@@ -333,7 +334,7 @@ impl State {
     }
 
     /// Add or replace (same name, case-insensitive) an IAM role.
-    pub fn add_role(&mut self, account: &str, r: &seed::Role) -> Result<(), EmulatorError> {
+    pub(crate) fn add_role(&mut self, account: &str, r: &seed::Role) -> Result<(), EmulatorError> {
         let a = self.ensure_account(account, None)?;
         let path = normalise_path(r.path.as_deref());
         let arn = format!("arn:{}:iam::{account}:role{path}{}", a.partition, r.name);
@@ -350,7 +351,7 @@ impl State {
     }
 
     /// Add or replace (same name, case-insensitive) an IAM user.
-    pub fn add_user(&mut self, account: &str, u: &seed::User) -> Result<(), EmulatorError> {
+    pub(crate) fn add_user(&mut self, account: &str, u: &seed::User) -> Result<(), EmulatorError> {
         let a = self.ensure_account(account, None)?;
         let path = normalise_path(u.path.as_deref());
         let arn = format!("arn:{}:iam::{account}:user{path}{}", a.partition, u.name);
@@ -365,7 +366,7 @@ impl State {
         Ok(())
     }
 
-    pub fn partition_of(&self, account: &str) -> String {
+    pub(crate) fn partition_of(&self, account: &str) -> String {
         self.accounts
             .get(account)
             .map(|a| a.partition.clone())
@@ -373,13 +374,13 @@ impl State {
     }
 
     /// A fresh unique number.
-    pub fn next_counter(&mut self) -> u64 {
+    pub(crate) fn next_counter(&mut self) -> u64 {
         self.counter += 1;
         self.counter
     }
 
     /// A fresh UUID-shaped id.
-    pub fn next_uuid(&mut self) -> String {
+    pub(crate) fn next_uuid(&mut self) -> String {
         let n = self.next_counter();
         let a = fnv(&format!("uuid-a-{n}"));
         let b = fnv(&format!("uuid-b-{n}"));
@@ -394,32 +395,27 @@ impl State {
     }
 
     /// The next Kubernetes resourceVersion.
-    pub fn next_resource_version(&mut self) -> String {
+    pub(crate) fn next_resource_version(&mut self) -> String {
         self.resource_version += 1;
         self.resource_version.to_string()
     }
 
     /// Identity of an access key (unknown keys → default caller).
-    pub fn caller(&self, access_key_id: Option<&str>) -> Identity {
+    pub(crate) fn caller(&self, access_key_id: Option<&str>) -> Identity {
         access_key_id
             .and_then(|k| self.credentials.get(k))
             .cloned()
             .unwrap_or_else(|| self.default_caller.clone())
     }
 
-    pub fn find_cluster(&self, account: &str, region: &str, name: &str) -> Option<usize> {
+    pub(crate) fn find_cluster(&self, account: &str, region: &str, name: &str) -> Option<usize> {
         self.clusters
             .iter()
             .position(|c| c.account == account && c.region == region && c.name == name)
     }
 
-    /// Find a cluster by name alone (admin and library helpers); the first match wins.
-    pub fn find_cluster_by_name(&self, name: &str) -> Option<usize> {
-        self.clusters.iter().position(|c| c.name == name)
-    }
-
     /// Does the role or user exist in IAM (exact path, case-insensitive name)?
-    pub fn principal_exists(&self, p: &IamPrincipal) -> bool {
+    pub(crate) fn principal_exists(&self, p: &IamPrincipal) -> bool {
         let Some(account) = self.accounts.get(&p.account) else {
             return false;
         };
@@ -438,7 +434,7 @@ impl State {
         }
     }
 
-    pub fn find_role(&self, account: &str, name: &str) -> Option<&IamRole> {
+    pub(crate) fn find_role(&self, account: &str, name: &str) -> Option<&IamRole> {
         self.accounts
             .get(account)?
             .roles
@@ -446,7 +442,7 @@ impl State {
             .find(|r| r.name.eq_ignore_ascii_case(name))
     }
 
-    pub fn find_user(&self, account: &str, name: &str) -> Option<&IamUser> {
+    pub(crate) fn find_user(&self, account: &str, name: &str) -> Option<&IamUser> {
         self.accounts
             .get(account)?
             .users
@@ -455,7 +451,7 @@ impl State {
     }
 
     /// Finish every update whose time has come (and apply its effect).
-    pub fn tick(&mut self, at: f64) {
+    pub(crate) fn tick(&mut self, at: f64) {
         for idx in 0..self.clusters.len() {
             let mut finished = Vec::new();
             for u in self.clusters[idx].updates.iter_mut() {
@@ -476,7 +472,7 @@ impl State {
     }
 
     /// The entries EKS makes itself when access entries become available.
-    pub fn create_eks_managed_entries(&mut self, idx: usize) {
+    pub(crate) fn create_eks_managed_entries(&mut self, idx: usize) {
         let cluster = &self.clusters[idx];
         let partition = cluster.partition.clone();
         let mut wanted: Vec<seed::AccessEntry> = Vec::new();
@@ -517,7 +513,7 @@ impl State {
     }
 
     /// Insert or replace an entry without validation (seed, admin, EKS-made).
-    pub fn put_entry(&mut self, idx: usize, e: &seed::AccessEntry) {
+    pub(crate) fn put_entry(&mut self, idx: usize, e: &seed::AccessEntry) {
         let t = now();
         let entry_type = e.entry_type.clone().unwrap_or_else(|| "STANDARD".into());
         let arn = self.entry_arn(idx, &e.principal_arn);
@@ -559,7 +555,7 @@ impl State {
     }
 
     /// `arn:P:eks:REGION:ACCT:access-entry/CLUSTER/role/ACCT/NAME/<id>`.
-    pub fn entry_arn(&mut self, idx: usize, principal_arn: &str) -> String {
+    pub(crate) fn entry_arn(&mut self, idx: usize, principal_arn: &str) -> String {
         let uuid = self.next_uuid();
         let c = &self.clusters[idx];
         let (kind, account, name) = match IamPrincipal::parse(principal_arn) {
@@ -580,7 +576,7 @@ impl State {
     }
 
     /// Replace (or create) `kube-system/aws-auth` with exactly this data.
-    pub fn put_aws_auth(&mut self, idx: usize, data: BTreeMap<String, String>) {
+    pub(crate) fn put_aws_auth(&mut self, idx: usize, data: BTreeMap<String, String>) {
         let rv = self.next_resource_version();
         let uid = self.next_uuid();
         let cluster = &mut self.clusters[idx];
@@ -612,7 +608,7 @@ impl State {
     }
 
     /// The `data` of aws-auth, when present.
-    pub fn aws_auth_data(&self, idx: usize) -> Option<BTreeMap<String, String>> {
+    pub(crate) fn aws_auth_data(&self, idx: usize) -> Option<BTreeMap<String, String>> {
         let cm = self.clusters[idx].aws_auth.as_ref()?;
         let data = cm.get("data").and_then(Value::as_object);
         Some(
@@ -626,14 +622,14 @@ impl State {
     }
 
     /// The full dump answered by `GET /_emulator/state`.
-    pub fn dump(&self) -> Value {
+    pub(crate) fn dump(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
 impl Cluster {
     /// The username EKS shows for an entry.
-    pub fn effective_username(&self, e: &Entry) -> String {
+    pub(crate) fn effective_username(&self, e: &Entry) -> String {
         if let Some(u) = &e.username {
             return u.clone();
         }
@@ -647,7 +643,7 @@ impl Cluster {
     }
 
     /// The groups EKS shows for an entry.
-    pub fn effective_groups(&self, e: &Entry) -> Vec<String> {
+    pub(crate) fn effective_groups(&self, e: &Entry) -> Vec<String> {
         match e.entry_type.as_str() {
             "EC2_LINUX" | "EC2_WINDOWS" => vec!["system:nodes".into()],
             _ => e.kubernetes_groups.clone(),
@@ -655,13 +651,13 @@ impl Cluster {
     }
 
     /// Is an update of this cluster in progress?
-    pub fn update_in_progress(&self) -> Option<&Update> {
+    pub(crate) fn update_in_progress(&self) -> Option<&Update> {
         self.updates.iter().find(|u| u.status == "InProgress")
     }
 }
 
 /// EKS's default username for a STANDARD entry.
-pub fn default_username(principal_arn: &str) -> String {
+pub(crate) fn default_username(principal_arn: &str) -> String {
     match IamPrincipal::parse(principal_arn) {
         Ok(p) if p.kind == PrincipalKind::Role => format!(
             "arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}",
@@ -672,7 +668,7 @@ pub fn default_username(principal_arn: &str) -> String {
 }
 
 /// RFC 3339 UTC, second precision.
-pub fn rfc3339(epoch: f64) -> String {
+pub(crate) fn rfc3339(epoch: f64) -> String {
     chrono::DateTime::from_timestamp(epoch as i64, 0)
         .unwrap_or_default()
         .format("%Y-%m-%dT%H:%M:%SZ")

@@ -7,10 +7,10 @@ use crate::seed::Identity;
 use crate::state::{derive_id, now, rfc3339, State};
 use crate::xml::{el, envelope, param};
 
-pub const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+pub(crate) const NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// Is this an STS action the emulator knows?
-pub fn is_sts_action(action: &str) -> bool {
+pub(crate) fn is_sts_action(action: &str) -> bool {
     matches!(action, "GetCallerIdentity" | "AssumeRole")
 }
 
@@ -45,7 +45,7 @@ fn valid_session_name(s: &str) -> bool {
 }
 
 /// Handle one STS action; returns the XML body of the 200 answer.
-pub fn handle(
+pub(crate) fn handle(
     state: &mut State,
     caller: &Identity,
     action: &str,

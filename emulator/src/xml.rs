@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 
 /// Escape text for an XML element.
-pub fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
@@ -19,12 +19,17 @@ pub fn esc(text: &str) -> String {
 }
 
 /// `<tag>escaped</tag>`
-pub fn el(tag: &str, text: &str) -> String {
+pub(crate) fn el(tag: &str, text: &str) -> String {
     format!("<{tag}>{}</{tag}>", esc(text))
 }
 
 /// `<ActionResponse xmlns=..><ActionResult>inner</ActionResult><ResponseMetadata>..`
-pub fn envelope(action: &str, namespace: &str, result_inner: &str, request_id: &str) -> String {
+pub(crate) fn envelope(
+    action: &str,
+    namespace: &str,
+    result_inner: &str,
+    request_id: &str,
+) -> String {
     format!(
         "<{action}Response xmlns=\"{namespace}\"><{action}Result>{result_inner}</{action}Result><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
         esc(request_id)
@@ -32,7 +37,7 @@ pub fn envelope(action: &str, namespace: &str, result_inner: &str, request_id: &
 }
 
 /// The query-protocol error document.
-pub fn error_document(err: &ApiError, request_id: &str) -> String {
+pub(crate) fn error_document(err: &ApiError, request_id: &str) -> String {
     let kind = if err.status >= 500 {
         "Receiver"
     } else {
@@ -47,7 +52,7 @@ pub fn error_document(err: &ApiError, request_id: &str) -> String {
 }
 
 /// Value of a form parameter.
-pub fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == key)
