@@ -369,6 +369,37 @@ mod tests {
         assert_eq!(status(&e, Section::MapUsers), SectionStatus::Absent);
     }
 
+    /// Nine anchors, each nine aliases of the one before (9^9 strings).
+    fn alias_bomb(indent: &str) -> String {
+        let mut out = format!("{indent}a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (prev, name) in "abcdefgh".chars().zip("bcdefghi".chars()) {
+            let items = vec![format!("*{prev}"); 9].join(", ");
+            out.push_str(&format!("{indent}{name}: &{name} [{items}]\n"));
+        }
+        out
+    }
+
+    #[test]
+    fn an_alias_bomb_drops_its_section_as_the_authenticator_does() {
+        let src = format!(
+            "data:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/a\n    - bomb:\n{}  mapUsers: |\n    - userarn: arn:aws:iam::111122223333:user/u\n",
+            alias_bomb("        ")
+        );
+        let a = rows(&src);
+        let roles = a
+            .sections
+            .iter()
+            .find(|r| r.section == Section::MapRoles)
+            .unwrap();
+        assert_eq!(roles.status, SectionStatus::Unparseable);
+        assert_eq!(
+            roles.error.as_deref(),
+            Some("YAML error at line 8: document contains excessive aliasing")
+        );
+        assert_eq!(status(&a, Section::MapUsers), SectionStatus::Loaded);
+        assert_eq!(a.rows.len(), 1);
+    }
+
     #[test]
     fn wrong_types_are_zeroed() {
         let a = rows("data:\n  mapRoles: |\n    - rolearn: a\n      username: yes\n      groups: system:masters\n    - rolearn: b\n      groups: [123, x]\n      username: \"yes\"\n    - rolearn: c\n      rolearn: d\n");
