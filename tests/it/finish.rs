@@ -698,3 +698,43 @@ fn finalize_at_parity_switches_deletes_and_undo_recreates_aws_auth() {
     assert_eq!(env.aws_auth().unwrap(), before);
     assert_eq!(env.mode(), "API");
 }
+
+/// An alias bomb in aws-auth's mapUsers (anyone who can edit aws-auth can
+/// write one): live plan and verify report that section as the
+/// authenticator treats it, dropped with goyaml's message, and go on.
+#[test]
+fn an_alias_bomb_in_a_live_section_is_reported_not_expanded() {
+    let users = format!(
+        "- userarn: arn:aws:iam::111122223333:user/u\n  bomb:\n{}",
+        crate::plan_offline::alias_bomb("    ")
+    );
+    let env = Env::new(
+        Cluster::new("prod", A, REGION)
+            .mode("API_AND_CONFIG_MAP")
+            .creator(CALLER, true)
+            .access_entry(AccessEntry::new(DEV).username("dev").groups(&["devs"]))
+            .aws_auth([("mapRoles", DEV_ROW.to_string()), ("mapUsers", users)]),
+    );
+    let plan = env.run(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan = plan.json();
+    assert_eq!(plan["sections"][1]["section"], "mapUsers");
+    assert_eq!(plan["sections"][1]["status"], "unparseable");
+    assert_eq!(
+        plan["sections"][1]["error"],
+        "YAML error at line 5: document contains excessive aliasing"
+    );
+    let out = env.run(&["verify", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = out.json();
+    let rows = v["rows"].as_array().unwrap();
+    let bomb = rows
+        .iter()
+        .find(|r| r["code"] == "section-unparseable")
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    assert_eq!(bomb["status"], "ignored");
+    assert_eq!(
+        bomb["detail"],
+        "the authenticator ignores all of mapUsers today: YAML error at line 5: document contains excessive aliasing"
+    );
+}
