@@ -328,9 +328,16 @@ pub fn verify(
                         .filter(|r| r.severity == Severity::Lossy)
                         .collect();
                     let (short, _) = shortfalls(e);
+                    // The first reason's code is the row's code, which every
+                    // output prints before the detail: only the others are
+                    // named here.
                     let mut detail = lossy
                         .iter()
-                        .map(|r| format!("{}: {}", r.code.as_str(), r.message))
+                        .enumerate()
+                        .map(|(i, r)| match i {
+                            0 => r.message.clone(),
+                            _ => format!("{}: {}", r.code.as_str(), r.message),
+                        })
                         .collect::<Vec<_>>()
                         .join("; ");
                     if short.is_empty() {

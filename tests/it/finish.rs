@@ -537,16 +537,34 @@ fn finalize_refuses_a_lossy_row_unless_accepted() {
         &format!("{NODE_ROW}{DEV_ROW}{MON_ROW}"),
     ));
     env.add_entry(AccessEntry::new(MON).username("mon"));
+    // The code once, then its message (it was printed twice: "code: code: ...").
+    let why = "system:monitoring: EKS refuses groups starting with system:; map it with --policy-map (policies or a rename) to migrate this row";
+    let v = env.run(&["verify", "--format", "json"]).json();
+    let mon = row(&v, "mapRoles#3");
+    assert_eq!(mon["code"], "system-group-not-allowed");
+    assert_eq!(
+        mon["detail"],
+        format!("{why}; the lossy entry exists as planned")
+    );
+    let table = env.run(&["verify"]).stdout;
+    assert_eq!(
+        table.matches("system-group-not-allowed").count(),
+        1,
+        "{table}"
+    );
+    let md = env.run(&["verify", "--format", "markdown"]).stdout;
+    assert!(
+        md.contains(&format!(
+            "system-group-not-allowed: {why}; the lossy entry exists as planned"
+        )),
+        "{md}"
+    );
+    assert_eq!(md.matches("system-group-not-allowed").count(), 1, "{md}");
     let out = finalize(&env, &[]);
     refused(
         &out,
         &env,
-        &format!("mapRoles#3 ({MON}) is lossy: system-group-not-allowed: "),
-    );
-    assert!(
-        out.stderr.contains("; the lossy entry exists as planned\n"),
-        "{}",
-        out.stderr
+        &format!("mapRoles#3 ({MON}) is lossy: system-group-not-allowed: {why}; the lossy entry exists as planned\n"),
     );
     assert_eq!(out.stderr.matches("\n  - ").count(), 1, "{}", out.stderr);
     // A wrong id is refused before anything else.
@@ -577,7 +595,7 @@ fn finalize_refuses_a_lossy_row_unless_accepted() {
     );
     assert!(
         out.stdout.contains(&format!(
-            "  accepted gap mapRoles#3 ({MON}): its access is LOST in API mode: "
+            "  accepted gap mapRoles#3 ({MON}): its access is LOST in API mode: system-group-not-allowed: {why}; the lossy entry exists as planned\n"
         )),
         "{}",
         out.stdout
