@@ -450,11 +450,23 @@ fn refused(out: &Output, env: &Env, line: &str) {
 #[test]
 fn finalize_refuses_when_a_node_role_lacks_an_entry() {
     let env = Env::new(cluster(true, false, &format!("{NODE_ROW}{DEV_ROW}")));
+    let blocker = format!("node role {NODE} (in aws-auth) has no node-type access entry: its nodes could not join in API mode; create its node entry (apply), or remove the row from aws-auth if no node uses the role (--accept-gaps does not waive a node role)");
     let out = finalize(&env, &[]);
-    refused(
-        &out,
-        &env,
-        &format!("node role {NODE} (in aws-auth) has no node-type access entry: its nodes could not join in API mode"),
+    refused(&out, &env, &blocker);
+    // --accept-gaps takes the row (its gap is accepted) but does not waive
+    // the node role: finalize still refuses, as verify says it will.
+    let said = format!("Node role {NODE}: no node-type access entry (finalize refuses, even with --accept-gaps: create its node entry, or remove the row if no node uses the role).");
+    for args in [vec!["verify"], vec!["verify", "--accept-gaps", "mapRoles#1"]] {
+        let v = env.run(&args);
+        assert!(v.stdout.contains(&said), "{args:?}: {}", v.stdout);
+    }
+    let accepted = finalize(&env, &["--accept-gaps", "mapRoles#1"]);
+    refused(&accepted, &env, &blocker);
+    assert_eq!(
+        accepted.stderr.matches("\n  - ").count(),
+        1,
+        "{}",
+        accepted.stderr
     );
     assert!(
         out.stderr.contains(&format!(
