@@ -209,6 +209,24 @@ pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
                     }
                 }
             }
+            for section in Section::ALL {
+                let lines: Vec<usize> = pairs
+                    .iter()
+                    .filter(|(k, _)| k.as_str() == Some(section.key()))
+                    .map(|(k, _)| k.line)
+                    .collect();
+                if let [.., last] = lines[..] {
+                    if lines.len() > 1 {
+                        let all: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                        out.notices.push(format!(
+                            "line {last}: data.{} is given {} times (lines {}): only the last is read",
+                            section.key(),
+                            lines.len(),
+                            all.join(", ")
+                        ));
+                    }
+                }
+            }
             for (k, _) in pairs {
                 if let Some(name) = k.as_str() {
                     if !Section::ALL.iter().any(|s| s.key() == name)

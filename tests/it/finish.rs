@@ -456,7 +456,10 @@ fn finalize_refuses_when_a_node_role_lacks_an_entry() {
     // --accept-gaps takes the row (its gap is accepted) but does not waive
     // the node role: finalize still refuses, as verify says it will.
     let said = format!("Node role {NODE}: no node-type access entry (finalize refuses, even with --accept-gaps: create its node entry, or remove the row if no node uses the role).");
-    for args in [vec!["verify"], vec!["verify", "--accept-gaps", "mapRoles#1"]] {
+    for args in [
+        vec!["verify"],
+        vec!["verify", "--accept-gaps", "mapRoles#1"],
+    ] {
         let v = env.run(&args);
         assert!(v.stdout.contains(&said), "{args:?}: {}", v.stdout);
     }
