@@ -100,6 +100,13 @@ fn absolute(base: &Path, p: &Option<PathBuf>) -> Option<PathBuf> {
 
 impl Fleet {
     pub fn parse(text: &str) -> Result<Fleet> {
+        // serde_yaml copies an aliased string for every alias: bound that
+        // with the tree parser's alias limits first (see core::yaml::parse).
+        if let Err(e) = crate::core::yaml::parse(text) {
+            if e.kind != crate::core::yaml::ErrorKind::Syntax {
+                anyhow::bail!("line {}: {}", e.line, e.message);
+            }
+        }
         let fleet: Fleet = serde_yaml::from_str(text).map_err(|e| match e.location() {
             Some(l) => anyhow::anyhow!("line {}: {e}", l.line()),
             None => anyhow::anyhow!("{e}"),
@@ -313,6 +320,19 @@ clusters:
         assert_eq!(s[1].labels["tier"], "gold");
         assert!(s[1].inputs.allow_lossy && s[1].inputs.merge_existing);
         assert_eq!(s[1].inputs.concurrency, 2);
+    }
+
+    #[test]
+    fn aliases_that_copy_too_much_are_refused() {
+        let long = "x".repeat(1024);
+        let mut text = format!("defaults:\n  region: &s {long}\nclusters: [");
+        text.push_str(&vec!["*s"; 2000].join(", "));
+        text.push_str("]\n");
+        let err = Fleet::parse(&text).unwrap_err().to_string();
+        assert!(
+            err.starts_with("line 3: aliases expand the document to more than "),
+            "{err}"
+        );
     }
 
     #[test]

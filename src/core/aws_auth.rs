@@ -141,7 +141,7 @@ pub fn parse(data: &AwsAuthData) -> AwsAuth {
             let line = map_line(item.line).or(Some(key_line));
             let row = match section {
                 Section::MapAccounts => account_row(index, line, item),
-                _ => mapping_row(section, index, line, item),
+                _ => mapping_row(section, index, line, offset, item),
             };
             out.rows.push(row);
         }
@@ -177,7 +177,14 @@ fn fold_eq(key: &str, field: &str) -> bool {
     key.chars().count() == field.len() && key.chars().map(fold).eq(field.chars())
 }
 
-fn mapping_row(section: Section, index: usize, line: Option<usize>, item: &Node) -> Row {
+/// `offset` maps a line of the section's text to a line of the input.
+fn mapping_row(
+    section: Section,
+    index: usize,
+    line: Option<usize>,
+    offset: Option<usize>,
+    item: &Node,
+) -> Row {
     let mut row = Row {
         section,
         index,
@@ -213,6 +220,15 @@ fn mapping_row(section: Section, index: usize, line: Option<usize>, item: &Node)
         Section::MapRoles => "rolearn",
         _ => "userarn",
     };
+    let mut known = vec![arn_field, "username", "groups"];
+    if section == Section::MapRoles {
+        known.push("sso");
+    }
+    for field in known {
+        if let Some(note) = duplicate_keys(pairs, field, offset) {
+            row.notes.push(note);
+        }
+    }
     for (key, value) in &fields {
         if fold_eq(key, arn_field) {
             row.arn = string_field(value, key, &mut row.notes);
@@ -225,6 +241,40 @@ fn mapping_row(section: Section, index: usize, line: Option<usize>, item: &Node)
         }
     }
     row
+}
+
+/// A field set by more than one key of the row (the same key twice, or case
+/// variants such as `rolearn` and `roleArn`): the authenticator uses one
+/// value without a word; the note names which, and where.
+fn duplicate_keys(pairs: &[(Node, Node)], field: &str, offset: Option<usize>) -> Option<Reason> {
+    // (key, position, line) of every key that sets the field.
+    let keys: Vec<(String, usize, usize)> = pairs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (k, _))| {
+            let key = k.key_string()?;
+            fold_eq(&key, field).then_some((key, i, k.line))
+        })
+        .collect();
+    if keys.len() < 2 {
+        return None;
+    }
+    // The JSON round trip keeps the last value of a repeated key and sets
+    // case variants in sorted order: the greatest key, last occurrence, wins.
+    let winner = keys.iter().max_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)))?;
+    let describe = |(key, _, line): &(String, usize, usize)| match offset {
+        Some(o) => format!("{key} (line {})", o + line),
+        None => key.clone(),
+    };
+    Some(Reason::new(
+        Code::DuplicateKey,
+        format!(
+            "{} keys of this row set {field}: {}; the authenticator uses {}",
+            keys.len(),
+            keys.iter().map(describe).collect::<Vec<_>>().join(", "),
+            describe(winner)
+        ),
+    ))
 }
 
 fn string_field(value: &Node, key: &str, notes: &mut Vec<Reason>) -> String {
@@ -392,6 +442,37 @@ mod tests {
         assert_eq!(status(&a, Section::MapUsers), SectionStatus::Unparseable);
     }
 
+    /// Nine anchors, each nine aliases of the one before (9^9 strings).
+    fn alias_bomb(indent: &str) -> String {
+        let mut out = format!("{indent}a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (prev, name) in "abcdefgh".chars().zip("bcdefghi".chars()) {
+            let items = vec![format!("*{prev}"); 9].join(", ");
+            out.push_str(&format!("{indent}{name}: &{name} [{items}]\n"));
+        }
+        out
+    }
+
+    #[test]
+    fn an_alias_bomb_drops_its_section_as_the_authenticator_does() {
+        let src = format!(
+            "data:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/a\n    - bomb:\n{}  mapUsers: |\n    - userarn: arn:aws:iam::111122223333:user/u\n",
+            alias_bomb("        ")
+        );
+        let a = rows(&src);
+        let roles = a
+            .sections
+            .iter()
+            .find(|r| r.section == Section::MapRoles)
+            .unwrap();
+        assert_eq!(roles.status, SectionStatus::Unparseable);
+        assert_eq!(
+            roles.error.as_deref(),
+            Some("YAML error at line 8: document contains excessive aliasing")
+        );
+        assert_eq!(status(&a, Section::MapUsers), SectionStatus::Loaded);
+        assert_eq!(a.rows.len(), 1);
+    }
+
     #[test]
     fn wrong_types_are_zeroed() {
         let a = rows("data:\n  mapRoles: |\n    - rolearn: a\n      username: yes\n      groups: system:masters\n    - rolearn: b\n      groups: [123, x]\n      username: \"yes\"\n    - rolearn: c\n      rolearn: d\n");
@@ -401,6 +482,36 @@ mod tests {
         assert_eq!(a.rows[1].groups, vec!["", "x"]);
         assert_eq!(a.rows[1].username, "yes");
         assert_eq!(a.rows[2].arn, "d");
+    }
+
+    #[test]
+    fn duplicate_keys_are_noted_with_the_one_used() {
+        let a = rows("data:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/a\n      groups: [x]\n      rolearn: arn:aws:iam::111122223333:role/b\n      GROUPS: [z]\n      username: u\n");
+        let r = &a.rows[0];
+        assert_eq!(r.arn, "arn:aws:iam::111122223333:role/b");
+        assert_eq!(r.groups, vec!["x"]);
+        let notes: Vec<(&str, &str)> = r
+            .notes
+            .iter()
+            .map(|n| (n.code.as_str(), n.message.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            vec![
+                (
+                    "duplicate-key",
+                    "2 keys of this row set rolearn: rolearn (line 3), rolearn (line 5); the authenticator uses rolearn (line 5)"
+                ),
+                (
+                    "duplicate-key",
+                    "2 keys of this row set groups: groups (line 4), GROUPS (line 6); the authenticator uses groups (line 4)"
+                ),
+            ]
+        );
+        assert_eq!(r.notes[0].severity, crate::core::reason::Severity::Info);
+        // One key each: no note.
+        let b = rows("data:\n  mapUsers: |\n    - userarn: arn:aws:iam::111122223333:user/u\n      username: u\n");
+        assert!(b.rows[0].notes.is_empty());
     }
 
     #[test]

@@ -75,6 +75,14 @@ pub enum InputError {
     Binary { offset: usize },
     #[error("line {line}: not valid YAML or JSON: {message}")]
     Syntax { line: usize, message: String },
+    #[error("line {line}: refused: {message} (YAML aliases, *name, that expand this far are a denial-of-service pattern)")]
+    Aliases { line: usize, message: String },
+    #[error("line {line}: refused: data.{section}: {message} (the authenticator may still read this section, so the tool cannot say what it grants)")]
+    SectionExpansion {
+        line: usize,
+        section: Section,
+        message: String,
+    },
     #[error("line {line}: this is a {kind}, not a ConfigMap; expected the aws-auth ConfigMap")]
     NotConfigMap { line: usize, kind: String },
     #[error("line {line}: this is ConfigMap {namespace}/{name}, not kube-system/aws-auth")]
@@ -118,9 +126,17 @@ pub fn decode(bytes: &[u8]) -> Result<&str, InputError> {
 
 /// Finds the aws-auth data in a document.
 pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
-    let root = yaml::parse(text).map_err(|e| InputError::Syntax {
-        line: e.line,
-        message: e.message,
+    let root = yaml::parse(text).map_err(|e| match e.kind {
+        yaml::ErrorKind::Syntax => InputError::Syntax {
+            line: e.line,
+            message: e.message,
+        },
+        yaml::ErrorKind::ExcessiveAliasing | yaml::ErrorKind::ExpansionLimit => {
+            InputError::Aliases {
+                line: e.line,
+                message: e.message,
+            }
+        }
     })?;
     let configmap = find_configmap(&root)?;
     let data = match configmap.get("data") {
@@ -187,6 +203,20 @@ pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
                     } else {
                         None
                     };
+                    // A section the authenticator refuses for its aliases
+                    // is dropped like any bad YAML (aws_auth reports it);
+                    // one only this tool's text bound refuses cannot be.
+                    if s.text.contains('*') {
+                        if let Err(e) = yaml::parse(&s.text) {
+                            if e.kind == yaml::ErrorKind::ExpansionLimit {
+                                return Err(InputError::SectionExpansion {
+                                    line: line_offset.map(|o| o + e.line).unwrap_or(key.line),
+                                    section,
+                                    message: e.message,
+                                });
+                            }
+                        }
+                    }
                     out.sections.push((
                         section,
                         SectionSource::Text {
@@ -195,6 +225,24 @@ pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
                             key_line: key.line,
                         },
                     ));
+                }
+            }
+            for section in Section::ALL {
+                let lines: Vec<usize> = pairs
+                    .iter()
+                    .filter(|(k, _)| k.as_str() == Some(section.key()))
+                    .map(|(k, _)| k.line)
+                    .collect();
+                if let [.., last] = lines[..] {
+                    if lines.len() > 1 {
+                        let all: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                        out.notices.push(format!(
+                            "line {last}: data.{} is given {} times (lines {}): only the last is read",
+                            section.key(),
+                            lines.len(),
+                            all.join(", ")
+                        ));
+                    }
                 }
             }
             for (k, _) in pairs {
@@ -321,6 +369,47 @@ mod tests {
             )) => (text.clone(), *line_offset),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_in_one_line() {
+        let mut src = String::from("data:\n  a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (prev, name) in "abcdefgh".chars().zip("bcdefghi".chars()) {
+            let items = vec![format!("*{prev}"); 9].join(", ");
+            src.push_str(&format!("  {name}: &{name} [{items}]\n"));
+        }
+        let err = locate(&src).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 5: refused: document contains excessive aliasing (YAML aliases, *name, that expand this far are a denial-of-service pattern)"
+        );
+    }
+
+    #[test]
+    fn a_section_only_the_byte_bound_refuses_refuses_the_input() {
+        // goyaml v2 counts nodes: 2,000 aliases of one 1 KiB string are
+        // within its ratio, so the authenticator reads this section; the
+        // tool will not copy 2 MiB for it, and cannot call it dropped.
+        let long = "x".repeat(1024);
+        let mut roles = format!("    - rolearn: &s {long}\n      groups: [");
+        roles.push_str(&vec!["*s"; 2000].join(", "));
+        roles.push_str("]\n");
+        let src = format!("data:\n  mapRoles: |\n{roles}");
+        let err = locate(&src).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                InputError::SectionExpansion {
+                    line: 4,
+                    section: Section::MapRoles,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().starts_with(
+            "line 4: refused: data.mapRoles: aliases expand the document to more than "
+        ));
     }
 
     #[test]

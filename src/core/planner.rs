@@ -4,6 +4,7 @@ use super::aws_auth;
 use super::diff::sha256_hex;
 use super::input::{self, InputError};
 use super::plan::{ClusterRef, Plan, Source, Tool, FORMAT_VERSION};
+use super::reason::Code;
 use super::translate::{self, Options};
 
 /// Where the input came from, for the plan's `source`.
@@ -22,6 +23,19 @@ pub fn plan_offline(bytes: &[u8], source: SourceInfo, opts: &Options) -> Result<
     let t = translate::translate(&auth, opts);
     let mut notices = data.notices.clone();
     notices.extend(t.notices);
+    // A repeated key goes unremarked by the authenticator: say so where
+    // every format shows it, not only in the row's reasons (JSON).
+    for row in &auth.rows {
+        for n in row.notes.iter().filter(|n| n.code == Code::DuplicateKey) {
+            let at = row.line.map(|l| format!(", line {l}")).unwrap_or_default();
+            notices.push(format!(
+                "{} #{}{at}: {}",
+                row.section,
+                row.index + 1,
+                n.message
+            ));
+        }
+    }
     let mut plan = Plan {
         format_version: FORMAT_VERSION.to_string(),
         tool: Tool::default(),

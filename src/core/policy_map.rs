@@ -118,6 +118,17 @@ impl PolicyMap {
     /// Reads and checks a policy map. Unknown short policy names are an
     /// error that names the known ones.
     pub fn parse(text: &str) -> Result<PolicyMap, PolicyMapError> {
+        // serde_yaml stops nested alias bombs ("repetition limit exceeded")
+        // but copies an aliased string for every alias: a few hundred KB of
+        // `*s` would take gigabytes. The tree parser's bounds refuse that first.
+        if let Err(e) = super::yaml::parse(text) {
+            if e.kind != super::yaml::ErrorKind::Syntax {
+                return Err(PolicyMapError {
+                    line: Some(e.line),
+                    message: e.message,
+                });
+            }
+        }
         let raw: RawMap = serde_yaml::from_str(text).map_err(|e| PolicyMapError {
             line: e.location().map(|l| l.line()),
             message: e.to_string(),
@@ -236,6 +247,24 @@ mod tests {
             .message
             .contains("unknown access policy \"AmazonEKSViewerPolicy\""));
         assert!(e.message.contains("AmazonEKSViewPolicy"));
+    }
+
+    #[test]
+    fn aliases_that_copy_too_much_are_refused() {
+        // 2,000 aliases of a 1 KiB string: within serde_yaml's repetition
+        // limit, but 2 MB of copies from a 6 KB file.
+        let long = "x".repeat(1024);
+        let mut text = format!("groups:\n  g:\n    rename: &s {long}\n    policies: [");
+        text.push_str(&vec!["*s"; 2000].join(", "));
+        text.push_str("]\n");
+        let err = PolicyMap::parse(&text).unwrap_err();
+        assert_eq!(err.line, Some(4));
+        assert!(
+            err.message
+                .starts_with("aliases expand the document to more than "),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

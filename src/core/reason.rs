@@ -67,6 +67,7 @@ codes! {
     SystemGroupDropped = "system-group-dropped", Info;
     GroupMapped = "group-mapped", Info;
     FieldZeroed = "field-zeroed", Info;
+    DuplicateKey = "duplicate-key", Info;
     EmptyGroupDropped = "empty-group-dropped", Info;
     UsernameDefaulted = "username-defaulted", Info;
     AccountIdRendered = "account-id-rendered", Info;

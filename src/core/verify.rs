@@ -343,9 +343,16 @@ pub fn verify(
                         .filter(|r| r.severity == Severity::Lossy)
                         .collect();
                     let (short, _) = shortfalls(e);
+                    // The first reason's code is the row's code, which every
+                    // output prints before the detail: only the others are
+                    // named here.
                     let mut detail = lossy
                         .iter()
-                        .map(|r| format!("{}: {}", r.code.as_str(), r.message))
+                        .enumerate()
+                        .map(|(i, r)| match i {
+                            0 => r.message.clone(),
+                            _ => format!("{}: {}", r.code.as_str(), r.message),
+                        })
                         .collect::<Vec<_>>()
                         .join("; ");
                     if short.is_empty() {
@@ -531,7 +538,7 @@ pub fn verify(
             .filter(|r| r.status.is_gap() && !r.accepted)
             .count(),
     };
-    let lockout = lockout_now(plan, caller, accepted_arns(&rows));
+    let lockout = lockout_now(plan, caller);
     Ok(Verification {
         format_version: FORMAT_VERSION.to_string(),
         tool: Tool::default(),
@@ -546,35 +553,14 @@ pub fn verify(
     })
 }
 
-fn accepted_arns(rows: &[RowCheck]) -> BTreeSet<String> {
-    rows.iter()
-        .filter(|r| r.accepted)
-        .filter_map(|r| r.arn.as_ref().map(|a| a.to_lowercase()))
-        .collect()
-}
-
 /// The lockout analysis from the entries that exist now: the caller is an
 /// admin only through an existing entry, a node role is covered only by an
-/// existing node entry. Node roles of accepted rows are left out.
-fn lockout_now(plan: &Plan, caller: Option<&str>, accepted: BTreeSet<String>) -> Lockout {
+/// existing node entry. `--accept-gaps` does not waive a node role: what
+/// it would lose is not one principal's access but every node that joins
+/// with the role, and the switch cannot be undone.
+fn lockout_now(plan: &Plan, caller: Option<&str>) -> Lockout {
     let existing = plan.existing.as_deref().unwrap_or(&[]);
-    let node_rows: Vec<String> = lockout::node_rows(&plan.entries, &plan.mappings)
-        .into_iter()
-        .filter(|arn| {
-            // Accepted rows are named by aws-auth's ARN; node_rows by the
-            // resolved one: compare both.
-            !accepted.contains(&arn.to_lowercase())
-                && !plan.entries.iter().any(|e| {
-                    e.principal_arn.eq_ignore_ascii_case(arn)
-                        && e.from.iter().any(|&i| {
-                            plan.mappings[i]
-                                .arn
-                                .as_ref()
-                                .is_some_and(|a| accepted.contains(&a.to_lowercase()))
-                        })
-                })
-        })
-        .collect();
+    let node_rows = lockout::node_rows(&plan.entries, &plan.mappings);
     lockout::analyse(caller, &[], existing, &node_rows)
 }
 
@@ -645,7 +631,7 @@ pub fn finalize_blockers(
         }
         for n in &l.node_roles_at_risk {
             out.push(format!(
-                "node role {n} (in aws-auth) has no node-type access entry: its nodes could not join in API mode"
+                "node role {n} (in aws-auth) has no node-type access entry: its nodes could not join in API mode; create its node entry (apply), or remove the row from aws-auth if no node uses the role (--accept-gaps does not waive a node role)"
             ));
         }
     }
@@ -817,7 +803,7 @@ mod tests {
             .starts_with("the caller arn:aws:iam::111122223333:user/admin has no access entry"));
         assert_eq!(
             blockers[3],
-            "node role arn:aws:iam::111122223333:role/node (in aws-auth) has no node-type access entry: its nodes could not join in API mode"
+            "node role arn:aws:iam::111122223333:role/node (in aws-auth) has no node-type access entry: its nodes could not join in API mode; create its node entry (apply), or remove the row from aws-auth if no node uses the role (--accept-gaps does not waive a node role)"
         );
     }
 

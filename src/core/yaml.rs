@@ -49,6 +49,46 @@ pub struct Node {
 pub struct SyntaxError {
     pub line: usize,
     pub message: String,
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Not YAML (or an alias to an unknown anchor).
+    Syntax,
+    /// goyaml v2's alias-expansion ratio limit, which the authenticator
+    /// shares: it refuses the document with this same message.
+    ExcessiveAliasing,
+    /// The aliases would copy more text than [`expansion_limit`] allows.
+    /// goyaml v2 counts nodes, not bytes, so the authenticator may read a
+    /// document this tool refuses: a caller must not take it as dropped.
+    ExpansionLimit,
+}
+
+/// goyaml v2's message for a document whose aliases expand too much.
+pub const EXCESSIVE_ALIASING: &str = "document contains excessive aliasing";
+
+/// The most scalar text a document may hold once its aliases are expanded:
+/// twice its own length plus 1 MiB. A document without aliases holds at
+/// most its own length; this bounds what aliases of a long string (which
+/// goyaml v2's node count does not see) can make this tool copy.
+pub fn expansion_limit(text_len: usize) -> u64 {
+    2 * text_len as u64 + 1024 * 1024
+}
+
+/// goyaml v2's `allowedAliasRatio`: the share of decoded nodes that may
+/// come from alias expansion, 99 % up to 400,000 nodes falling to 10 % at
+/// 4,000,000.
+fn allowed_alias_ratio(decodes: u64) -> f64 {
+    const LOW: u64 = 400_000;
+    const HIGH: u64 = 4_000_000;
+    if decodes <= LOW {
+        0.99
+    } else if decodes >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((decodes - LOW) as f64 / (HIGH - LOW) as f64)
+    }
 }
 
 impl Node {
@@ -139,19 +179,32 @@ impl Node {
 }
 
 /// Parses the first document of `text`. An empty text is a null node.
+///
+/// Aliases are expanded under two bounds, so that a few hundred bytes of
+/// nested aliases (a "billion laughs" document) cannot exhaust memory:
+/// goyaml v2's own alias ratio (refused with its message, as the
+/// authenticator refuses it) and [`expansion_limit`] on the text copied.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        byte_limit: expansion_limit(text.len()),
+        ..Builder::default()
+    };
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| SyntaxError {
-        line: e.marker().line(),
-        message: e.info().to_string(),
-    })?;
-    if let Some(message) = builder.error {
+    let loaded = parser.load(&mut builder, false);
+    // The builder's error comes first: once it has stopped, later events
+    // (and the parser's errors about them) are not looked at.
+    if let Some((kind, message)) = builder.error {
         return Err(SyntaxError {
             line: builder.error_line,
             message,
+            kind,
         });
     }
+    loaded.map_err(|e| SyntaxError {
+        line: e.marker().line(),
+        message: e.info().to_string(),
+        kind: ErrorKind::Syntax,
+    })?;
     Ok(builder.root.unwrap_or(Node {
         line: 1,
         value: Value::Scalar(Scalar {
@@ -162,25 +215,48 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     }))
 }
 
+/// What a node costs once expanded: the nodes goyaml v2 decodes for it
+/// (an alias counts itself and its anchor's nodes) and its scalar bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cost {
+    nodes: u64,
+    bytes: u64,
+}
+
+impl Cost {
+    const NODE: Cost = Cost { nodes: 1, bytes: 0 };
+
+    fn add(&mut self, other: Cost) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
 enum Frame {
-    Seq(usize, usize, Vec<Node>),
-    Map(usize, usize, Vec<(Node, Node)>, Option<Node>),
+    Seq(usize, usize, Cost, Vec<Node>),
+    Map(usize, usize, Cost, Vec<(Node, Node)>, Option<Node>),
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    anchors: std::collections::HashMap<usize, Node>,
+    anchors: std::collections::HashMap<usize, (Node, Cost)>,
     root: Option<Node>,
     done: bool,
-    error: Option<String>,
+    error: Option<(ErrorKind, String)>,
     error_line: usize,
+    /// goyaml v2's counters: nodes decoded, and those decoded through an alias.
+    decodes: u64,
+    aliased: u64,
+    /// Scalar bytes held so far, aliases expanded.
+    bytes: u64,
+    byte_limit: u64,
 }
 
 impl Builder {
-    fn push_node(&mut self, node: Node, anchor: usize) {
+    fn push_node(&mut self, node: Node, anchor: usize, cost: Cost) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), cost));
         }
         match self.stack.last_mut() {
             None => {
@@ -188,18 +264,59 @@ impl Builder {
                     self.root = Some(node);
                 }
             }
-            Some(Frame::Seq(_, _, items)) => items.push(node),
-            Some(Frame::Map(_, _, pairs, key)) => match key.take() {
-                None => *key = Some(node),
-                Some(k) => {
-                    if is_merge_key(&k) {
-                        merge_into(pairs, node);
-                    } else {
-                        pairs.push((k, node));
+            Some(Frame::Seq(_, _, c, items)) => {
+                c.add(cost);
+                items.push(node)
+            }
+            Some(Frame::Map(_, _, c, pairs, key)) => {
+                c.add(cost);
+                match key.take() {
+                    None => *key = Some(node),
+                    Some(k) => {
+                        if is_merge_key(&k) {
+                            // goyaml v2 does not decode a merge key itself.
+                            self.decodes = self.decodes.saturating_sub(1);
+                            c.nodes = c.nodes.saturating_sub(1);
+                            merge_into(pairs, node);
+                        } else {
+                            pairs.push((k, node));
+                        }
                     }
                 }
-            },
+            }
         }
+    }
+
+    /// Counts `cost` (reached through an alias when `aliased`) and stops
+    /// the build when a bound is crossed; false when it has stopped.
+    fn count(&mut self, cost: Cost, aliased: bool, line: usize) -> bool {
+        self.decodes = self.decodes.saturating_add(cost.nodes);
+        if aliased {
+            self.aliased = self.aliased.saturating_add(cost.nodes);
+        }
+        self.bytes = self.bytes.saturating_add(cost.bytes);
+        // goyaml v2 checks before each node; within one alias both counts
+        // grow together (the ratio rises, the allowance only falls), so
+        // checking after the whole alias finds what it finds.
+        let message = if self.aliased > 100
+            && self.decodes > 1000
+            && self.aliased as f64 / self.decodes as f64 > allowed_alias_ratio(self.decodes)
+        {
+            (ErrorKind::ExcessiveAliasing, EXCESSIVE_ALIASING.to_string())
+        } else if self.bytes > self.byte_limit {
+            (
+                ErrorKind::ExpansionLimit,
+                format!(
+                    "aliases expand the document to more than {} bytes of text; write the values out instead of aliasing them",
+                    self.byte_limit
+                ),
+            )
+        } else {
+            return true;
+        };
+        self.error = Some(message);
+        self.error_line = line;
+        false
     }
 }
 
@@ -245,46 +362,78 @@ impl MarkedEventReceiver for Builder {
                     self.done = true;
                 }
             }
+            // goyaml v2 decodes the document node too.
+            Event::DocumentStart => {
+                self.count(Cost::NODE, false, line);
+            }
             Event::Scalar(text, style, anchor, tag) => {
+                let cost = Cost {
+                    nodes: 1,
+                    bytes: text.len() as u64,
+                };
+                if !self.count(cost, false, line) {
+                    return;
+                }
                 let kind = resolve(&text, style, tag.as_ref().map(|t| t.suffix.as_str()));
                 let block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
                 let node = Node {
                     line,
                     value: Value::Scalar(Scalar { text, kind, block }),
                 };
-                self.push_node(node, anchor);
+                self.push_node(node, anchor, cost);
             }
             Event::SequenceStart(anchor, _) => {
-                self.stack.push(Frame::Seq(line, anchor, Vec::new()))
+                if self.count(Cost::NODE, false, line) {
+                    self.stack
+                        .push(Frame::Seq(line, anchor, Cost::NODE, Vec::new()))
+                }
             }
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map(line, anchor, Vec::new(), None))
+                if self.count(Cost::NODE, false, line) {
+                    self.stack
+                        .push(Frame::Map(line, anchor, Cost::NODE, Vec::new(), None))
+                }
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Seq(l, anchor, items)) => self.push_node(
+                Some(Frame::Seq(l, anchor, cost, items)) => self.push_node(
                     Node {
                         line: l,
                         value: Value::Seq(items),
                     },
                     anchor,
+                    cost,
                 ),
-                Some(Frame::Map(l, anchor, pairs, _)) => self.push_node(
+                Some(Frame::Map(l, anchor, cost, pairs, _)) => self.push_node(
                     Node {
                         line: l,
                         value: Value::Map(pairs),
                     },
                     anchor,
+                    cost,
                 ),
                 None => {}
             },
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(node) => self.push_node(node, 0),
-                None => {
-                    self.error = Some("unknown anchor referenced by an alias".to_string());
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id).map(|(_, c)| *c) else {
+                    self.error = Some((
+                        ErrorKind::Syntax,
+                        "unknown anchor referenced by an alias".to_string(),
+                    ));
                     self.error_line = line;
+                    return;
+                };
+                // The alias node itself, then its anchor's nodes decoded
+                // again: all counted before anything is copied.
+                if !self.count(Cost::NODE, false, line) || !self.count(target, true, line) {
+                    return;
                 }
-            },
-            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart => {}
+                if let Some((node, _)) = self.anchors.get(&id).cloned() {
+                    let mut cost = Cost::NODE;
+                    cost.add(target);
+                    self.push_node(node, 0, cost);
+                }
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd => {}
         }
     }
 }
@@ -532,6 +681,83 @@ mod tests {
             Value::Scalar(s) => assert_eq!(s.text, "3"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Nine anchors, each a list of nine aliases of the one before: 9^9
+    /// strings once expanded, from a few hundred bytes.
+    fn alias_bomb(indent: &str) -> String {
+        let mut out = format!("{indent}a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let names: Vec<char> = "abcdefghi".chars().collect();
+        for w in names.windows(2) {
+            let items = vec![format!("*{}", w[0]); 9].join(",");
+            out.push_str(&format!("{indent}{}: &{} [{items}]\n", w[1], w[1]));
+        }
+        out
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_as_goyaml_refuses_it() {
+        let err = parse(&alias_bomb("")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ExcessiveAliasing);
+        assert_eq!(err.message, "document contains excessive aliasing");
+        // Refused within list d (line 4): once a few of its nine aliases of
+        // c (910 nodes each) are decoded, over 99 % of all nodes come from
+        // aliases. Nothing beyond that is copied.
+        assert_eq!(err.line, 4);
+    }
+
+    #[test]
+    fn modest_aliases_and_merge_keys_still_load() {
+        // 300 rows merging one base: well within goyaml's ratio.
+        let mut doc = String::from("- &base {groups: [a, b, c], username: u}\n");
+        for i in 0..300 {
+            doc.push_str(&format!("- <<: *base\n  rolearn: r{i}\n"));
+        }
+        let root = parse(&doc).expect("loads");
+        match &root.value {
+            Value::Seq(items) => assert_eq!(items.len(), 301),
+            other => panic!("{other:?}"),
+        }
+        // Under the ratio: 1,200 nodes, then 900 aliases of a 201-node
+        // list: 180,900 of 183,000 decoded nodes (98.9 %) come from aliases.
+        let mut doc = String::from("plain: [");
+        doc.push_str(&vec!["x"; 1000].join(","));
+        doc.push_str("]\nbig: &big [");
+        doc.push_str(&vec!["z"; 200].join(","));
+        doc.push_str("]\nmany: [");
+        doc.push_str(&vec!["*big"; 900].join(","));
+        doc.push_str("]\n");
+        assert!(parse(&doc).is_ok());
+        // 2,000 more: 99.3 % of 587,000, over the 94 % goyaml allows there.
+        doc.push_str("more: [");
+        doc.push_str(&vec!["*big"; 2000].join(","));
+        doc.push_str("]\n");
+        assert!(matches!(
+            parse(&doc),
+            Err(SyntaxError {
+                kind: ErrorKind::ExcessiveAliasing,
+                line: 4,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn aliases_of_long_text_are_bounded_in_bytes() {
+        // goyaml's ratio is about nodes: 2,000 aliases of one string are
+        // within it, but would copy 2,000 times its 1 KiB here.
+        let long = "x".repeat(1024);
+        let mut doc = format!("s: &s {long}\nl: [");
+        doc.push_str(&vec!["*s"; 2000].join(","));
+        doc.push_str("]\n");
+        let err = parse(&doc).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ExpansionLimit);
+        assert!(err
+            .message
+            .starts_with("aliases expand the document to more than "));
+        // A few such aliases are fine.
+        let few = format!("s: &s {long}\nl: [*s, *s, *s]\n");
+        assert!(parse(&few).is_ok());
     }
 
     #[test]

@@ -371,9 +371,13 @@ pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
     );
     for r in v.rows.iter().filter(|r| r.accepted) {
         println!(
-            "  accepted gap {} ({}): its access is LOST in API mode: {}",
+            "  accepted gap {} ({}): its access is LOST in API mode: {}{}",
             r.id,
             row_label(r),
+            r.code
+                .as_deref()
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default(),
             r.detail
         );
     }

@@ -88,7 +88,7 @@ fn lockout_lines(v: &Verification) -> Vec<String> {
     }
     for n in &l.node_roles_at_risk {
         out.push(format!(
-            "Node role {n}: no node-type access entry (finalize refuses)."
+            "Node role {n}: no node-type access entry (finalize refuses, even with --accept-gaps: create its node entry, or remove the row if no node uses the role)."
         ));
     }
     out

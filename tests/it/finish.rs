@@ -450,11 +450,26 @@ fn refused(out: &Output, env: &Env, line: &str) {
 #[test]
 fn finalize_refuses_when_a_node_role_lacks_an_entry() {
     let env = Env::new(cluster(true, false, &format!("{NODE_ROW}{DEV_ROW}")));
+    let blocker = format!("node role {NODE} (in aws-auth) has no node-type access entry: its nodes could not join in API mode; create its node entry (apply), or remove the row from aws-auth if no node uses the role (--accept-gaps does not waive a node role)");
     let out = finalize(&env, &[]);
-    refused(
-        &out,
-        &env,
-        &format!("node role {NODE} (in aws-auth) has no node-type access entry: its nodes could not join in API mode"),
+    refused(&out, &env, &blocker);
+    // --accept-gaps takes the row (its gap is accepted) but does not waive
+    // the node role: finalize still refuses, as verify says it will.
+    let said = format!("Node role {NODE}: no node-type access entry (finalize refuses, even with --accept-gaps: create its node entry, or remove the row if no node uses the role).");
+    for args in [
+        vec!["verify"],
+        vec!["verify", "--accept-gaps", "mapRoles#1"],
+    ] {
+        let v = env.run(&args);
+        assert!(v.stdout.contains(&said), "{args:?}: {}", v.stdout);
+    }
+    let accepted = finalize(&env, &["--accept-gaps", "mapRoles#1"]);
+    refused(&accepted, &env, &blocker);
+    assert_eq!(
+        accepted.stderr.matches("\n  - ").count(),
+        1,
+        "{}",
+        accepted.stderr
     );
     assert!(
         out.stderr.contains(&format!(
@@ -537,16 +552,34 @@ fn finalize_refuses_a_lossy_row_unless_accepted() {
         &format!("{NODE_ROW}{DEV_ROW}{MON_ROW}"),
     ));
     env.add_entry(AccessEntry::new(MON).username("mon"));
+    // The code once, then its message (it was printed twice: "code: code: ...").
+    let why = "system:monitoring: EKS refuses groups starting with system:; map it with --policy-map (policies or a rename) to migrate this row";
+    let v = env.run(&["verify", "--format", "json"]).json();
+    let mon = row(&v, "mapRoles#3");
+    assert_eq!(mon["code"], "system-group-not-allowed");
+    assert_eq!(
+        mon["detail"],
+        format!("{why}; the lossy entry exists as planned")
+    );
+    let table = env.run(&["verify"]).stdout;
+    assert_eq!(
+        table.matches("system-group-not-allowed").count(),
+        1,
+        "{table}"
+    );
+    let md = env.run(&["verify", "--format", "markdown"]).stdout;
+    assert!(
+        md.contains(&format!(
+            "system-group-not-allowed: {why}; the lossy entry exists as planned"
+        )),
+        "{md}"
+    );
+    assert_eq!(md.matches("system-group-not-allowed").count(), 1, "{md}");
     let out = finalize(&env, &[]);
     refused(
         &out,
         &env,
-        &format!("mapRoles#3 ({MON}) is lossy: system-group-not-allowed: "),
-    );
-    assert!(
-        out.stderr.contains("; the lossy entry exists as planned\n"),
-        "{}",
-        out.stderr
+        &format!("mapRoles#3 ({MON}) is lossy: system-group-not-allowed: {why}; the lossy entry exists as planned\n"),
     );
     assert_eq!(out.stderr.matches("\n  - ").count(), 1, "{}", out.stderr);
     // A wrong id is refused before anything else.
@@ -577,7 +610,7 @@ fn finalize_refuses_a_lossy_row_unless_accepted() {
     );
     assert!(
         out.stdout.contains(&format!(
-            "  accepted gap mapRoles#3 ({MON}): its access is LOST in API mode: "
+            "  accepted gap mapRoles#3 ({MON}): its access is LOST in API mode: system-group-not-allowed: {why}; the lossy entry exists as planned\n"
         )),
         "{}",
         out.stdout
@@ -697,4 +730,44 @@ fn finalize_at_parity_switches_deletes_and_undo_recreates_aws_auth() {
         .starts_with("switch-to-api: EKS authentication modes only move forward"));
     assert_eq!(env.aws_auth().unwrap(), before);
     assert_eq!(env.mode(), "API");
+}
+
+/// An alias bomb in aws-auth's mapUsers (anyone who can edit aws-auth can
+/// write one): live plan and verify report that section as the
+/// authenticator treats it, dropped with goyaml's message, and go on.
+#[test]
+fn an_alias_bomb_in_a_live_section_is_reported_not_expanded() {
+    let users = format!(
+        "- userarn: arn:aws:iam::111122223333:user/u\n  bomb:\n{}",
+        crate::plan_offline::alias_bomb("    ")
+    );
+    let env = Env::new(
+        Cluster::new("prod", A, REGION)
+            .mode("API_AND_CONFIG_MAP")
+            .creator(CALLER, true)
+            .access_entry(AccessEntry::new(DEV).username("dev").groups(&["devs"]))
+            .aws_auth([("mapRoles", DEV_ROW.to_string()), ("mapUsers", users)]),
+    );
+    let plan = env.run(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let plan = plan.json();
+    assert_eq!(plan["sections"][1]["section"], "mapUsers");
+    assert_eq!(plan["sections"][1]["status"], "unparseable");
+    assert_eq!(
+        plan["sections"][1]["error"],
+        "YAML error at line 5: document contains excessive aliasing"
+    );
+    let out = env.run(&["verify", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let v = out.json();
+    let rows = v["rows"].as_array().unwrap();
+    let bomb = rows
+        .iter()
+        .find(|r| r["code"] == "section-unparseable")
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    assert_eq!(bomb["status"], "ignored");
+    assert_eq!(
+        bomb["detail"],
+        "the authenticator ignores all of mapUsers today: YAML error at line 5: document contains excessive aliasing"
+    );
 }

@@ -330,3 +330,102 @@ fn a_broken_section_is_reported_not_fatal() {
     assert_eq!(v["mappings"][0]["line"], 4);
     assert_eq!(v["entries"].as_array().unwrap().len(), 1);
 }
+
+/// Nine anchors, each a list of nine aliases of the one before: 9^9
+/// strings (gigabytes in any parser that expands them) from 342 bytes.
+pub(crate) fn alias_bomb(indent: &str) -> String {
+    let mut out = format!(
+        "{indent}a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+    );
+    for (prev, name) in "abcdefgh".chars().zip("bcdefghi".chars()) {
+        let items = vec![format!("*{prev}"); 9].join(",");
+        out.push_str(&format!("{indent}{name}: &{name} [{items}]\n"));
+    }
+    out
+}
+
+#[test]
+fn an_alias_bomb_in_the_file_is_refused_in_one_line() {
+    let bomb = alias_bomb("");
+    refused(
+        bomb.as_bytes(),
+        "line 4: refused: document contains excessive aliasing",
+    );
+}
+
+#[test]
+fn an_alias_bomb_in_a_section_drops_that_section_only() {
+    let input = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/a\n      groups: [ops]\n    - bomb:\n{}  mapUsers: |\n    - userarn: arn:aws:iam::111122223333:user/u\n      groups: [devs]\n",
+        alias_bomb("        ")
+    );
+    let out = bin()
+        .args(["plan", "--file", "-", "--format", "json"])
+        .stdin(input)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(v["sections"][0]["section"], "mapRoles");
+    assert_eq!(v["sections"][0]["status"], "unparseable");
+    assert_eq!(
+        v["sections"][0]["error"],
+        "YAML error at line 14: document contains excessive aliasing"
+    );
+    assert_eq!(v["sections"][1]["status"], "loaded");
+    assert_eq!(
+        v["mappings"][0]["reasons"][0]["code"],
+        "section-unparseable"
+    );
+    assert_eq!(
+        v["mappings"][0]["reasons"][0]["message"],
+        "the authenticator ignores all of mapRoles today: YAML error at line 14: document contains excessive aliasing"
+    );
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0]["principal_arn"],
+        "arn:aws:iam::111122223333:user/u"
+    );
+}
+
+/// Repeated keys: the authenticator uses one value without a word; the
+/// plan names the keys, their lines and the one used, in every format.
+#[test]
+fn duplicate_keys_are_noticed() {
+    let input = "data:\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/old\n  mapRoles: |\n    - rolearn: arn:aws:iam::111122223333:role/a\n      groups: [ops]\n      rolearn: arn:aws:iam::111122223333:role/b\n      Groups: [devs]\n";
+    let row_notice = "mapRoles #1, line 5: 2 keys of this row set rolearn: rolearn (line 5), rolearn (line 7); the authenticator uses rolearn (line 7)";
+    let row_notice_groups = "mapRoles #1, line 5: 2 keys of this row set groups: groups (line 6), Groups (line 8); the authenticator uses groups (line 6)";
+    let data_notice = "line 4: data.mapRoles is given 2 times (lines 2, 4): only the last is read";
+    let out = bin()
+        .args(["plan", "--file", "-", "--format", "json"])
+        .stdin(input)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(
+        v["notices"],
+        serde_json::json!([data_notice, row_notice, row_notice_groups])
+    );
+    assert_eq!(v["mappings"][0]["reasons"][0]["code"], "duplicate-key");
+    assert_eq!(v["mappings"][0]["reasons"][0]["severity"], "info");
+    assert_eq!(
+        v["entries"][0]["principal_arn"],
+        "arn:aws:iam::111122223333:role/b"
+    );
+    assert_eq!(
+        v["entries"][0]["kubernetes_groups"],
+        serde_json::json!(["ops"])
+    );
+    for format in ["table", "markdown"] {
+        let out = bin()
+            .args(["plan", "--file", "-", "--format", format])
+            .env("COLUMNS", "400")
+            .stdin(input)
+            .run();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let flat = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        for n in [data_notice, row_notice, row_notice_groups] {
+            assert!(flat.contains(n), "{format} lacks {n:?}:\n{}", out.stdout);
+        }
+    }
+}
