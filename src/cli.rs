@@ -179,9 +179,16 @@ pub struct Connection {
     pub kubeconfig: Option<PathBuf>,
 
     /// Kubeconfig context (default: the one named by or pointing at the
-    /// cluster, else the current context).
+    /// cluster). A context of another cluster is refused.
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+
+    /// DANGEROUS: let commands that change the cluster use a --context (or
+    /// the in-cluster service account) that cannot be tied to the cluster
+    /// by its endpoint or ARN (a proxy, a tunnel). If it is another
+    /// cluster, that cluster's aws-auth is migrated.
+    #[arg(long)]
+    pub allow_unverified_context: bool,
 }
 
 impl Connection {
@@ -193,8 +200,14 @@ impl Connection {
         }
     }
 
-    pub fn kube(&self) -> crate::kube::KubeTarget {
-        crate::live::kube_target(self.kubeconfig.clone(), self.context.clone())
+    /// The kube target; `changes_cluster`: whether the command writes
+    /// (then an unverifiable context needs --allow-unverified-context).
+    pub fn kube(&self, changes_cluster: bool) -> crate::kube::KubeTarget {
+        crate::live::kube_target(
+            self.kubeconfig.clone(),
+            self.context.clone(),
+            crate::kube::Unverified::from_flag(self.allow_unverified_context, changes_cluster),
+        )
     }
 
     /// The first flag given, for commands that need a cluster to use it.
@@ -205,6 +218,7 @@ impl Connection {
             (self.role_arn.is_some(), "--role-arn"),
             (self.kubeconfig.is_some(), "--kubeconfig"),
             (self.context.is_some(), "--context"),
+            (self.allow_unverified_context, "--allow-unverified-context"),
         ]
         .into_iter()
         .find_map(|(given, flag)| given.then_some(flag))

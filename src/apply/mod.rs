@@ -45,6 +45,9 @@ pub struct ApplyInputs {
     pub role_arn: Option<String>,
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// `--allow-unverified-context` (absent in older run files: false).
+    #[serde(default)]
+    pub allow_unverified_context: bool,
     pub file: Option<String>,
     pub policy_map: Option<PathBuf>,
     pub allow_lossy: bool,
@@ -60,7 +63,11 @@ impl ApplyInputs {
         Ok(LiveOptions {
             cluster: self.cluster.clone(),
             aws: self.aws(),
-            kube: live::kube_target(self.kubeconfig.clone(), self.context.clone()),
+            kube: live::kube_target(
+                self.kubeconfig.clone(),
+                self.context.clone(),
+                crate::kube::Unverified::from_flag(self.allow_unverified_context, true),
+            ),
             file: self.file.clone(),
             concurrency: self.concurrency.max(1),
             iam_roles: live::parse_iam_roles(&self.iam_role_for)?,
@@ -377,6 +384,14 @@ pub fn rediff(plan: &Plan, existing: &[diff::ExistingEntry], merge: bool) -> Pla
     p
 }
 
+/// Says on standard error that aws-auth was read through a kube connection
+/// that cannot be tied to the cluster (allowed by --allow-unverified-context).
+fn context_notice(gathered: &live::LivePlanInputs) {
+    if let Some(n) = &gathered.aws_auth.context_notice {
+        eprintln!("notice: {n}");
+    }
+}
+
 /// Applies a plan made now from `inputs`; `show` is handed the plan before
 /// anything is asked or changed.
 pub fn apply_live_with(
@@ -389,6 +404,7 @@ pub fn apply_live_with(
         let opts = inputs.live_options()?;
         let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
         let gathered = live::gather(&clients, &opts).await?;
+        context_notice(&gathered);
         let plan = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
         show(&plan);
         execute_plan(clients, gathered.cluster, plan, inputs, presentation, true).await
@@ -434,6 +450,7 @@ pub fn apply_saved(
         let opts = inputs.live_options()?;
         let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
         let gathered = live::gather(&clients, &opts).await?;
+        context_notice(&gathered);
         // The fingerprint is computed as `plan` computes it.
         let fresh = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
         let now: Fingerprint = fresh
@@ -601,6 +618,9 @@ pub fn resume(
     }
     if flags.context.is_some() {
         inputs.context = flags.context;
+    }
+    if flags.allow_unverified_context {
+        inputs.allow_unverified_context = true;
     }
     let rt = runtime()?;
     rt.block_on(async move {
