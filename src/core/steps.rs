@@ -1039,6 +1039,7 @@ mod tests {
             existing: None,
             lockout: None,
             fingerprint: None,
+            digest: None,
         }
     }
 
