@@ -180,11 +180,18 @@ pub struct Connection {
 
     /// Kubeconfig context (default: the one the kubeconfig ties to the
     /// cluster: named by its ARN, or whose cluster entry is named by its ARN
-    /// or points at its endpoint; a current context of another cluster is
-    /// refused). A context given here is used even when the kubeconfig does
-    /// not tie it to the cluster (a proxy, a tunnel), with a plan notice.
+    /// or points at its endpoint). A context of another cluster is refused;
+    /// one that cannot be tied either way (a proxy, a tunnel) is used with a
+    /// notice for reads, and needs --allow-unverified-context for changes.
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+
+    /// DANGEROUS: let commands that change the cluster use a --context (or
+    /// the in-cluster service account) that cannot be tied to the cluster
+    /// by its endpoint or ARN (a proxy, a tunnel). If it is another
+    /// cluster, that cluster's aws-auth is migrated.
+    #[arg(long)]
+    pub allow_unverified_context: bool,
 }
 
 impl Connection {
@@ -196,8 +203,14 @@ impl Connection {
         }
     }
 
-    pub fn kube(&self) -> crate::kube::KubeTarget {
-        crate::live::kube_target(self.kubeconfig.clone(), self.context.clone())
+    /// The kube target; `changes_cluster`: whether the command writes
+    /// (then an unverifiable context needs --allow-unverified-context).
+    pub fn kube(&self, changes_cluster: bool) -> crate::kube::KubeTarget {
+        crate::live::kube_target(
+            self.kubeconfig.clone(),
+            self.context.clone(),
+            crate::kube::Unverified::from_flag(self.allow_unverified_context, changes_cluster),
+        )
     }
 
     /// The first flag given, for commands that need a cluster to use it.
@@ -208,6 +221,7 @@ impl Connection {
             (self.role_arn.is_some(), "--role-arn"),
             (self.kubeconfig.is_some(), "--kubeconfig"),
             (self.context.is_some(), "--context"),
+            (self.allow_unverified_context, "--allow-unverified-context"),
         ]
         .into_iter()
         .find_map(|(given, flag)| given.then_some(flag))

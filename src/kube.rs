@@ -16,8 +16,35 @@ pub struct KubeTarget {
     /// in-cluster service account.
     pub kubeconfig: Option<PathBuf>,
     /// `--context`; default: the context named by (or pointing at) the
-    /// cluster, else the current context.
+    /// cluster, else the current context when it is that cluster's.
     pub context: Option<String>,
+    /// What to do with a context (or the in-cluster service account) that
+    /// cannot be tied to the cluster either way.
+    pub unverified: Unverified,
+}
+
+/// How a kube connection that cannot be tied to the cluster is treated.
+/// A context recognisably of *another* cluster is always refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unverified {
+    /// Refused: commands that change the cluster, without
+    /// `--allow-unverified-context`. The default.
+    #[default]
+    Refuse,
+    /// Used, with a notice: read-only commands, or
+    /// `--allow-unverified-context`.
+    Notice,
+}
+
+impl Unverified {
+    /// `Notice` when the flag is given or the command changes nothing.
+    pub fn from_flag(allow: bool, changes_cluster: bool) -> Unverified {
+        if allow || !changes_cluster {
+            Unverified::Notice
+        } else {
+            Unverified::Refuse
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,13 +55,31 @@ pub enum KubeError {
     NoConfig { cluster: String, message: String },
     #[error("kubeconfig context {context:?}: {message}")]
     Context { context: String, message: String },
-    #[error("no context of the kubeconfig is for cluster {cluster} ({arn}, endpoint {endpoint}), and the current context {current} points at {server}: aws-auth would be read from another cluster; pass --context {current} if it is this cluster after all, or run aws eks update-kubeconfig --name {cluster}")]
+    #[error("no context of the kubeconfig is for cluster {cluster} ({arn}, endpoint {endpoint}), and the current context {current}: aws-auth would be read from another cluster; {hint}")]
     NoContextFor {
         cluster: String,
         arn: String,
         endpoint: String,
+        /// `CTX points at SERVER`.
         current: String,
-        server: String,
+        hint: String,
+    },
+    #[error("{what} is for another cluster, {other}, not for cluster {cluster} ({arn}, endpoint {endpoint}): aws-auth would be read from (and written to) the wrong cluster; pass --context with cluster {cluster}'s context, or run aws eks update-kubeconfig --name {cluster}")]
+    OtherCluster {
+        /// `--context X (server S)`.
+        what: String,
+        other: String,
+        cluster: String,
+        arn: String,
+        endpoint: String,
+    },
+    #[error("{what} cannot be tied to cluster {cluster} ({arn}, endpoint {endpoint}): its server is not the cluster's endpoint and its name is not the cluster's ARN, so it may be another cluster; use the context aws eks update-kubeconfig --name {cluster} writes, or, if it is this cluster (a proxy or tunnel), pass --allow-unverified-context (dangerous: the wrong cluster's aws-auth would be migrated)")]
+    Unverified {
+        /// `--context X (server S)` or `the in-cluster service account`.
+        what: String,
+        cluster: String,
+        arn: String,
+        endpoint: String,
     },
     #[error("the aws-auth ConfigMap does not exist in kube-system of cluster {cluster} (context {context}): the cluster has no aws-auth to migrate; check --context, or pass --file to plan from a saved copy")]
     NotFound { cluster: String, context: String },
@@ -90,27 +135,156 @@ pub fn manifest(data: &BTreeMap<String, String>, resource_version: Option<&str>)
     s
 }
 
-/// The context of `kc` that belongs to the cluster (see [`belongs_to`]);
-/// one named by the ARN first.
+/// The context of `kc` that belongs to the cluster ([`tie`] is
+/// [`Tie::Ours`]); one named by the ARN first.
 pub fn context_for(kc: &Kubeconfig, cluster_arn: &str, endpoint: Option<&str>) -> Option<String> {
-    if let Some(c) = kc.contexts.iter().find(|c| c.name == cluster_arn) {
+    let ours = |name: &str| tie(kc, name, cluster_arn, endpoint) == Tie::Ours;
+    if let Some(c) = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == cluster_arn && ours(&c.name))
+    {
         return Some(c.name.clone());
     }
     kc.contexts
         .iter()
-        .find(|c| belongs_to(kc, &c.name, cluster_arn, endpoint))
+        .find(|c| ours(&c.name))
         .map(|c| c.name.clone())
 }
 
-/// Whether the context `name` is the cluster's: named by its ARN, or its
-/// cluster entry is named by its ARN, or its server is the endpoint.
-fn belongs_to(kc: &Kubeconfig, name: &str, cluster_arn: &str, endpoint: Option<&str>) -> bool {
+/// What ties a kubeconfig context to a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tie {
+    /// Its server is the cluster's endpoint, or it (or its cluster entry)
+    /// is named by the cluster's ARN, and nothing says otherwise.
+    Ours,
+    /// Recognisably another cluster: named by another EKS cluster's ARN,
+    /// or its server is another EKS endpoint (or another API server on the
+    /// endpoint's host). Says which.
+    Other(String),
+    /// Nothing says either way: a proxy, a tunnel, Rancher, Teleport.
+    Unknown,
+}
+
+/// How the context `name` relates to the cluster. Evidence of another
+/// cluster wins over evidence of this one: a context named by this
+/// cluster's ARN whose server is another cluster's endpoint is another
+/// cluster's.
+pub fn tie(kc: &Kubeconfig, name: &str, cluster_arn: &str, endpoint: Option<&str>) -> Tie {
     let Some(c) = kc.contexts.iter().find(|c| c.name == name) else {
-        return false;
+        return Tie::Unknown;
     };
-    c.name == cluster_arn
-        || c.context.as_ref().is_some_and(|x| x.cluster == cluster_arn)
-        || matches!((server_of(kc, name), endpoint), (Some(s), Some(e)) if same_url(s, e))
+    let mut ours = false;
+    let names =
+        std::iter::once(c.name.as_str()).chain(c.context.as_ref().map(|x| x.cluster.as_str()));
+    for n in names {
+        if n == cluster_arn {
+            ours = true;
+        } else if is_eks_cluster_arn(n) {
+            return Tie::Other(n.to_string());
+        }
+    }
+    if let Some(server) = server_of(kc, name) {
+        match server_tie(server, endpoint) {
+            Tie::Ours => ours = true,
+            Tie::Other(o) => return Tie::Other(o),
+            Tie::Unknown => {}
+        }
+    }
+    if ours {
+        Tie::Ours
+    } else {
+        Tie::Unknown
+    }
+}
+
+/// A server URL against the cluster's endpoint: the endpoint itself;
+/// another EKS endpoint (`https://<id>.<zone>.<region>.eks.amazonaws.com`);
+/// another path on the endpoint's own host (the emulator serves each
+/// cluster under its own path); or something else (unknown).
+fn server_tie(server: &str, endpoint: Option<&str>) -> Tie {
+    let Some(endpoint) = endpoint else {
+        return Tie::Unknown;
+    };
+    if same_url(server, endpoint) {
+        return Tie::Ours;
+    }
+    let (Some(s), Some(e)) = (Url::parse(server), Url::parse(endpoint)) else {
+        return Tie::Unknown;
+    };
+    if is_eks_host(&s.host) || (s.origin() == e.origin() && s.path != e.path) {
+        return Tie::Other(format!("the cluster at {server}"));
+    }
+    Tie::Unknown
+}
+
+/// `arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME`.
+fn is_eks_cluster_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", p, "eks", r, a, res]
+        if p.starts_with("aws") && !r.is_empty() && a.len() == 12
+            && a.bytes().all(|b| b.is_ascii_digit())
+            && res.strip_prefix("cluster/").is_some_and(|n| !n.is_empty()))
+}
+
+/// An EKS API server host name (`….eks.amazonaws.com`, `….eks.amazonaws.com.cn`).
+fn is_eks_host(host: &str) -> bool {
+    host.ends_with(".eks.amazonaws.com") || host.ends_with(".eks.amazonaws.com.cn")
+}
+
+/// The parts of a URL that say which server it is.
+#[derive(Debug, PartialEq, Eq)]
+struct Url {
+    scheme: String,
+    host: String,
+    port: u16,
+    /// Without a trailing `/`.
+    path: String,
+}
+
+impl Url {
+    fn parse(s: &str) -> Option<Url> {
+        let (scheme, rest) = s.trim().split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let (authority, path) = match rest.find(['/', '?', '#']) {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        let (host, port) = if let Some(end) = authority.find(']') {
+            // [IPv6]:port
+            let (h, rest) = authority.split_at(end + 1);
+            match rest.strip_prefix(':') {
+                Some(p) => (h, Some(p.parse::<u16>().ok()?)),
+                None if rest.is_empty() => (h, None),
+                None => return None,
+            }
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return None;
+        }
+        let default = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => 0,
+        };
+        Some(Url {
+            port: port.unwrap_or(default),
+            host: host.to_ascii_lowercase(),
+            path: path.trim_end_matches('/').to_string(),
+            scheme,
+        })
+    }
+
+    fn origin(&self) -> (&str, &str, u16) {
+        (&self.scheme, &self.host, self.port)
+    }
 }
 
 /// The server URL of a context's cluster entry.
@@ -133,37 +307,72 @@ fn server_of<'a>(kc: &'a Kubeconfig, context: &str) -> Option<&'a str> {
 }
 
 /// A kube client for a cluster: the client, the context it uses (or
-/// `in-cluster`), and, when `--context` named a context that cannot be
-/// matched to the cluster (by ARN or endpoint: a proxy or a tunnel), a
-/// notice saying so.
+/// `in-cluster`), and, when the connection cannot be tied to the cluster
+/// (a `--context` through a proxy or a tunnel, the in-cluster service
+/// account) and that is allowed, a notice saying so.
 pub struct Connection {
     pub client: Client,
     pub context: String,
     pub unmatched: Option<String>,
 }
 
-/// Which context reads `cluster_arn`: `--context` if given (trusted, with a
-/// notice when it cannot be matched), else the one [`context_for`] finds,
-/// else the current context only when it is that cluster's too. The
-/// current context of another cluster is refused: silently reading another
-/// cluster's aws-auth is how a migration grants the wrong people access.
+/// The notice for a connection that cannot be tied to the cluster.
+fn unverified_notice(
+    what: &str,
+    cluster_name: &str,
+    cluster_arn: &str,
+    endpoint: Option<&str>,
+) -> String {
+    format!(
+        "aws-auth is read through {what}, which cannot be tied to cluster {cluster_name} ({cluster_arn}, endpoint {}): make sure it is that cluster",
+        endpoint.unwrap_or("unknown")
+    )
+}
+
+/// Which context reads `cluster_arn`, and a notice when it cannot be tied
+/// to the cluster. An explicit `--context`: refused when it is recognisably
+/// another cluster's ([`Tie::Other`]); when nothing ties it either way,
+/// refused under [`Unverified::Refuse`], used with a notice under
+/// [`Unverified::Notice`]. Without `--context`: the one [`context_for`]
+/// finds, else the current context is refused (silently reading another
+/// cluster's aws-auth is how a migration grants the wrong people access).
 pub fn choose_context(
     kc: &Kubeconfig,
     explicit: Option<&str>,
     cluster_name: &str,
     cluster_arn: &str,
     endpoint: Option<&str>,
+    unverified: Unverified,
 ) -> Result<(String, Option<String>), KubeError> {
     let server = |ctx: &str| server_of(kc, ctx).unwrap_or("no server").to_string();
+    let shown_endpoint = endpoint.unwrap_or("unknown").to_string();
     if let Some(ctx) = explicit {
-        let notice = (!belongs_to(kc, ctx, cluster_arn, endpoint)).then(|| {
-            format!(
-                "aws-auth is read through --context {ctx} (server {}), which the kubeconfig does not tie to cluster {cluster_name} ({cluster_arn}, endpoint {}): make sure it is that cluster",
-                server(ctx),
-                endpoint.unwrap_or("unknown")
-            )
-        });
-        return Ok((ctx.to_string(), notice));
+        let what = format!("--context {ctx} (server {})", server(ctx));
+        return match tie(kc, ctx, cluster_arn, endpoint) {
+            Tie::Ours => Ok((ctx.to_string(), None)),
+            Tie::Other(other) => Err(KubeError::OtherCluster {
+                what,
+                other,
+                cluster: cluster_name.to_string(),
+                arn: cluster_arn.to_string(),
+                endpoint: shown_endpoint,
+            }),
+            Tie::Unknown if unverified == Unverified::Notice => Ok((
+                ctx.to_string(),
+                Some(unverified_notice(
+                    &what,
+                    cluster_name,
+                    cluster_arn,
+                    endpoint,
+                )),
+            )),
+            Tie::Unknown => Err(KubeError::Unverified {
+                what,
+                cluster: cluster_name.to_string(),
+                arn: cluster_arn.to_string(),
+                endpoint: shown_endpoint,
+            }),
+        };
     }
     if let Some(ctx) = context_for(kc, cluster_arn, endpoint) {
         return Ok((ctx, None));
@@ -172,9 +381,16 @@ pub fn choose_context(
         Some(current) => Err(KubeError::NoContextFor {
             cluster: cluster_name.to_string(),
             arn: cluster_arn.to_string(),
-            endpoint: endpoint.unwrap_or("unknown").to_string(),
-            current: current.to_string(),
-            server: server(current),
+            endpoint: shown_endpoint,
+            current: format!("{current} points at {}", server(current)),
+            hint: match tie(kc, current, cluster_arn, endpoint) {
+                Tie::Other(other) => format!(
+                    "it is for {other}; run aws eks update-kubeconfig --name {cluster_name}"
+                ),
+                _ => format!(
+                    "pass --context {current} --allow-unverified-context if it is this cluster after all, or run aws eks update-kubeconfig --name {cluster_name}"
+                ),
+            },
         }),
         None => Err(KubeError::Context {
             context: String::new(),
@@ -186,8 +402,13 @@ pub fn choose_context(
 }
 
 fn same_url(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
-    norm(a) == norm(b)
+    match (Url::parse(a), Url::parse(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => {
+            let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
+            norm(a) == norm(b)
+        }
+    }
 }
 
 /// A kube client for the cluster (see [`choose_context`]).
@@ -223,6 +444,7 @@ pub async fn client_for(
                 cluster_name,
                 cluster_arn,
                 endpoint,
+                target.unverified,
             )?;
             let options = KubeConfigOptions {
                 context: Some(context.clone()),
@@ -241,7 +463,19 @@ pub async fn client_for(
                 cluster: cluster_name.to_string(),
                 message: e.to_string(),
             })?;
-            (config, "in-cluster".to_string(), None)
+            // The in-cluster API server (kubernetes.default.svc) is the
+            // cluster the tool runs in, which nothing ties to --cluster.
+            let what = "the in-cluster service account";
+            if target.unverified == Unverified::Refuse {
+                return Err(KubeError::Unverified {
+                    what: what.into(),
+                    cluster: cluster_name.to_string(),
+                    arn: cluster_arn.to_string(),
+                    endpoint: endpoint.unwrap_or("unknown").to_string(),
+                });
+            }
+            let notice = unverified_notice(what, cluster_name, cluster_arn, endpoint);
+            (config, "in-cluster".to_string(), Some(notice))
         }
     };
     let client = Client::try_from(config).map_err(|e| KubeError::Context {
@@ -336,46 +570,166 @@ mod tests {
     }
 
     #[test]
-    fn another_clusters_current_context_is_refused_an_explicit_one_noticed() {
+    fn another_clusters_current_context_is_refused_an_unverifiable_one_noticed() {
         let kc = kubeconfig();
         let z = "arn:aws:eks:eu-west-1:111122223333:cluster/z";
-        // Nothing ties a context to z: the current context (of cluster a)
-        // is not silently used.
-        let err = choose_context(&kc, None, "z", z, Some("https://z.example")).unwrap_err();
+        // Nothing ties a context to z: the current context (of cluster a,
+        // whose server says nothing either way) is not silently used.
+        let err = choose_context(
+            &kc,
+            None,
+            "z",
+            z,
+            Some("https://z.example"),
+            Unverified::Notice,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no context of the kubeconfig is for cluster z (arn:aws:eks:eu-west-1:111122223333:cluster/z, endpoint https://z.example), and the current context ctx-a points at https://A.example/: aws-auth would be read from another cluster; pass --context ctx-a if it is this cluster after all, or run aws eks update-kubeconfig --name z"
+            "no context of the kubeconfig is for cluster z (arn:aws:eks:eu-west-1:111122223333:cluster/z, endpoint https://z.example), and the current context ctx-a points at https://A.example/: aws-auth would be read from another cluster; pass --context ctx-a --allow-unverified-context if it is this cluster after all, or run aws eks update-kubeconfig --name z"
         );
-        // Named with --context: used, with a notice for the plan.
-        let (ctx, notice) =
-            choose_context(&kc, Some("ctx-a"), "z", z, Some("https://z.example")).unwrap();
+        // Named with --context: used with a notice by a read...
+        let (ctx, notice) = choose_context(
+            &kc,
+            Some("ctx-a"),
+            "z",
+            z,
+            Some("https://z.example"),
+            Unverified::Notice,
+        )
+        .unwrap();
         assert_eq!(ctx, "ctx-a");
         assert_eq!(
             notice.as_deref(),
-            Some("aws-auth is read through --context ctx-a (server https://A.example/), which the kubeconfig does not tie to cluster z (arn:aws:eks:eu-west-1:111122223333:cluster/z, endpoint https://z.example): make sure it is that cluster")
+            Some("aws-auth is read through --context ctx-a (server https://A.example/), which cannot be tied to cluster z (arn:aws:eks:eu-west-1:111122223333:cluster/z, endpoint https://z.example): make sure it is that cluster")
+        );
+        // ...refused by a change without --allow-unverified-context.
+        let err = choose_context(
+            &kc,
+            Some("ctx-a"),
+            "z",
+            z,
+            Some("https://z.example"),
+            Unverified::Refuse,
+        )
+        .unwrap_err();
+        assert!(matches!(err, KubeError::Unverified { .. }), "{err}");
+        assert!(
+            err.to_string().starts_with(
+                "--context ctx-a (server https://A.example/) cannot be tied to cluster z ("
+            ),
+            "{err}"
         );
         // --context of the cluster itself (by ARN, cluster entry or server): no notice.
         let b = "arn:aws:eks:eu-west-1:111122223333:cluster/b";
         assert_eq!(
-            choose_context(&kc, Some("ctx-b"), "b", b, None).unwrap(),
+            choose_context(&kc, Some("ctx-b"), "b", b, None, Unverified::Refuse).unwrap(),
             ("ctx-b".to_string(), None)
         );
         assert_eq!(
-            choose_context(&kc, Some("ctx-a"), "y", z, Some("https://a.example")).unwrap(),
+            choose_context(
+                &kc,
+                Some("ctx-a"),
+                "y",
+                z,
+                Some("https://a.example:443"),
+                Unverified::Refuse
+            )
+            .unwrap(),
             ("ctx-a".to_string(), None)
         );
         // Found without --context.
         assert_eq!(
-            choose_context(&kc, None, "b", b, None).unwrap(),
+            choose_context(&kc, None, "b", b, None, Unverified::Refuse).unwrap(),
             ("ctx-b".to_string(), None)
         );
         // No current context either.
         let mut none = kubeconfig();
         none.current_context = None;
         assert!(matches!(
-            choose_context(&none, None, "z", z, None),
+            choose_context(&none, None, "z", z, None, Unverified::Notice),
             Err(KubeError::Context { .. })
         ));
+    }
+
+    #[test]
+    fn another_clusters_context_is_refused_even_when_allowed() {
+        let kc = kubeconfig();
+        // ctx-b is named by cluster b's ARN: refused for z, with both named.
+        let z = "arn:aws:eks:eu-west-1:111122223333:cluster/z";
+        let err = choose_context(
+            &kc,
+            Some("ctx-b"),
+            "z",
+            z,
+            Some("https://z.example"),
+            Unverified::Notice,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--context ctx-b (server https://b.example) is for another cluster, arn:aws:eks:eu-west-1:111122223333:cluster/b, not for cluster z (arn:aws:eks:eu-west-1:111122223333:cluster/z, endpoint https://z.example): aws-auth would be read from (and written to) the wrong cluster; pass --context with cluster z's context, or run aws eks update-kubeconfig --name z"
+        );
+        // The current context of another EKS cluster: the hint does not
+        // suggest using it.
+        let mut cur_b = kubeconfig();
+        cur_b.current_context = Some("ctx-b".into());
+        let err = choose_context(&cur_b, None, "z", z, None, Unverified::Notice).unwrap_err();
+        assert!(err.to_string().ends_with("aws-auth would be read from another cluster; it is for arn:aws:eks:eu-west-1:111122223333:cluster/b; run aws eks update-kubeconfig --name z"), "{err}");
+        // A context named and pointing as anyone likes, whose server is
+        // another EKS endpoint: refused.
+        let prod = "arn:aws:eks:eu-west-1:111122223333:cluster/prod";
+        let prod_ep = "https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com";
+        assert_eq!(
+            tie(&kc, "staging", prod, Some(prod_ep)),
+            Tie::Other("the cluster at https://FEDCBA9876543210FEDCBA9876543210.yl4.eu-west-1.eks.amazonaws.com".into())
+        );
+        assert_eq!(tie(&kc, "prod-alias", prod, Some(prod_ep)), Tie::Ours);
+        // Named by prod's ARN but pointing at staging's endpoint: another cluster.
+        assert!(matches!(tie(&kc, prod, prod, Some(prod_ep)), Tie::Other(_)));
+        // The emulator: one host, a path per cluster.
+        assert_eq!(
+            server_tie(
+                "http://127.0.0.1:9/k8s/1/r/staging",
+                Some("http://127.0.0.1:9/k8s/1/r/prod")
+            ),
+            Tie::Other("the cluster at http://127.0.0.1:9/k8s/1/r/staging".into())
+        );
+        assert_eq!(
+            server_tie(
+                "http://localhost:9/k8s/1/r/prod",
+                Some("http://127.0.0.1:9/k8s/1/r/prod")
+            ),
+            Tie::Unknown
+        );
+        assert_eq!(
+            server_tie("https://rancher.example/k8s/clusters/c-1", Some(prod_ep)),
+            Tie::Unknown
+        );
+        // Without an endpoint, a server says nothing.
+        assert_eq!(server_tie(prod_ep, None), Tie::Unknown);
+        // context_for never picks another cluster's context.
+        assert_eq!(
+            context_for(&kc, prod, Some(prod_ep)).as_deref(),
+            Some("prod-alias")
+        );
+    }
+
+    #[test]
+    fn urls_and_arns() {
+        assert!(same_url("https://A.example:443/", "https://a.example"));
+        assert!(!same_url("https://a.example:8443", "https://a.example"));
+        assert!(same_url("http://[::1]:80/x/", "http://[::1]/x"));
+        assert!(is_eks_cluster_arn(
+            "arn:aws-cn:eks:cn-north-1:111122223333:cluster/a"
+        ));
+        assert!(!is_eks_cluster_arn(
+            "arn:aws:eks:eu-west-1:111122223333:nodegroup/a/b/c"
+        ));
+        assert!(!is_eks_cluster_arn("prod"));
+        assert!(is_eks_host("abc.sk1.cn-north-1.eks.amazonaws.com.cn"));
+        assert!(Url::parse("not a url").is_none());
+        assert!(Url::parse("https://h:notaport").is_none());
     }
 
     fn kubeconfig() -> Kubeconfig {
@@ -388,6 +742,10 @@ clusters:
   cluster: {server: "https://A.example/"}
 - name: arn:aws:eks:eu-west-1:111122223333:cluster/b
   cluster: {server: "https://b.example"}
+- name: staging-cluster
+  cluster: {server: "https://FEDCBA9876543210FEDCBA9876543210.yl4.eu-west-1.eks.amazonaws.com"}
+- name: prod-cluster
+  cluster: {server: "https://0123456789abcdef0123456789abcdef.gr7.eu-west-1.eks.amazonaws.com/"}
 contexts:
 - name: ctx-a
   context: {cluster: a, user: u}
@@ -395,6 +753,12 @@ contexts:
   context: {cluster: "arn:aws:eks:eu-west-1:111122223333:cluster/b", user: u}
 - name: arn:aws:eks:eu-west-1:111122223333:cluster/c
   context: {cluster: a, user: u}
+- name: staging
+  context: {cluster: staging-cluster, user: u}
+- name: prod-alias
+  context: {cluster: prod-cluster, user: u}
+- name: arn:aws:eks:eu-west-1:111122223333:cluster/prod
+  context: {cluster: staging-cluster, user: u}
 current-context: ctx-a
 users:
 - name: u

@@ -51,7 +51,8 @@ pub struct AwsAuthSource {
     pub resource_version: Option<String>,
     /// The kubeconfig context read from, for a ConfigMap.
     pub context: Option<String>,
-    /// When `--context` could not be tied to the cluster: a plan notice.
+    /// When the kube connection could not be tied to the cluster (and that
+    /// was allowed): a plan notice.
     pub context_notice: Option<String>,
 }
 
@@ -284,11 +285,17 @@ pub fn parse_iam_roles(values: &[String]) -> Result<BTreeMap<String, String>> {
     Ok(out)
 }
 
-/// Where the kubeconfig flags point.
-pub fn kube_target(kubeconfig: Option<PathBuf>, context: Option<String>) -> KubeTarget {
+/// Where the kubeconfig flags point, and whether a context that cannot be
+/// tied to the cluster may be used (see [`kube::Unverified`]).
+pub fn kube_target(
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+    unverified: kube::Unverified,
+) -> KubeTarget {
     KubeTarget {
         kubeconfig,
         context,
+        unverified,
     }
 }
 

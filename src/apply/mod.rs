@@ -25,6 +25,7 @@ use tokio::task::JoinSet;
 use crate::aws::{AwsOptions, Clients, ClusterFacts};
 use crate::core::diff::{self, sha256_hex, Fingerprint};
 use crate::core::plan::{Action, Plan};
+use crate::core::review;
 use crate::core::steps::{self, Step};
 use crate::core::translate::Options;
 use crate::files;
@@ -45,6 +46,9 @@ pub struct ApplyInputs {
     pub role_arn: Option<String>,
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// `--allow-unverified-context` (absent in older run files: false).
+    #[serde(default)]
+    pub allow_unverified_context: bool,
     pub file: Option<String>,
     pub policy_map: Option<PathBuf>,
     pub allow_lossy: bool,
@@ -60,7 +64,11 @@ impl ApplyInputs {
         Ok(LiveOptions {
             cluster: self.cluster.clone(),
             aws: self.aws(),
-            kube: live::kube_target(self.kubeconfig.clone(), self.context.clone()),
+            kube: live::kube_target(
+                self.kubeconfig.clone(),
+                self.context.clone(),
+                crate::kube::Unverified::from_flag(self.allow_unverified_context, true),
+            ),
             file: self.file.clone(),
             concurrency: self.concurrency.max(1),
             iam_roles: live::parse_iam_roles(&self.iam_role_for)?,
@@ -377,6 +385,14 @@ pub fn rediff(plan: &Plan, existing: &[diff::ExistingEntry], merge: bool) -> Pla
     p
 }
 
+/// Says on standard error that aws-auth was read through a kube connection
+/// that cannot be tied to the cluster (allowed by --allow-unverified-context).
+fn context_notice(gathered: &live::LivePlanInputs) {
+    if let Some(n) = &gathered.aws_auth.context_notice {
+        eprintln!("notice: {n}");
+    }
+}
+
 /// Applies a plan made now from `inputs`; `show` is handed the plan before
 /// anything is asked or changed.
 pub fn apply_live_with(
@@ -389,22 +405,59 @@ pub fn apply_live_with(
         let opts = inputs.live_options()?;
         let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
         let gathered = live::gather(&clients, &opts).await?;
+        context_notice(&gathered);
         let plan = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
         show(&plan);
         execute_plan(clients, gathered.cluster, plan, inputs, presentation, true).await
     })
 }
 
-/// Applies a saved plan after checking it is not stale.
+/// Reads a saved plan and checks its digest (an edit after it was saved
+/// is refused as such).
+fn read_saved_plan(plan_path: &Path) -> Result<Plan> {
+    let bytes =
+        std::fs::read(plan_path).with_context(|| format!("cannot read {}", plan_path.display()))?;
+    let not_a_plan = || format!("{} is not a plan saved by plan --out", plan_path.display());
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).with_context(not_a_plan)?;
+    if let Err(e) = review::check_digest(&doc) {
+        bail!(
+            "the saved plan {} is refused: {e}; plan again and review the new plan",
+            plan_path.display()
+        );
+    }
+    serde_json::from_value(doc).with_context(not_a_plan)
+}
+
+/// Refuses a saved plan whose decisions differ from those of the plan
+/// made now from the cluster with the apply's flags (core::review).
+fn check_decisions(plan_path: &Path, saved: &Plan, now: &Plan) -> Result<()> {
+    let diffs = review::differences(saved, now);
+    let Some(first) = diffs.first() else {
+        return Ok(());
+    };
+    let more = match diffs.len() - 1 {
+        0 => String::new(),
+        n => format!(
+            " (and {n} more difference{})",
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    bail!(
+        "the saved plan {} does not match the plan made now from the cluster: {first}{more}; it was changed after review, or planned with other flags (apply needs the --policy-map, --allow-lossy and --merge-existing that plan was given); plan again and review the new plan",
+        plan_path.display()
+    )
+}
+
+/// Applies a saved plan after checking it is not stale and that it is
+/// what the cluster gives now: its digest, its fingerprint, and its
+/// decisions against a plan made again. What runs is that plan made again
+/// (equal in every decision, with the entries as they are now).
 pub fn apply_saved(
     plan_path: &Path,
     mut inputs: ApplyInputs,
     presentation: Presentation,
 ) -> Result<Report> {
-    let bytes =
-        std::fs::read(plan_path).with_context(|| format!("cannot read {}", plan_path.display()))?;
-    let plan: Plan = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a plan saved by plan --out", plan_path.display()))?;
+    let plan = read_saved_plan(plan_path)?;
     if plan.format_version.split('.').next() != Some("1") {
         bail!(
             "{}: plan format {} is not supported by this version",
@@ -434,10 +487,12 @@ pub fn apply_saved(
         let opts = inputs.live_options()?;
         let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
         let gathered = live::gather(&clients, &opts).await?;
+        context_notice(&gathered);
         // The fingerprint is computed as `plan` computes it.
         let fresh = live::plan(&gathered, &opts.translate, opts.merge_existing)?;
-        let now: Fingerprint = fresh
+        let now: &Fingerprint = fresh
             .fingerprint
+            .as_ref()
             .ok_or_else(|| anyhow!("the live plan has no fingerprint"))?;
         let changes = now.changes_since(&saved);
         if !changes.is_empty() {
@@ -446,7 +501,16 @@ pub fn apply_saved(
                 changes.join("; ")
             );
         }
-        execute_plan(clients, gathered.cluster, plan, inputs, presentation, false).await
+        check_decisions(plan_path, &plan, &fresh)?;
+        execute_plan(
+            clients,
+            gathered.cluster,
+            fresh,
+            inputs,
+            presentation,
+            false,
+        )
+        .await
     })
 }
 
@@ -760,6 +824,9 @@ pub fn resume(
     }
     if flags.context.is_some() {
         inputs.context = flags.context;
+    }
+    if flags.allow_unverified_context {
+        inputs.allow_unverified_context = true;
     }
     let rt = runtime()?;
     rt.block_on(async move {

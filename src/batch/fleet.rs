@@ -48,6 +48,10 @@ pub struct FleetCluster {
     pub profile: Option<String>,
     pub role_arn: Option<String>,
     pub context: Option<String>,
+    /// Dangerous: apply and finalize through a `context` that cannot be
+    /// tied to the cluster (`--allow-unverified-context`).
+    #[serde(default)]
+    pub allow_unverified_context: bool,
     pub kubeconfig: Option<PathBuf>,
     pub policy_map: Option<PathBuf>,
     #[serde(default)]
@@ -173,6 +177,7 @@ impl Fleet {
                         kubeconfig: absolute(base, &c.kubeconfig)
                             .or_else(|| absolute(base, &d.kubeconfig)),
                         context: c.context.clone(),
+                        allow_unverified_context: c.allow_unverified_context,
                         file: None,
                         policy_map: absolute(base, &c.policy_map)
                             .or_else(|| absolute(base, &d.policy_map)),

@@ -35,6 +35,7 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
         role_arn: args.access.conn.role_arn.clone(),
         kubeconfig: args.access.conn.kubeconfig.clone(),
         context: args.access.conn.context.clone(),
+        allow_unverified_context: args.access.conn.allow_unverified_context,
         file: args.file.clone(),
         policy_map: args.policy_map.clone(),
         allow_lossy: args.allow_lossy,

@@ -10,7 +10,7 @@ use crate::finish::{self, finalize::FinalizeOptions};
 
 pub fn run(args: FinalizeArgs) -> Result<i32> {
     let opts = FinalizeOptions {
-        finish: finish_options(&args.cluster)?,
+        finish: finish_options(&args.cluster, true)?,
         yes: args.yes,
         delete_configmap: args.delete_configmap,
         journal: args.journal.clone(),

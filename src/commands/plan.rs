@@ -81,7 +81,7 @@ pub fn live_options(args: &PlanArgs, inputs: &PlanInputs) -> Result<Option<LiveO
     Ok(Some(LiveOptions {
         cluster: cluster.clone(),
         aws: args.access.conn.aws(),
-        kube: args.access.conn.kube(),
+        kube: args.access.conn.kube(false),
         file: inputs.file.clone(),
         concurrency: args.access.concurrency(),
         iam_roles: live::parse_iam_roles(&args.access.iam_role_for)?,

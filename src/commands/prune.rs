@@ -9,7 +9,7 @@ use crate::finish::{self, prune::PruneOptions};
 
 pub fn run(args: PruneArgs) -> Result<i32> {
     let opts = PruneOptions {
-        finish: finish_options(&args.cluster)?,
+        finish: finish_options(&args.cluster, !args.dry_run)?,
         yes: args.yes,
         dry_run: args.dry_run,
         journal: args.journal.clone(),

@@ -62,7 +62,7 @@ fn configmap_rollback(path: &Path, args: &RollbackArgs, mut flags: RollbackFlags
             .eks
             .describe_cluster(&contents.header.cluster.name)
             .await?;
-        let kube = args.conn.kube();
+        let kube = args.conn.kube(true);
         let target = Target::connect(&kube, &facts).await?;
         undo::rollback(&target, path, &out).await
     })?;

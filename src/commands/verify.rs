@@ -12,14 +12,15 @@ use crate::files;
 use crate::finish::{self, render, FinishOptions};
 use crate::live::{self, LiveOptions};
 
-/// Validates the shared cluster flags.
-pub fn finish_options(args: &FinishClusterArgs) -> Result<FinishOptions> {
+/// Validates the shared cluster flags; `changes_cluster`: whether the
+/// command writes (prune-configmap, finalize).
+pub fn finish_options(args: &FinishClusterArgs, changes_cluster: bool) -> Result<FinishOptions> {
     let policy_map = files::policy_map(args.policy_map.as_deref())?;
     Ok(FinishOptions {
         live: LiveOptions {
             cluster: args.cluster.clone(),
             aws: args.access.conn.aws(),
-            kube: args.access.conn.kube(),
+            kube: args.access.conn.kube(changes_cluster),
             file: None,
             concurrency: args.access.concurrency(),
             iam_roles: live::parse_iam_roles(&args.access.iam_role_for)?,
@@ -40,7 +41,7 @@ pub async fn clients(opts: &FinishOptions) -> Result<Clients> {
 }
 
 pub fn run(args: VerifyArgs) -> Result<i32> {
-    let opts = finish_options(&args.cluster)?;
+    let opts = finish_options(&args.cluster, false)?;
     let runtime = finish::runtime()?;
     let checked = runtime.block_on(async {
         let clients = clients(&opts).await?;

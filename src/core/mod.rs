@@ -13,6 +13,7 @@ pub mod policy;
 pub mod policy_map;
 pub mod reason;
 pub mod resolve;
+pub mod review;
 pub mod steps;
 pub mod translate;
 pub mod verify;

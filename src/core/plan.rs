@@ -231,6 +231,10 @@ pub struct Plan {
     /// Live plans: a digest of everything the plan was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<super::diff::Fingerprint>,
+    /// Live plans, as rendered: SHA-256 of the plan's content without this
+    /// field ([`super::review`]), so an edit after review is seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 impl Plan {

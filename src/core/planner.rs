@@ -62,6 +62,7 @@ pub fn plan_offline(bytes: &[u8], source: SourceInfo, opts: &Options) -> Result<
         existing: None,
         lockout: None,
         fingerprint: None,
+        digest: None,
     };
     plan.summarize();
     Ok(plan)

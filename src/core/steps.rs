@@ -1163,6 +1163,7 @@ mod tests {
             existing: None,
             lockout: None,
             fingerprint: None,
+            digest: None,
         }
     }
 

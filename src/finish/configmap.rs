@@ -112,6 +112,11 @@ impl Target {
             facts.endpoint.as_deref(),
         )
         .await?;
+        if let Some(notice) = &conn.unmatched {
+            // Allowed (--allow-unverified-context, or a dry run): said on
+            // every command that uses it.
+            eprintln!("notice: {notice}");
+        }
         Ok(Target {
             client: conn.client,
             cluster: facts.name.clone(),

@@ -62,8 +62,11 @@ pub async fn check(clients: &Clients, opts: &FinishOptions) -> Result<Checked> {
     let readers = clients.iam_readers(&inputs.caller.account);
     let lookups = aws::iam::lookup_all(&readers, &principals, live_opts.concurrency.max(1)).await?;
     let caller = Some(inputs.caller.arn.as_str()).filter(|a| !a.is_empty());
-    let verification = verify::verify(&plan, &lookups, caller, &opts.accept_gaps)
+    let mut verification = verify::verify(&plan, &lookups, caller, &opts.accept_gaps)
         .map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(notice) = &inputs.aws_auth.context_notice {
+        verification.notices.push(notice.clone());
+    }
     Ok(Checked {
         inputs,
         plan,

@@ -664,6 +664,126 @@ fn saved_plans_apply_and_stale_ones_are_refused() {
     assert_eq!(env.entries().len(), 4);
 }
 
+/// What was reviewed is what runs: a saved plan edited after review is
+/// refused (its digest; and, when the digest is recomputed or absent, the
+/// plan made again from the cluster), and nothing changes.
+#[test]
+fn edited_saved_plans_are_refused_and_change_nothing() {
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    let kubeconfig = env.emu.kubeconfig_path().display().to_string();
+    let plan_path = env.dir.path().join("plan.json");
+    let shown = plan_path.display().to_string();
+    ok(&env
+        .cmd(&[
+            "plan",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig,
+            "--out",
+            &shown,
+        ])
+        .run());
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&plan_path).unwrap()).unwrap();
+    let dev0 = role("dev-0");
+    let admin = serde_json::json!({
+        "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        "access_scope": {"type": "cluster", "namespaces": []}
+    });
+    let with_admin = |mut v: serde_json::Value| {
+        let e = v["entries"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|e| e["principal_arn"] == dev0.as_str())
+            .unwrap();
+        e["policies"].as_array_mut().unwrap().push(admin.clone());
+        v
+    };
+    let redigest = |mut v: serde_json::Value| {
+        v["digest"] = aws_auth_migrate::core::review::content_digest(&v).into();
+        v
+    };
+    let journal = env.journal();
+    let apply = |doc: &serde_json::Value| {
+        std::fs::write(&plan_path, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+        let out = env
+            .cmd(&[
+                "apply",
+                &shown,
+                "--kubeconfig",
+                &kubeconfig,
+                "--journal",
+                &journal.display().to_string(),
+            ])
+            .run();
+        assert_eq!(
+            out.code, 1,
+            "stdout:\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        );
+        assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        assert!(env.entries().is_empty(), "nothing changed");
+        assert!(!journal.exists(), "no journal: nothing started");
+        out.stderr.trim_end().to_string()
+    };
+
+    // ClusterAdmin added to one entry, fingerprint and digest left alone.
+    let line = apply(&with_admin(saved.clone()));
+    assert!(
+        line.starts_with(&format!("error: the saved plan {shown} is refused: it was edited after it was saved: its content no longer matches its digest (")),
+        "{line}"
+    );
+    assert_eq!(
+        saved["digest"].as_str().map(str::len),
+        Some(64),
+        "plan --out writes a digest"
+    );
+    // The same edit with the digest recomputed (anyone can): the plan made
+    // again from the cluster does not agree.
+    let line = apply(&redigest(with_admin(saved.clone())));
+    assert_eq!(
+        line,
+        format!("error: the saved plan {shown} does not match the plan made now from the cluster: entry {dev0}: policies [AmazonEKSClusterAdminPolicy (cluster)] in the file, [] now; it was changed after review, or planned with other flags (apply needs the --policy-map, --allow-lossy and --merge-existing that plan was given); plan again and review the new plan")
+    );
+    // An entry removed, in a plan without a digest (as saved before digests).
+    let mut fewer = saved.clone();
+    fewer.as_object_mut().unwrap().remove("digest");
+    fewer["entries"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["principal_arn"] != dev0.as_str());
+    let line = apply(&fewer);
+    assert!(
+        line.contains(&format!("does not match the plan made now from the cluster: entry {dev0} (create) is missing from the file;")),
+        "{line}"
+    );
+    // Planned with --allow-lossy in the file, not given to apply.
+    let mut lossy = saved.clone();
+    lossy["allow_lossy"] = true.into();
+    let line = apply(&redigest(lossy));
+    assert!(
+        line.contains("allow_lossy is true in the file, false now"),
+        "{line}"
+    );
+    assert_eq!(env.emu.calls().count("CreateAccessEntry"), 0);
+
+    // Untouched, it applies.
+    std::fs::write(&plan_path, serde_json::to_vec_pretty(&saved).unwrap()).unwrap();
+    ok(&env
+        .cmd(&[
+            "apply",
+            &shown,
+            "--kubeconfig",
+            &kubeconfig,
+            "--journal",
+            &journal.display().to_string(),
+        ])
+        .run());
+    assert_eq!(env.entries().len(), 4);
+}
+
 #[test]
 fn rollback_by_tag_without_the_journal() {
     let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));

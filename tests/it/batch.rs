@@ -610,3 +610,63 @@ fn plan_apply_verify_finalize_a_small_fleet() {
         assert_eq!(fleet.entries(c), 0, "{c}: the migrated entries are gone");
     }
 }
+
+/// `batch apply --plans` checks each saved plan as `apply PLAN_FILE` does:
+/// one edited after review (ClusterAdmin added, digest recomputed) is
+/// refused for its cluster, and nothing changes there; the other applies.
+#[test]
+fn an_edited_plan_is_refused_for_its_cluster() {
+    let fleet = Fleet::start(seed(1, 1));
+    let file = fleet.write_fleet(1, "");
+    let out = fleet.path("run");
+    let plan = fleet
+        .cmd(&[
+            "batch",
+            "plan",
+            "--fleet",
+            &s(&file),
+            "--out-dir",
+            &s(&out),
+            "--select",
+            "c-0-*",
+        ])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let edited = out.join("111122223333-us-east-1-c-0-0-0.plan.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&edited).unwrap()).unwrap();
+    let dev = "arn:aws:iam::111122223333:role/dev-0";
+    let entry = doc["entries"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["principal_arn"] == dev)
+        .unwrap();
+    entry["policies"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "access_scope": {"type": "cluster", "namespaces": []}
+        }));
+    doc["digest"] = aws_auth_migrate::core::review::content_digest(&doc).into();
+    std::fs::write(&edited, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+
+    let apply = fleet
+        .cmd(&["batch", "apply", "--plans", &s(&out), "--format", "json"])
+        .run();
+    assert_eq!(apply.code, 3, "{}", apply.stderr);
+    let r = report(&apply);
+    let refused = by_name(&r, "c-0-0-0");
+    assert_eq!(refused.status, Status::Failed);
+    assert!(
+        refused.error.as_deref().unwrap().contains(&format!(
+            "does not match the plan made now from the cluster: entry {dev}: policies [AmazonEKSClusterAdminPolicy (cluster)] in the file, [] now"
+        )),
+        "{:?}",
+        refused.error
+    );
+    assert_eq!(fleet.entries("c-0-0-0"), 0, "nothing changed there");
+    assert_eq!(by_name(&r, "c-0-1-0").status, Status::Ok);
+    assert_eq!(fleet.entries("c-0-1-0"), 3);
+}

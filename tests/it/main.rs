@@ -5,6 +5,7 @@ mod emulator_conformance;
 mod apply;
 mod batch;
 mod cmd;
+mod context;
 mod e2e;
 mod faithful;
 mod finish;

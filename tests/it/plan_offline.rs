@@ -126,7 +126,7 @@ fn json_matches_docs_plan_format() {
     let keys = |o: &serde_json::Value| -> BTreeSet<String> {
         o.as_object().unwrap().keys().cloned().collect()
     };
-    let live_only: BTreeSet<String> = ["existing", "lockout", "fingerprint"]
+    let live_only: BTreeSet<String> = ["existing", "lockout", "fingerprint", "digest"]
         .map(String::from)
         .into();
     let top: BTreeSet<String> = fields("## Top level")
