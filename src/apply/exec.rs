@@ -22,6 +22,7 @@ use crate::core::steps::{Outcome, Step, MODE_CONFIG_MAP};
 use crate::journal::Journal;
 
 use super::events::Events;
+use super::pacer::Verdict;
 
 /// Retry knobs; `AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS` shortens the first
 /// backoff (tests use it).
@@ -171,17 +172,20 @@ impl Executor {
         let op = step.op();
         let (mut attempt, mut throttles) = (0, 0);
         loop {
-            self.pacer.wait(op).await;
+            let sent = self.pacer.wait(op).await;
             self.calls.fetch_add(1, Ordering::Relaxed);
-            match self.call(step).await {
-                Ok(response) => {
-                    self.pacer.succeeded(op);
-                    return Outcome::Done { response };
-                }
+            let result = self.call(step).await;
+            let throttled = matches!(result, Err(AwsError::Throttled { .. }));
+            if let Some(Verdict::Limited(rate)) = self.pacer.answered(op, sent, throttled) {
+                self.events.message(&format!(
+                    "{op}: EKS is rate-limiting these calls; pacing them at about {rate:.1} per second"
+                ));
+            }
+            match result {
+                Ok(response) => return Outcome::Done { response },
                 // Throttling is paced rather than backed off: the request is
-                // fine, the rate is not. It gives up only after a long while.
+                // fine, the rate may not be. It gives up only after a long while.
                 Err(AwsError::Throttled { .. }) if throttles < MAX_THROTTLES => {
-                    self.pacer.throttled(op);
                     throttles += 1;
                 }
                 Err(e) if retryable(&e) && attempt + 1 < self.backoff.attempts => {

@@ -400,6 +400,49 @@ fn throttling_at_half_the_calls_still_completes() {
 }
 
 #[test]
+fn random_429s_are_sent_again_unpaced_and_a_rate_limit_is_paced_and_told() {
+    // Half the creates and associations answered 429 whatever the pace:
+    // slowing down would not help, so nothing is paced (issue 14: the
+    // pacer took this for a limit and crawled).
+    let env = Env::new(seed(60, "API_AND_CONFIG_MAP"));
+    env.emu.set_faults(Faults::new(
+        7,
+        vec![
+            FaultRule::new("CreateAccessEntry").throttle_probability(0.5),
+            FaultRule::new("AssociateAccessPolicy").throttle_probability(0.5),
+        ],
+    ));
+    let out = env.apply(&["--yes"]);
+    ok(&out);
+    assert!(!out.stderr.contains("rate-limiting"), "{}", out.stderr);
+    assert_eq!(env.entries().len(), 62);
+
+    // A token bucket on the creates: slowing down empties the 429s, the
+    // creates are paced below the limit, and the user is told once.
+    let env = Env::new(seed(80, "API_AND_CONFIG_MAP"));
+    env.emu.set_faults(Faults::new(
+        1,
+        vec![FaultRule::new("CreateAccessEntry").rate_limit(20.0, 20.0)],
+    ));
+    let out = env.apply(&["--yes"]);
+    ok(&out);
+    assert_eq!(
+        out.stderr
+            .matches("create-entry: EKS is rate-limiting these calls; pacing them at about ")
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("associate-policy: EKS"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(env.entries().len(), 82);
+}
+
+#[test]
 fn a_failed_call_leaves_a_journal_that_resume_finishes() {
     let env = Env::new(seed(4, "API_AND_CONFIG_MAP"));
     // A 500 is retried and the run completes.
