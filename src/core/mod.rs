@@ -5,6 +5,7 @@
 pub mod arn;
 pub mod aws_auth;
 pub mod diff;
+pub mod existing;
 pub mod input;
 pub mod lockout;
 pub mod plan;
