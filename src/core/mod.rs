@@ -18,3 +18,6 @@ pub mod steps;
 pub mod translate;
 pub mod verify;
 pub mod yaml;
+
+#[cfg(test)]
+mod guard_tests;
