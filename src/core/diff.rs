@@ -2,27 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::arn::{self, ArnClass, PrincipalKind};
 use super::plan::{Action, Entry, EntryType, Fidelity};
 use super::policy::{self, PolicyAssociation};
 use super::reason::{Code, Reason};
 
 // The existing-state types live below the plan model; their old paths stay.
-pub use super::existing::{sha256_hex, EntryDiff, ExistingEntry, Fingerprint};
-
-/// The username EKS gives an entry created without one.
-pub fn default_username(principal_arn: &str) -> Option<String> {
-    match arn::classify(principal_arn) {
-        ArnClass::Principal(p) => Some(match p.kind {
-            PrincipalKind::User => p.to_string(),
-            PrincipalKind::Role => format!(
-                "arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}",
-                p.partition, p.account, p.name
-            ),
-        }),
-        _ => None,
-    }
-}
+pub use super::existing::{default_username, sha256_hex, EntryDiff, ExistingEntry, Fingerprint};
 
 /// Sets each entry's action against what exists, and appends the existing
 /// entries no row of aws-auth accounts for as `unmanaged`.

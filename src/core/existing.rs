@@ -1,13 +1,14 @@
 //! The access entries that exist on the cluster now, as a live plan records
 //! them: the entries, what a planned principal has and lacks, and the
 //! fingerprint a saved plan is checked against. Below the plan model: it
-//! depends on nothing but the policy types.
+//! depends on nothing but the ARN and policy types.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::arn::{self, ArnClass, PrincipalKind};
 use super::policy::PolicyAssociation;
 
 /// An access entry as EKS holds it now.
@@ -107,4 +108,18 @@ impl Fingerprint {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// The username EKS gives an entry created without one.
+pub fn default_username(principal_arn: &str) -> Option<String> {
+    match arn::classify(principal_arn) {
+        ArnClass::Principal(p) => Some(match p.kind {
+            PrincipalKind::User => p.to_string(),
+            PrincipalKind::Role => format!(
+                "arn:{}:sts::{}:assumed-role/{}/{{{{SessionName}}}}",
+                p.partition, p.account, p.name
+            ),
+        }),
+        _ => None,
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::core::diff::{default_username, ExistingEntry};
+use crate::core::existing::{default_username, ExistingEntry};
 use crate::core::plan::EntryType;
 use crate::core::policy::AccessScope;
 

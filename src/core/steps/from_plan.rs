@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Step, MODE_CONFIG_MAP, TAG_MIGRATION_ID, TAG_VERSION};
-use crate::core::diff::sha256_hex;
+use crate::core::existing::sha256_hex;
 use crate::core::plan::{Action, Plan};
 
 /// Steps of a plan's changes, in execution order: per principal to create,

@@ -4,7 +4,7 @@
 use super::compare::{differences, has_tags, scope_of, show_scope};
 use super::model::Step;
 use super::settle::{settle, Settled};
-use crate::core::diff::ExistingEntry;
+use crate::core::existing::ExistingEntry;
 
 /// What `--resume` does with a step of the plan that has not taken effect,
 /// judged from its principal's entry as it is now (see [`reconcile`]).

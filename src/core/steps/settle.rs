@@ -5,7 +5,7 @@ use super::compare::{
     differences, has_tags, same_groups, same_scope, scope_of, show_scope, username_matches,
 };
 use super::model::{Outcome, Step, DIVERGED, MODE_API, MODE_API_AND_CONFIG_MAP};
-use crate::core::diff::ExistingEntry;
+use crate::core::existing::ExistingEntry;
 
 /// The state of a step journaled without an outcome, as observed now.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use super::compare::{
 };
 use super::inverse::{Inverse, Undo};
 use super::model::Step;
-use crate::core::diff::ExistingEntry;
+use crate::core::existing::ExistingEntry;
 
 /// Before an undo: is the resource still as the tool left it? `observed`
 /// is the principal's entry now (`None`: no entry). An `Err` says what

@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::core::diff::EntryDiff;
-use crate::core::diff::{sha256_hex, ExistingEntry};
+use crate::core::existing::{sha256_hex, EntryDiff, ExistingEntry};
 use crate::core::plan::{Action, EntryType, Plan};
 use crate::core::plan::{ClusterRef, Entry, Fidelity, Source, Summary, Tool};
 use crate::core::policy::policy_arn;
