@@ -262,7 +262,7 @@ impl Journal {
 }
 
 /// Replaces the values of credential-like keys (secret, password, session
-/// token, access key, credential) anywhere in `v` with "[redacted]".
+/// token, access key, credential) anywhere in `v` with `"[redacted]"`.
 fn redact(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(map) => {
