@@ -60,42 +60,45 @@ impl Iam {
         }
     }
 
-    /// ListRoles, every page: lowercased role name → ARN.
-    pub async fn list_roles(&self, account: &str) -> Result<BTreeMap<String, String>, AwsError> {
-        let mut pages = self
-            .client
-            .list_roles()
-            .max_items(LIST_PAGE)
-            .into_paginator()
-            .send();
-        let mut out = BTreeMap::new();
-        while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| classify(format!("ListRoles in {account}"), "iam:ListRoles", e))?;
-            for r in page.roles() {
-                out.insert(r.role_name().to_lowercase(), r.arn().to_string());
-            }
-        }
-        Ok(out)
-    }
-
-    /// ListUsers, every page: lowercased user name → ARN.
-    pub async fn list_users(&self, account: &str) -> Result<BTreeMap<String, String>, AwsError> {
-        let mut pages = self
-            .client
-            .list_users()
-            .max_items(LIST_PAGE)
-            .into_paginator()
-            .send();
-        let mut out = BTreeMap::new();
-        while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| classify(format!("ListUsers in {account}"), "iam:ListUsers", e))?;
-            for u in page.users() {
-                out.insert(u.user_name().to_lowercase(), u.arn().to_string());
-            }
-        }
-        Ok(out)
+    /// ListRoles or ListUsers, every page: lowercased name → ARN of every
+    /// principal of `kind` in the account.
+    pub async fn list(
+        &self,
+        kind: PrincipalKind,
+        account: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
+        let named: Vec<(String, String)> = match kind {
+            PrincipalKind::Role => self
+                .client
+                .list_roles()
+                .max_items(LIST_PAGE)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| classify(format!("ListRoles in {account}"), "iam:ListRoles", e))?
+                .iter()
+                .flat_map(|page| page.roles())
+                .map(|r| (r.role_name().to_string(), r.arn().to_string()))
+                .collect(),
+            PrincipalKind::User => self
+                .client
+                .list_users()
+                .max_items(LIST_PAGE)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| classify(format!("ListUsers in {account}"), "iam:ListUsers", e))?
+                .iter()
+                .flat_map(|page| page.users())
+                .map(|u| (u.user_name().to_string(), u.arn().to_string()))
+                .collect(),
+        };
+        Ok(named
+            .into_iter()
+            .map(|(name, arn)| (name.to_lowercase(), arn))
+            .collect())
     }
 }
 
@@ -154,10 +157,7 @@ pub async fn lookup_all(
                 let permits = permits.clone();
                 tasks.spawn(async move {
                     let _permit = permits.acquire_owned().await.ok();
-                    let all = match kind {
-                        PrincipalKind::Role => iam.list_roles(&account).await?,
-                        PrincipalKind::User => iam.list_users(&account).await?,
-                    };
+                    let all = iam.list(kind, &account).await?;
                     Ok(names
                         .into_iter()
                         .map(|n| {

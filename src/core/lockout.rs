@@ -1,26 +1,14 @@
 //! Who could be locked out once aws-auth no longer counts: the caller, and
 //! the node roles that join through aws-auth today.
 
-use serde::{Deserialize, Serialize};
-
 use super::arn::{self, ArnClass, PrincipalKind};
-use super::diff::ExistingEntry;
+use super::existing::ExistingEntry;
 use super::plan::{Action, Entry, EntryType, Mapping};
 use super::policy;
 use super::reason::Code;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lockout {
-    /// The caller as STS reports it.
-    pub caller_arn: Option<String>,
-    /// True when, after the plan, an access entry makes the caller a cluster admin.
-    pub caller_admin_after: bool,
-    /// The entry that does it.
-    pub caller_admin_entry: Option<String>,
-    /// Node roles of aws-auth that would have no node entry.
-    pub node_roles_at_risk: Vec<String>,
-    pub warnings: Vec<String>,
-}
+// The plan model holds the type; its old path stays.
+pub use super::plan::Lockout;
 
 /// The IAM principal behind a caller ARN, compared without the role path
 /// (STS never reports it): (partition, account, kind, lowercased name).

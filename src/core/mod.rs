@@ -5,6 +5,7 @@
 pub mod arn;
 pub mod aws_auth;
 pub mod diff;
+pub mod existing;
 pub mod input;
 pub mod lockout;
 pub mod plan;
@@ -18,3 +19,6 @@ pub mod steps;
 pub mod translate;
 pub mod verify;
 pub mod yaml;
+
+#[cfg(test)]
+mod guard_tests;

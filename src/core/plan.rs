@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::aws_auth::SectionReport;
+use super::existing::{EntryDiff, ExistingEntry, Fingerprint};
 use super::input::Section;
 use super::policy::PolicyAssociation;
 use super::reason::{Reason, Severity};
@@ -130,7 +131,7 @@ pub struct Entry {
     pub from: Vec<usize>,
     /// Live plans: what is there now, when it differs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub diff: Option<super::diff::EntryDiff>,
+    pub diff: Option<EntryDiff>,
 }
 
 impl Entry {
@@ -224,13 +225,13 @@ pub struct Plan {
     pub summary: Summary,
     /// Live plans: the entries that exist now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub existing: Option<Vec<super::diff::ExistingEntry>>,
+    pub existing: Option<Vec<ExistingEntry>>,
     /// Live plans: who runs the tool and who could be locked out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lockout: Option<super::lockout::Lockout>,
+    pub lockout: Option<Lockout>,
     /// Live plans: a digest of everything the plan was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<super::diff::Fingerprint>,
+    pub fingerprint: Option<Fingerprint>,
     /// Live plans, as rendered: SHA-256 of the plan's content without this
     /// field ([`super::review`]), so an edit after review is seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,4 +290,19 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.entries.iter().any(|e| e.action.changes())
     }
+}
+
+/// Who could be locked out once aws-auth no longer counts (computed by
+/// `lockout::analyse`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lockout {
+    /// The caller as STS reports it.
+    pub caller_arn: Option<String>,
+    /// True when, after the plan, an access entry makes the caller a cluster admin.
+    pub caller_admin_after: bool,
+    /// The entry that does it.
+    pub caller_admin_entry: Option<String>,
+    /// Node roles of aws-auth that would have no node entry.
+    pub node_roles_at_risk: Vec<String>,
+    pub warnings: Vec<String>,
 }

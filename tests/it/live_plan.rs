@@ -440,6 +440,52 @@ fn many_existing_entries_are_paged_and_many_roles_listed() {
     assert_eq!(calls.count("ListRoles"), 1);
 }
 
+/// More users than the list threshold in one account: one paged ListUsers
+/// instead of a GetUser each. A user found under another case is named in
+/// the reason (the authenticator compares ARNs exactly), and a user IAM
+/// does not have is skipped.
+#[test]
+fn many_users_are_listed_once() {
+    let user = |name: &str| format!("arn:aws:iam::{A}:user/{name}");
+    let mut seed = base_seed();
+    let mut rows = String::new();
+    for i in 0..12 {
+        let name = format!("dev-{i:02}");
+        seed = seed.with_user(A, "/", &name);
+        let written = if i == 11 {
+            name.to_uppercase()
+        } else {
+            name.clone()
+        };
+        rows.push_str(&format!(
+            "- userarn: {}\n  username: {name}\n  groups:\n    - dev\n",
+            user(&written)
+        ));
+    }
+    rows.push_str(&format!(
+        "- userarn: {}\n  username: ghost\n  groups:\n    - dev\n",
+        user("ghost")
+    ));
+    let cluster = Cluster::new("users", A, REGION)
+        .mode("API_AND_CONFIG_MAP")
+        .aws_auth([("mapUsers", rows)]);
+    let emu = start(seed.with_cluster(cluster));
+    let plan_v = ok_json(&plan(&emu, "users", &[]));
+    assert_eq!(entry(&plan_v, &user("dev-00"))["action"], "create");
+    assert_eq!(entry(&plan_v, &user("dev-10"))["action"], "create");
+    let upper = entry(&plan_v, &user("DEV-11"));
+    assert_eq!(upper["action"], "skip");
+    assert_eq!(codes(upper), vec!["principal-not-found"]);
+    let why = upper["reasons"][0]["message"].as_str().unwrap();
+    assert!(why.contains(&user("dev-11")), "{why}");
+    let ghost = entry(&plan_v, &user("ghost"));
+    assert_eq!(ghost["action"], "skip");
+    assert_eq!(codes(ghost), vec!["principal-not-found"]);
+    let calls = emu.calls();
+    assert_eq!(calls.count("ListUsers"), 1);
+    assert_eq!(calls.count("GetUser"), 0);
+}
+
 /// Adaptive retry slows the client down to a few calls a second under
 /// throttling that does not depend on the rate (as here), so this cluster is
 /// kept small (about 25 s).
