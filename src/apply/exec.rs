@@ -354,9 +354,11 @@ impl Executor {
                         message,
                     })
             }
-            #[allow(unreachable_patterns)]
-            other => Err(AwsError::Other {
-                call: other.op().to_string(),
+            // finalize switches to API mode itself, after its own checks:
+            // never through this executor. Named, not `_`, so a new Step
+            // variant fails to compile here until someone decides.
+            Step::SwitchToApi { .. } => Err(AwsError::Other {
+                call: step.op().to_string(),
                 message: "this step is not run by the access-entry executor".into(),
             }),
         }
