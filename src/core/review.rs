@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::diff::sha256_hex;
 use super::plan::{Entry, Plan};
+use super::policy::{short_name, PolicyAssociation};
 
 /// The plan's field holding its digest.
 pub const DIGEST_FIELD: &str = "digest";
@@ -108,27 +109,18 @@ struct Decision {
     entry_type: String,
     username: Option<String>,
     groups: Vec<String>,
-    policies: Vec<String>,
+    /// Sorted; compared by full ARN and scope.
+    policies: Vec<PolicyAssociation>,
     action: String,
 }
 
 fn decision(e: &Entry) -> Decision {
     let mut groups = e.kubernetes_groups.clone();
     groups.sort();
-    let mut policies: Vec<String> = e
-        .policies
-        .iter()
-        .map(|p| {
-            let name = p.policy_arn.rsplit('/').next().unwrap_or(&p.policy_arn);
-            let mut ns = p.access_scope.namespaces.clone();
-            ns.sort();
-            if ns.is_empty() {
-                format!("{name} ({})", scope_name(p))
-            } else {
-                format!("{name} ({} {})", scope_name(p), ns.join(","))
-            }
-        })
-        .collect();
+    let mut policies = e.policies.clone();
+    for p in &mut policies {
+        p.access_scope.namespaces.sort();
+    }
     policies.sort();
     Decision {
         entry_type: e.entry_type.as_str().to_string(),
@@ -139,11 +131,13 @@ fn decision(e: &Entry) -> Decision {
     }
 }
 
-fn scope_name(p: &super::policy::PolicyAssociation) -> String {
-    serde_json::to_value(p.access_scope.scope_type)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+/// Policies as a reviewer reads them: `[AmazonEKSViewPolicy (ns:dev)]`.
+fn policy_list(policies: &[PolicyAssociation]) -> String {
+    let shown: Vec<String> = policies
+        .iter()
+        .map(|p| format!("{} ({})", short_name(&p.policy_arn), p.access_scope))
+        .collect();
+    list(&shown)
 }
 
 fn list(items: &[String]) -> String {
@@ -186,21 +180,12 @@ pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
             saved.allow_lossy, now.allow_lossy
         ));
     }
-    let index = |p: &Plan| -> BTreeMap<String, Vec<(Decision, Vec<String>)>> {
-        let mut m: BTreeMap<String, Vec<(Decision, Vec<String>)>> = BTreeMap::new();
+    let index = |p: &Plan| -> BTreeMap<String, Vec<Decision>> {
+        let mut m: BTreeMap<String, Vec<Decision>> = BTreeMap::new();
         for e in &p.entries {
-            let full: Vec<String> = {
-                let mut v: Vec<String> = e
-                    .policies
-                    .iter()
-                    .map(|x| format!("{}{:?}", x.policy_arn, x.access_scope))
-                    .collect();
-                v.sort();
-                v
-            };
             m.entry(e.principal_arn.clone())
                 .or_default()
-                .push((decision(e), full));
+                .push(decision(e));
         }
         m
     };
@@ -209,7 +194,7 @@ pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
         let Some(theirs) = b.get(arn) else {
             out.push(format!(
                 "entry {arn} ({}) is in the file but not in the plan made now",
-                mine[0].0.action
+                mine[0].action
             ));
             continue;
         };
@@ -223,7 +208,7 @@ pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
             }
             continue;
         }
-        let ((x, xf), (y, yf)) = (&mine[0], &theirs[0]);
+        let (x, y) = (&mine[0], &theirs[0]);
         if x.action != y.action {
             out.push(format!(
                 "entry {arn}: action {} in the file, {} now",
@@ -250,11 +235,11 @@ pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
                 list(&y.groups)
             ));
         }
-        if x.policies != y.policies || xf != yf {
+        if x.policies != y.policies {
             out.push(format!(
                 "entry {arn}: policies {} in the file, {} now",
-                list(&x.policies),
-                list(&y.policies)
+                policy_list(&x.policies),
+                policy_list(&y.policies)
             ));
         }
     }
@@ -262,7 +247,7 @@ pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
         if !a.contains_key(arn) {
             out.push(format!(
                 "entry {arn} ({}) is missing from the file",
-                theirs[0].0.action
+                theirs[0].action
             ));
         }
     }
