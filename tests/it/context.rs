@@ -224,15 +224,7 @@ fn an_unverifiable_context_is_a_notice_for_reads_and_needs_the_flag_for_changes(
         "json",
     ]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let notices = plan.json()["notices"].clone();
-    assert!(
-        notices
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n.as_str().unwrap().starts_with(notice)),
-        "{notices:#}"
-    );
+    assert_notice(&plan, notice);
     let verify = env.run(&[
         "verify",
         "--cluster",
@@ -243,15 +235,7 @@ fn an_unverifiable_context_is_a_notice_for_reads_and_needs_the_flag_for_changes(
         "json",
     ]);
     assert_eq!(verify.code, 2, "{}", verify.stderr);
-    let notices = verify.json()["notices"].clone();
-    assert!(
-        notices
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n.as_str().unwrap().starts_with(notice)),
-        "{notices:#}"
-    );
+    assert_notice(&verify, notice);
     let dry = env.run(&[
         "prune-configmap",
         "--cluster",
@@ -306,4 +290,17 @@ fn an_unverifiable_context_is_a_notice_for_reads_and_needs_the_flag_for_changes(
     let entries = env.prod()["entries"].clone();
     assert!(entries.to_string().contains(DEV), "{entries:#}");
     assert!(!entries.to_string().contains(STAGING_ADMIN), "{entries:#}");
+}
+
+/// The command's JSON output has a notice starting with `notice`.
+fn assert_notice(out: &Output, notice: &str) {
+    let notices = out.json()["notices"].clone();
+    assert!(
+        notices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with(notice)),
+        "{notices:#}"
+    );
 }
