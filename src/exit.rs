@@ -1,22 +1,14 @@
-//! Exit codes (documented in the README) and the one-line error at the edge.
+//! Exit codes at the edge. Execution reports an [`Outcome`]; the commands
+//! (and `run`) turn it into one of these.
+
+pub use crate::outcome::one_line;
+use crate::outcome::Outcome;
 
 /// Success; with `--detailed-exitcode`, nothing to change.
-pub const OK: i32 = 0;
+pub const OK: i32 = Outcome::Ok.code();
 /// An error before any change was made.
-pub const ERROR: i32 = 1;
+pub const ERROR: i32 = Outcome::Error.code();
 /// `--detailed-exitcode`: the plan has changes (plan), or gaps remain (verify).
-pub const CHANGES: i32 = 2;
+pub const CHANGES: i32 = Outcome::Changes.code();
 /// Some steps failed after others took effect; the journal says what.
-pub const PARTIAL: i32 = 3;
-
-/// An error and its causes on one line: `what failed: why`.
-pub fn one_line(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let s = cause.to_string().replace('\n', " ");
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-    }
-    parts.join(": ")
-}
+pub const PARTIAL: i32 = Outcome::Partial.code();

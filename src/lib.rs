@@ -18,6 +18,7 @@ pub mod finish;
 pub mod journal;
 pub mod kube;
 pub mod live;
+pub mod outcome;
 pub mod render;
 
 use clap::Parser;
