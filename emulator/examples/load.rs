@@ -3,8 +3,8 @@
 //! `cargo run --release -p eks-emulator --example load -- http://127.0.0.1:PORT [REQUESTS] [CONNECTIONS]`
 //!
 //! Each connection is an HTTP/1.1 keep-alive stream sending a fixed mix of
-//! calls the migration tool makes (DescribeCluster, ListAccessEntries,
-//! DescribeAccessEntry, IAM GetRole, kube GET aws-auth) against the seed in
+//! calls the migration tool makes (`DescribeCluster`, `ListAccessEntries`,
+//! `DescribeAccessEntry`, IAM `GetRole`, kube GET aws-auth) against the seed in
 //! `emulator/conformance/seed.yaml`. Prints requests per second.
 
 use std::time::Instant;

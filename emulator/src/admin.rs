@@ -148,7 +148,7 @@ fn route(
     let cluster = |name: &str| cluster_index(shared, name, q(query, "account"), q(query, "region"));
     // POST edits state like PUT, except where POST has its own meaning.
     let method = match (method, segs) {
-        ("POST", ["calls", "reset"]) | ("POST", ["clusters"]) => "POST",
+        ("POST", ["calls", "reset"] | ["clusters"]) => "POST",
         ("POST", _) => "PUT",
         (m, _) => m,
     };

@@ -177,7 +177,7 @@ impl FaultEngine {
             .rules
             .iter()
             .map(|r| RuleState {
-                tokens: r.rate_limit.map(|l| l.burst).unwrap_or(0.0),
+                tokens: r.rate_limit.map_or(0.0, |l| l.burst),
                 last: now,
                 calls: 0,
             })

@@ -1,4 +1,4 @@
-//! IAM over the AWS query protocol: GetRole, GetUser, ListRoles, ListUsers,
+//! IAM over the AWS query protocol: `GetRole`, `GetUser`, `ListRoles`, `ListUsers`,
 //! always in the caller's own account.
 
 use crate::error::ApiError;

@@ -1,5 +1,5 @@
 //! A sliver of the Kubernetes API per cluster: the `kube-system/aws-auth`
-//! ConfigMap (get, list, create, replace, patch, delete with resourceVersion
+//! `ConfigMap` (get, list, create, replace, patch, delete with resourceVersion
 //! conflicts) and read-only RBAC bindings. Served under
 //! `/k8s/{account}/{region}/{cluster}`.
 
@@ -18,7 +18,7 @@ pub(crate) struct KubeResponse {
 const NS: &str = "kube-system";
 const NAME: &str = "aws-auth";
 const RBAC: &str = "rbac.authorization.k8s.io";
-/// The API server's limit on a ConfigMap's data.
+/// The API server's limit on a `ConfigMap`'s data.
 pub(crate) const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
 
 /// A Kubernetes `Status` failure.
@@ -60,16 +60,20 @@ fn ok(body: Value) -> KubeResponse {
 pub(crate) fn operation(method: &str, segs: &[&str]) -> &'static str {
     match (method, segs) {
         ("GET", ["version"]) => "kube:GetVersion",
-        ("GET", ["api", "v1", "namespaces", _, "configmaps"])
-        | ("GET", ["api", "v1", "configmaps"]) => "kube:ListConfigMaps",
+        ("GET", ["api", "v1", "namespaces", _, "configmaps"] | ["api", "v1", "configmaps"]) => {
+            "kube:ListConfigMaps"
+        }
         ("POST", ["api", "v1", "namespaces", _, "configmaps"]) => "kube:CreateConfigMap",
         ("GET", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:GetConfigMap",
         ("PUT", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:ReplaceConfigMap",
         ("PATCH", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:PatchConfigMap",
         ("DELETE", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:DeleteConfigMap",
         ("GET", ["apis", RBAC, "v1", "clusterrolebindings"]) => "kube:ListClusterRoleBindings",
-        ("GET", ["apis", RBAC, "v1", "rolebindings"])
-        | ("GET", ["apis", RBAC, "v1", "namespaces", _, "rolebindings"]) => "kube:ListRoleBindings",
+        (
+            "GET",
+            ["apis", RBAC, "v1", "rolebindings"]
+            | ["apis", RBAC, "v1", "namespaces", _, "rolebindings"],
+        ) => "kube:ListRoleBindings",
         _ => "kube:Unsupported",
     }
 }
@@ -99,7 +103,7 @@ fn dry_run(query: &[(String, String)]) -> bool {
     query.iter().any(|(k, v)| k == "dryRun" && v == "All")
 }
 
-/// Check an incoming ConfigMap and build the object to store.
+/// Check an incoming `ConfigMap` and build the object to store.
 fn build_object(
     incoming: &Value,
     existing: Option<&Value>,
@@ -158,14 +162,10 @@ fn build_object(
     }
     let (uid, created) = match existing {
         Some(e) => (
-            e["metadata"]["uid"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or(uid),
+            e["metadata"]["uid"].as_str().map_or(uid, str::to_string),
             e["metadata"]["creationTimestamp"]
                 .as_str()
-                .map(str::to_string)
-                .unwrap_or(created),
+                .map_or(created, str::to_string),
         ),
         None => (uid, created),
     };
@@ -293,8 +293,7 @@ pub(crate) fn handle(
         ("POST", ["api", "v1", "namespaces", ns, "configmaps"]) => {
             create_configmap(state, idx, ns, &req)
         }
-        ("PUT", ["api", "v1", "namespaces", ns, "configmaps", name])
-        | ("PATCH", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
+        ("PUT" | "PATCH", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
             replace_or_patch_configmap(state, idx, ns, name, &req)
         }
         ("DELETE", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
@@ -303,10 +302,11 @@ pub(crate) fn handle(
         ("GET", ["apis", RBAC, "v1", "clusterrolebindings"]) => {
             list_cluster_role_bindings(state, idx, &list_rv)
         }
-        ("GET", ["apis", RBAC, "v1", "rolebindings"])
-        | ("GET", ["apis", RBAC, "v1", "namespaces", _, "rolebindings"]) => {
-            list_role_bindings(state, idx, segs, &list_rv)
-        }
+        (
+            "GET",
+            ["apis", RBAC, "v1", "rolebindings"]
+            | ["apis", RBAC, "v1", "namespaces", _, "rolebindings"],
+        ) => list_role_bindings(state, idx, segs, &list_rv),
         _ => status_failure(
             404,
             "NotFound",
@@ -327,7 +327,7 @@ fn get_version(state: &State, idx: usize) -> KubeResponse {
     }))
 }
 
-/// List the ConfigMaps of one namespace (aws-auth in kube-system, else none).
+/// List the `ConfigMaps` of one namespace (aws-auth in kube-system, else none).
 fn list_namespace_configmaps(state: &State, idx: usize, ns: &str, list_rv: &str) -> KubeResponse {
     let items: Vec<Value> = match (&state.clusters[idx].aws_auth, ns == NS) {
         (Some(cm), true) => vec![cm.clone()],
@@ -338,7 +338,7 @@ fn list_namespace_configmaps(state: &State, idx: usize, ns: &str, list_rv: &str)
     )
 }
 
-/// List the ConfigMaps of every namespace.
+/// List the `ConfigMaps` of every namespace.
 fn list_all_configmaps(state: &State, idx: usize, list_rv: &str) -> KubeResponse {
     let items: Vec<Value> = state.clusters[idx].aws_auth.iter().cloned().collect();
     ok(
@@ -346,7 +346,7 @@ fn list_all_configmaps(state: &State, idx: usize, list_rv: &str) -> KubeResponse
     )
 }
 
-/// GET one ConfigMap.
+/// GET one `ConfigMap`.
 fn get_configmap(state: &State, idx: usize, ns: &str, name: &str) -> KubeResponse {
     match (&state.clusters[idx].aws_auth, ns == NS && name == NAME) {
         (Some(cm), true) => ok(cm.clone()),
@@ -354,7 +354,7 @@ fn get_configmap(state: &State, idx: usize, ns: &str, name: &str) -> KubeRespons
     }
 }
 
-/// POST a ConfigMap: only kube-system/aws-auth, and only when absent.
+/// POST a `ConfigMap`: only kube-system/aws-auth, and only when absent.
 fn create_configmap(state: &mut State, idx: usize, ns: &str, req: &Incoming) -> KubeResponse {
     let Incoming {
         method: _,
@@ -508,7 +508,7 @@ fn delete_configmap(
     }))
 }
 
-/// List the seeded ClusterRoleBindings.
+/// List the seeded `ClusterRoleBindings`.
 fn list_cluster_role_bindings(state: &State, idx: usize, list_rv: &str) -> KubeResponse {
     let items: Vec<Value> = state.clusters[idx]
         .rbac
@@ -521,7 +521,7 @@ fn list_cluster_role_bindings(state: &State, idx: usize, list_rv: &str) -> KubeR
     )
 }
 
-/// List the seeded RoleBindings (of one namespace when the path names one).
+/// List the seeded `RoleBindings` (of one namespace when the path names one).
 fn list_role_bindings(state: &State, idx: usize, segs: &[&str], list_rv: &str) -> KubeResponse {
     let only_ns = match segs {
         [_, _, _, "namespaces", ns, _] => Some(ns.to_string()),

@@ -1,5 +1,5 @@
 //! `eks-emulator`: a local stand-in for the EKS access-entry API, IAM, STS and
-//! each cluster's Kubernetes API (the aws-auth ConfigMap and RBAC bindings),
+//! each cluster's Kubernetes API (the aws-auth `ConfigMap` and RBAC bindings),
 //! served on one plain-HTTP port on 127.0.0.1 for the real AWS SDKs, the AWS
 //! CLI and kube. See `docs/emulator.md`.
 //!
@@ -92,17 +92,16 @@ impl Emulator {
         let base_url = format!("http://{addr}");
         let state = state::State::from_seed(&seed, &base_url)?;
 
-        let (kubeconfig_path, temp_dir) = match options.kubeconfig_path {
-            Some(p) => (p, None),
-            None => {
-                let dir = std::env::temp_dir().join(format!(
-                    "eks-emulator-{}-{}",
-                    std::process::id(),
-                    addr.port()
-                ));
-                std::fs::create_dir_all(&dir)?;
-                (dir.join("kubeconfig"), Some(dir))
-            }
+        let (kubeconfig_path, temp_dir) = if let Some(p) = options.kubeconfig_path {
+            (p, None)
+        } else {
+            let dir = std::env::temp_dir().join(format!(
+                "eks-emulator-{}-{}",
+                std::process::id(),
+                addr.port()
+            ));
+            std::fs::create_dir_all(&dir)?;
+            (dir.join("kubeconfig"), Some(dir))
         };
         let shared = Arc::new(Shared::new(
             state,
@@ -143,7 +142,7 @@ impl Emulator {
                     // Graceful shutdown waits for open connections; give them a second.
                     tokio::select! {
                         _ = server => {}
-                        _ = async move {
+                        () = async move {
                             let _ = hard.changed().await;
                             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                         } => {}
@@ -212,12 +211,12 @@ impl Emulator {
     }
 
     pub fn reset_calls(&self) {
-        admin::reset_calls(&self.shared)
+        admin::reset_calls(&self.shared);
     }
 
     /// Replace the fault rules (and restart their counters, buckets and PRNG).
     pub fn set_faults(&self, faults: Faults) {
-        admin::set_faults(&self.shared, faults)
+        admin::set_faults(&self.shared, faults);
     }
 
     pub fn faults(&self) -> Faults {
@@ -234,7 +233,7 @@ impl Emulator {
         admin::add_cluster(&self.shared, cluster).map_err(|e| EmulatorError::Seed(e.message))
     }
 
-    /// The aws-auth `data` of a cluster, or `None` when the ConfigMap is absent.
+    /// The aws-auth `data` of a cluster, or `None` when the `ConfigMap` is absent.
     pub fn aws_auth(
         &self,
         cluster: &str,

@@ -1,4 +1,4 @@
-//! The EKS cluster access policies answered by ListAccessPolicies.
+//! The EKS cluster access policies answered by `ListAccessPolicies`.
 //!
 //! Names from the Amazon EKS user guide page "Review access policy permissions"
 //! (access-policy-permissions), as listed there in 2025–2026. The real list grows.

@@ -109,7 +109,7 @@ fn random_requests_never_panic() {
         };
         let segs: Vec<String> = prefix
             .iter()
-            .map(|p| p.to_string())
+            .map(std::string::ToString::to_string)
             .chain((0..len % 4).map(|_| rng.pick(WORDS).to_string()))
             .collect();
         let query: Vec<(String, String)> = form_urlencoded::parse(rng.pick(QUERIES).as_bytes())

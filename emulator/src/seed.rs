@@ -17,7 +17,7 @@ pub struct Seed {
     pub credentials: BTreeMap<String, Identity>,
     /// The identity of callers whose access key is unknown (or absent).
     pub default_caller: Option<Identity>,
-    /// Region used when a request carries no SigV4 credential scope.
+    /// Region used when a request carries no `SigV4` credential scope.
     pub default_region: Option<String>,
     /// AWS accounts with their IAM roles and users.
     pub accounts: Vec<Account>,
@@ -58,7 +58,7 @@ pub struct Role {
     pub path: Option<String>,
     /// Role id (`AROA...`); derived from the name when absent.
     pub id: Option<String>,
-    /// Trust policy JSON, returned URL-encoded by GetRole like real IAM.
+    /// Trust policy JSON, returned URL-encoded by `GetRole` like real IAM.
     pub assume_role_policy_document: Option<String>,
 }
 
@@ -88,12 +88,12 @@ pub struct Cluster {
     pub creator_arn: Option<String>,
     pub managed_node_groups: Vec<NodeGroup>,
     pub fargate_profiles: Vec<FargateProfile>,
-    /// Entries present at start (only meaningful outside CONFIG_MAP mode).
+    /// Entries present at start (only meaningful outside `CONFIG_MAP` mode).
     pub access_entries: Vec<AccessEntry>,
     /// When true, a cluster seeded in an API mode does not get the entries EKS
     /// itself would have made (node groups, Fargate, creator).
     pub skip_eks_managed_entries: bool,
-    /// `data` of `kube-system/aws-auth`; `None` means the ConfigMap does not exist.
+    /// `data` of `kube-system/aws-auth`; `None` means the `ConfigMap` does not exist.
     pub aws_auth: Option<BTreeMap<String, String>>,
     pub rbac: Rbac,
     pub tags: BTreeMap<String, String>,
@@ -319,7 +319,7 @@ impl Account {
 }
 
 impl Cluster {
-    /// A cluster in CONFIG_MAP mode with defaults for everything else.
+    /// A cluster in `CONFIG_MAP` mode with defaults for everything else.
     pub fn new(name: &str, account: &str, region: &str) -> Self {
         Cluster {
             name: name.to_string(),
@@ -417,7 +417,10 @@ impl AccessEntry {
     }
 
     pub fn groups(mut self, groups: &[&str]) -> Self {
-        self.kubernetes_groups = groups.iter().map(|g| g.to_string()).collect();
+        self.kubernetes_groups = groups
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         self
     }
 
@@ -436,7 +439,10 @@ impl AccessEntry {
             policy: policy.to_string(),
             scope: AccessScope {
                 scope_type: "namespace".into(),
-                namespaces: namespaces.iter().map(|n| n.to_string()).collect(),
+                namespaces: namespaces
+                    .iter()
+                    .map(std::string::ToString::to_string)
+                    .collect(),
             },
         });
         self
@@ -449,7 +455,7 @@ impl AccessEntry {
 }
 
 impl RbacBinding {
-    /// A binding to a ClusterRole with the given subjects (`("Group", "devs")`, ...).
+    /// A binding to a `ClusterRole` with the given subjects (`("Group", "devs")`, ...).
     pub fn new(name: &str, role_name: &str, subjects: &[(&str, &str)]) -> Self {
         RbacBinding {
             name: name.to_string(),

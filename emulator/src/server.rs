@@ -23,7 +23,7 @@ pub(crate) async fn sleep_precisely(d: std::time::Duration) {
     const COARSE_MARGIN: std::time::Duration = std::time::Duration::from_millis(4);
     let deadline = std::time::Instant::now() + d;
     if d > COARSE_MARGIN {
-        tokio::time::sleep(d - COARSE_MARGIN).await;
+        tokio::time::sleep(d.checked_sub(COARSE_MARGIN).unwrap()).await;
     }
     let rest = deadline.saturating_duration_since(std::time::Instant::now());
     if !rest.is_zero() {
@@ -64,7 +64,7 @@ fn decode_segments(path: &str) -> Option<Vec<String>> {
             percent_encoding::percent_decode_str(s)
                 .decode_utf8()
                 .ok()
-                .map(|c| c.into_owned())
+                .map(std::borrow::Cow::into_owned)
         })
         .collect()
 }
@@ -214,15 +214,12 @@ async fn read_request(parts: &Parts, body: Body) -> Result<Incoming, ApiError> {
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let body = match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
-        Ok(b) => b,
-        Err(_) => {
-            return Err(ApiError::new(
-                400,
-                "BadRequestException",
-                "Request body too large or unreadable.",
-            ))
-        }
+    let Ok(body) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return Err(ApiError::new(
+            400,
+            "BadRequestException",
+            "Request body too large or unreadable.",
+        ));
     };
     let Some(segs) = decode_segments(&raw_path) else {
         return Err(ApiError::new(
@@ -241,7 +238,7 @@ async fn read_request(parts: &Parts, body: Body) -> Result<Incoming, ApiError> {
 }
 
 /// Which service the call is for: kube by path prefix, IAM or STS by a form
-/// POST to `/` (the SigV4 scope's service, else the action), else EKS by route;
+/// POST to `/` (the `SigV4` scope's service, else the action), else EKS by route;
 /// an unknown EKS path is a 404 `UnknownOperationException`.
 fn classify(req: &Incoming, scope: Option<&sigv4::Scope>) -> Result<Call, ApiError> {
     let Incoming {
@@ -264,7 +261,7 @@ fn classify(req: &Incoming, scope: Option<&sigv4::Scope>) -> Result<Call, ApiErr
         let action = xml::param(&params, "Action")
             .unwrap_or_default()
             .to_string();
-        let service = scope.map(|s| s.service.as_str()).unwrap_or("");
+        let service = scope.map_or("", |s| s.service.as_str());
         if service == "sts" || (service != "iam" && sts::is_sts_action(&action)) {
             Call::Sts(action, params)
         } else {
@@ -323,9 +320,7 @@ fn dispatch(
         Call::Eks(route) => {
             let ctx = eks::Ctx {
                 account: caller.account.clone(),
-                region: scope
-                    .map(|s| s.region.clone())
-                    .unwrap_or_else(|| state.default_region.clone()),
+                region: scope.map_or_else(|| state.default_region.clone(), |s| s.region.clone()),
             };
             match eks::handle(&mut state, &ctx, &route, query, body) {
                 Ok(v) => with_headers(

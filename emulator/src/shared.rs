@@ -63,7 +63,7 @@ pub(crate) struct Shared {
 
 /// Lock, recovering from a poisoned mutex (a panicking handler must not wedge the emulator).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Shared {

@@ -1,7 +1,7 @@
-//! Reading (not verifying) the SigV4 `Authorization` header: who signed, for
+//! Reading (not verifying) the `SigV4` `Authorization` header: who signed, for
 //! which region and service.
 
-/// The credential scope of a SigV4 signature.
+/// The credential scope of a `SigV4` signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Scope {
     pub access_key_id: String,

@@ -1,5 +1,5 @@
 //! The emulator's world: IAM, credentials, clusters with their access entries,
-//! updates, aws-auth ConfigMaps and RBAC bindings. Pure data and rules, no HTTP.
+//! updates, aws-auth `ConfigMaps` and RBAC bindings. Pure data and rules, no HTTP.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -153,8 +153,8 @@ fn fnv(text: &str) -> u64 {
 
 /// A stable IAM-style id (`AROA...`, `AIDA...`) derived from `seed`.
 pub(crate) fn derive_id(prefix: &str, seed: &str) -> String {
-    let mut h = fnv(seed);
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut h = fnv(seed);
     let mut out = String::from(prefix);
     for _ in 0..17 {
         out.push(ALPHABET[(h % 32) as usize] as char);
@@ -369,8 +369,7 @@ impl State {
     pub(crate) fn partition_of(&self, account: &str) -> String {
         self.accounts
             .get(account)
-            .map(|a| a.partition.clone())
-            .unwrap_or_else(|| "aws".into())
+            .map_or_else(|| "aws".into(), |a| a.partition.clone())
     }
 
     /// A fresh unique number.
@@ -454,7 +453,7 @@ impl State {
     pub(crate) fn tick(&mut self, at: f64) {
         for idx in 0..self.clusters.len() {
             let mut finished = Vec::new();
-            for u in self.clusters[idx].updates.iter_mut() {
+            for u in &mut self.clusters[idx].updates {
                 if u.status == "InProgress" && at >= u.finish_at {
                     u.status = "Successful".into();
                     finished.push(u.target_mode.clone());
@@ -462,7 +461,7 @@ impl State {
             }
             for mode in finished {
                 let from = self.clusters[idx].authentication_mode.clone();
-                self.clusters[idx].authentication_mode = mode.clone();
+                self.clusters[idx].authentication_mode.clone_from(&mode);
                 self.clusters[idx].status = "ACTIVE".into();
                 if from == MODE_CONFIG_MAP && mode != MODE_CONFIG_MAP {
                     self.create_eks_managed_entries(idx);
@@ -534,8 +533,8 @@ impl State {
             })
             .collect();
         let previous = cluster.access_entries.get(&e.principal_arn);
-        let created_at = previous.map(|p| p.created_at).unwrap_or(t);
-        let access_entry_arn = previous.map(|p| p.access_entry_arn.clone()).unwrap_or(arn);
+        let created_at = previous.map_or(t, |p| p.created_at);
+        let access_entry_arn = previous.map_or(arn, |p| p.access_entry_arn.clone());
         cluster.access_entries.insert(
             e.principal_arn.clone(),
             Entry {

@@ -1,4 +1,4 @@
-//! STS over the AWS query protocol: GetCallerIdentity and AssumeRole, which
+//! STS over the AWS query protocol: `GetCallerIdentity` and `AssumeRole`, which
 //! issues temporary keys that later calls are attributed to.
 
 use crate::arn::{IamPrincipal, PrincipalKind};
@@ -22,8 +22,7 @@ fn user_id(state: &State, caller: &Identity) -> String {
         let session = parts.next().unwrap_or_default();
         let id = state
             .find_role(&caller.account, role)
-            .map(|r| r.id.clone())
-            .unwrap_or_else(|| derive_id("AROA", role));
+            .map_or_else(|| derive_id("AROA", role), |r| r.id.clone());
         return format!("{id}:{session}");
     }
     if let Ok(p) = IamPrincipal::parse(&caller.arn) {

@@ -125,7 +125,7 @@ pub(super) fn entry<'a>(c: &'a Cluster, principal: &str) -> Result<&'a Entry, Ap
         .ok_or_else(|| ApiError::not_found(MSG_NO_ENTRY))
 }
 
-/// CreateAccessEntry, checking in the order of docs/emulator.md.
+/// `CreateAccessEntry`, checking in the order of docs/emulator.md.
 pub(super) fn create_access_entry(
     state: &mut State,
     ctx: &Ctx,
@@ -187,7 +187,7 @@ pub(super) fn create_access_entry(
     Ok(out)
 }
 
-/// ListAccessEntries (optionally only those with `associatedPolicyArn`).
+/// `ListAccessEntries` (optionally only those with `associatedPolicyArn`).
 pub(super) fn list_access_entries(
     state: &State,
     ctx: &Ctx,
@@ -208,7 +208,7 @@ pub(super) fn list_access_entries(
     Ok(with_token(json!({"accessEntries": items}), next))
 }
 
-/// DescribeAccessEntry.
+/// `DescribeAccessEntry`.
 pub(super) fn describe_access_entry(
     state: &State,
     ctx: &Ctx,
@@ -220,7 +220,7 @@ pub(super) fn describe_access_entry(
     Ok(json!({"accessEntry": entry_json(c, entry(c, principal)?)}))
 }
 
-/// UpdateAccessEntry: omitted fields go back to EKS's defaults.
+/// `UpdateAccessEntry`: omitted fields go back to EKS's defaults.
 pub(super) fn update_access_entry(
     state: &mut State,
     ctx: &Ctx,
@@ -260,7 +260,7 @@ pub(super) fn update_access_entry(
     Ok(json!({"accessEntry": entry_json(&state.clusters[idx], &e)}))
 }
 
-/// DeleteAccessEntry.
+/// `DeleteAccessEntry`.
 pub(super) fn delete_access_entry(
     state: &mut State,
     ctx: &Ctx,

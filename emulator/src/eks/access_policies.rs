@@ -1,4 +1,4 @@
-//! Access policies: the list EKS offers (ListAccessPolicies) and their
+//! Access policies: the list EKS offers (`ListAccessPolicies`) and their
 //! associations with entries (Associate/Disassociate/ListAssociatedAccessPolicies).
 
 use serde_json::{json, Map, Value};
@@ -62,7 +62,7 @@ fn validate_scope(m: &Map<String, Value>) -> Result<AccessScope, ApiError> {
     }
 }
 
-/// AssociateAccessPolicy (an upsert) on a STANDARD entry.
+/// `AssociateAccessPolicy` (an upsert) on a STANDARD entry.
 pub(super) fn associate_access_policy(
     state: &mut State,
     ctx: &Ctx,
@@ -110,7 +110,7 @@ pub(super) fn associate_access_policy(
     }))
 }
 
-/// ListAssociatedAccessPolicies (allowed on node types: their list is empty).
+/// `ListAssociatedAccessPolicies` (allowed on node types: their list is empty).
 pub(super) fn list_associated_access_policies(
     state: &State,
     ctx: &Ctx,
@@ -138,7 +138,7 @@ pub(super) fn list_associated_access_policies(
     ))
 }
 
-/// DisassociateAccessPolicy.
+/// `DisassociateAccessPolicy`.
 pub(super) fn disassociate_access_policy(
     state: &mut State,
     ctx: &Ctx,
@@ -162,7 +162,7 @@ pub(super) fn disassociate_access_policy(
     Ok(json!({}))
 }
 
-/// ListAccessPolicies, in the caller's partition.
+/// `ListAccessPolicies`, in the caller's partition.
 pub(super) fn list_access_policies(
     state: &State,
     ctx: &Ctx,

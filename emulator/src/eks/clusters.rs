@@ -1,5 +1,5 @@
-//! Clusters: ListClusters, DescribeCluster, and authentication-mode updates
-//! (UpdateClusterConfig, DescribeUpdate).
+//! Clusters: `ListClusters`, `DescribeCluster`, and authentication-mode updates
+//! (`UpdateClusterConfig`, `DescribeUpdate`).
 
 use serde_json::{json, Value};
 
@@ -37,7 +37,7 @@ pub(super) fn cluster_json(c: &Cluster) -> Value {
     })
 }
 
-/// ListClusters: the names of the caller's clusters in its region.
+/// `ListClusters`: the names of the caller's clusters in its region.
 pub(super) fn list_clusters(
     state: &State,
     ctx: &Ctx,
@@ -54,13 +54,13 @@ pub(super) fn list_clusters(
     Ok(with_token(json!({"clusters": items}), next))
 }
 
-/// DescribeCluster.
+/// `DescribeCluster`.
 pub(super) fn describe_cluster(state: &State, ctx: &Ctx, name: &str) -> Result<Value, ApiError> {
     let idx = cluster_idx(state, ctx, name)?;
     Ok(json!({"cluster": cluster_json(&state.clusters[idx])}))
 }
 
-/// UpdateClusterConfig: start a one-step authentication-mode switch.
+/// `UpdateClusterConfig`: start a one-step authentication-mode switch.
 pub(super) fn update_cluster_config(
     state: &mut State,
     ctx: &Ctx,
@@ -113,7 +113,7 @@ pub(super) fn update_cluster_config(
     Ok(out)
 }
 
-/// DescribeUpdate: one of the cluster's mode updates.
+/// `DescribeUpdate`: one of the cluster's mode updates.
 pub(super) fn describe_update(
     state: &State,
     ctx: &Ctx,

@@ -1,5 +1,5 @@
 //! Managed node groups and Fargate profiles, read-only from the seed:
-//! ListNodegroups, DescribeNodegroup, ListFargateProfiles, DescribeFargateProfile.
+//! `ListNodegroups`, `DescribeNodegroup`, `ListFargateProfiles`, `DescribeFargateProfile`.
 
 use serde_json::{json, Value};
 
@@ -16,7 +16,7 @@ pub(super) fn msg_no_fargate_profile(name: &str) -> String {
     format!("No Fargate Profile found with name: {name}.")
 }
 
-/// The AMI type DescribeNodegroup shows for a seeded node group.
+/// The AMI type `DescribeNodegroup` shows for a seeded node group.
 pub(super) fn ami_type(ng: &NodeGroup) -> &'static str {
     if ng.windows {
         "WINDOWS_CORE_2022_x86_64"
@@ -87,7 +87,7 @@ fn fargate_profile_json(c: &Cluster, fp: &FargateProfile) -> Value {
     })
 }
 
-/// ListNodegroups, in seed order.
+/// `ListNodegroups`, in seed order.
 pub(super) fn list_nodegroups(
     state: &State,
     ctx: &Ctx,
@@ -105,7 +105,7 @@ pub(super) fn list_nodegroups(
     Ok(with_token(json!({"nodegroups": items}), next))
 }
 
-/// DescribeNodegroup.
+/// `DescribeNodegroup`.
 pub(super) fn describe_nodegroup(
     state: &State,
     ctx: &Ctx,
@@ -122,7 +122,7 @@ pub(super) fn describe_nodegroup(
     Ok(json!({"nodegroup": nodegroup_json(c, found)}))
 }
 
-/// ListFargateProfiles, in seed order.
+/// `ListFargateProfiles`, in seed order.
 pub(super) fn list_fargate_profiles(
     state: &State,
     ctx: &Ctx,
@@ -140,7 +140,7 @@ pub(super) fn list_fargate_profiles(
     Ok(with_token(json!({"fargateProfileNames": items}), next))
 }
 
-/// DescribeFargateProfile.
+/// `DescribeFargateProfile`.
 pub(super) fn describe_fargate_profile(
     state: &State,
     ctx: &Ctx,

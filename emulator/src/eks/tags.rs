@@ -1,5 +1,5 @@
-//! Tags on clusters and access entries: TagResource, UntagResource,
-//! ListTagsForResource.
+//! Tags on clusters and access entries: `TagResource`, `UntagResource`,
+//! `ListTagsForResource`.
 
 use std::collections::BTreeMap;
 
@@ -39,7 +39,7 @@ fn tags_of<'a>(
         .ok_or_else(not_found)
 }
 
-/// TagResource: add or overwrite tags.
+/// `TagResource`: add or overwrite tags.
 pub(super) fn tag_resource(
     state: &mut State,
     ctx: &Ctx,
@@ -53,7 +53,7 @@ pub(super) fn tag_resource(
     Ok(json!({}))
 }
 
-/// UntagResource: remove the `tagKeys`.
+/// `UntagResource`: remove the `tagKeys`.
 pub(super) fn untag_resource(
     state: &mut State,
     ctx: &Ctx,
@@ -72,7 +72,7 @@ pub(super) fn untag_resource(
     Ok(json!({}))
 }
 
-/// ListTagsForResource.
+/// `ListTagsForResource`.
 pub(super) fn list_tags_for_resource(
     state: &mut State,
     ctx: &Ctx,

@@ -57,7 +57,7 @@ fn routes_decoded_labels() {
         "arn:x/y",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(std::string::ToString::to_string)
     .collect();
     assert_eq!(
         route("DELETE", &segs),
