@@ -1,9 +1,13 @@
 //! The command-line flags, as clap parses them. Commands validate them into
 //! their own option types before doing anything.
 
-use std::path::PathBuf;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::live::{LiveFlags, DEFAULT_CONCURRENCY};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -235,8 +239,8 @@ pub struct ClusterAccess {
     pub conn: Connection,
 
     /// AWS calls in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = concurrency_parser())]
+    pub concurrency: NonZeroUsize,
 
     /// Read account ACCOUNT's IAM through this role, to check its principals
     /// (repeatable); principals of other accounts than the caller's are
@@ -245,9 +249,40 @@ pub struct ClusterAccess {
     pub iam_role_for: Vec<String>,
 }
 
+/// `--concurrency`: 1 to 64 (0 and 65 are refused with clap's range
+/// error), as a `NonZeroUsize`.
+fn concurrency_parser() -> impl TypedValueParser<Value = NonZeroUsize> {
+    clap::value_parser!(u16)
+        .range(1..=64)
+        .try_map(|n| NonZeroUsize::try_from(usize::from(n)))
+}
+
 impl ClusterAccess {
-    pub fn concurrency(&self) -> usize {
-        usize::from(self.concurrency)
+    pub fn concurrency(&self) -> NonZeroUsize {
+        self.concurrency
+    }
+
+    /// The live flags these give for `cluster`, with the command's
+    /// `--policy-map`; `changes_cluster`: whether the command writes (see
+    /// [`Connection::kube`]). No `--file`, `--allow-lossy` or
+    /// `--merge-existing`: a command that has them sets them.
+    pub fn live_flags<'a>(
+        &'a self,
+        cluster: &'a str,
+        changes_cluster: bool,
+        policy_map: Option<&'a Path>,
+    ) -> LiveFlags<'a> {
+        LiveFlags {
+            cluster,
+            aws: self.conn.aws(),
+            kube: self.conn.kube(changes_cluster),
+            file: None,
+            concurrency: self.concurrency,
+            iam_role_for: &self.iam_role_for,
+            policy_map,
+            allow_lossy: false,
+            merge_existing: false,
+        }
     }
 }
 

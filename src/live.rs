@@ -3,7 +3,8 @@
 //! pure). `apply` reuses both, and the clients of [`crate::aws`].
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
@@ -17,8 +18,29 @@ use crate::core::translate::Options;
 use crate::files;
 use crate::kube::{self, KubeTarget};
 
-/// Default number of calls in flight at once.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Default number of calls in flight at once (`unwrap` is evaluated at
+/// compile time).
+pub const DEFAULT_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(8).unwrap();
+
+/// The flags of a command that reads a live cluster, as given: on the
+/// command line (`plan --cluster`, apply, verify, prune-configmap,
+/// finalize), in an apply's run file, or in a fleet entry.
+/// [`LiveOptions::from_flags`] checks them into the options.
+#[derive(Debug, Clone)]
+pub struct LiveFlags<'a> {
+    pub cluster: &'a str,
+    pub aws: AwsOptions,
+    pub kube: KubeTarget,
+    /// `--file`: read aws-auth from this file (or `-`) instead of the cluster.
+    pub file: Option<&'a str>,
+    pub concurrency: NonZeroUsize,
+    /// `--iam-role-for ACCOUNT=ROLE_ARN` values, unparsed.
+    pub iam_role_for: &'a [String],
+    /// `--policy-map`, unread.
+    pub policy_map: Option<&'a Path>,
+    pub allow_lossy: bool,
+    pub merge_existing: bool,
+}
 
 /// Everything a live plan is asked for.
 #[derive(Debug, Clone)]
@@ -28,13 +50,37 @@ pub struct LiveOptions {
     pub kube: KubeTarget,
     /// Read aws-auth from this file (or `-`) instead of the cluster.
     pub file: Option<String>,
-    pub concurrency: usize,
+    pub concurrency: NonZeroUsize,
     /// `--iam-role-for ACCOUNT=ROLE_ARN`: account → role to read its IAM.
     pub iam_roles: BTreeMap<String, String>,
     pub merge_existing: bool,
     /// Policy map and `--allow-lossy`; account and partition come from the
     /// cluster.
     pub translate: Options,
+}
+
+impl LiveOptions {
+    /// The one way live options are made: reads and checks the policy
+    /// map, then parses `--iam-role-for` (errors in that order).
+    pub fn from_flags(flags: LiveFlags<'_>) -> Result<LiveOptions> {
+        let policy_map = files::policy_map(flags.policy_map)?;
+        Ok(LiveOptions {
+            cluster: flags.cluster.to_string(),
+            aws: flags.aws,
+            kube: flags.kube,
+            file: flags.file.map(str::to_string),
+            concurrency: flags.concurrency,
+            iam_roles: parse_iam_roles(flags.iam_role_for)?,
+            merge_existing: flags.merge_existing,
+            translate: Options {
+                // Both come from the cluster (see [`cluster_options`]).
+                account: None,
+                partition: None,
+                allow_lossy: flags.allow_lossy,
+                policy_map,
+            },
+        })
+    }
 }
 
 /// aws-auth as the core reads it, and where it came from.
@@ -134,7 +180,7 @@ pub async fn read_aws_auth(opts: &LiveOptions, facts: &ClusterFacts) -> Result<A
 pub async fn read_existing(
     clients: &Clients,
     facts: &ClusterFacts,
-    concurrency: usize,
+    concurrency: NonZeroUsize,
 ) -> Result<Vec<ExistingEntry>> {
     if !facts.has_access_entries() {
         return Ok(Vec::new());
@@ -163,7 +209,7 @@ pub fn cluster_options(opts: &Options, facts: &ClusterFacts) -> Options {
 /// check. The IAM lookups overlap the reads of the existing entries.
 pub async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<LivePlanInputs> {
     let (cluster, caller) = cluster_and_caller(clients, &opts.cluster).await?;
-    let concurrency = opts.concurrency.max(1);
+    let concurrency = opts.concurrency;
     // Two independent chains run side by side: aws-auth then the IAM
     // lookups of its principals; the access entries then their details.
     let topts = cluster_options(&opts.translate, &cluster);
@@ -259,7 +305,7 @@ pub fn plan(inputs: &LivePlanInputs, opts: &Options, merge_existing: bool) -> Re
 }
 
 /// Parses `--iam-role-for ACCOUNT=ROLE_ARN` values.
-pub fn parse_iam_roles(values: &[String]) -> Result<BTreeMap<String, String>> {
+fn parse_iam_roles(values: &[String]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for v in values {
         let Some((account, role)) = v.split_once('=') else {

@@ -27,7 +27,6 @@ use crate::core::diff::{self, sha256_hex, Fingerprint};
 use crate::core::plan::{Action, Plan};
 use crate::core::review;
 use crate::core::steps::{self, Step};
-use crate::core::translate::Options;
 use crate::files;
 use crate::journal::{self, ClusterInfo, ClusterLock, Command, Header, Journal};
 use crate::live::{self, LiveOptions};
@@ -38,7 +37,7 @@ use report::Report;
 
 /// What an apply was asked to do; saved in the run file so `--resume`
 /// can read the cluster again the same way.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyInputs {
     pub cluster: String,
     pub region: Option<String>,
@@ -53,32 +52,27 @@ pub struct ApplyInputs {
     pub policy_map: Option<PathBuf>,
     pub allow_lossy: bool,
     pub merge_existing: bool,
-    pub concurrency: usize,
+    pub concurrency: std::num::NonZeroUsize,
     pub iam_role_for: Vec<String>,
     pub enable_access_entries: bool,
 }
 
 impl ApplyInputs {
     pub fn live_options(&self) -> Result<LiveOptions> {
-        let policy_map = files::policy_map(self.policy_map.as_deref())?;
-        Ok(LiveOptions {
-            cluster: self.cluster.clone(),
+        LiveOptions::from_flags(live::LiveFlags {
+            cluster: &self.cluster,
             aws: self.aws(),
             kube: live::kube_target(
                 self.kubeconfig.clone(),
                 self.context.clone(),
                 crate::kube::Unverified::from_flag(self.allow_unverified_context, true),
             ),
-            file: self.file.clone(),
-            concurrency: self.concurrency.max(1),
-            iam_roles: live::parse_iam_roles(&self.iam_role_for)?,
+            file: self.file.as_deref(),
+            concurrency: self.concurrency,
+            iam_role_for: &self.iam_role_for,
+            policy_map: self.policy_map.as_deref(),
+            allow_lossy: self.allow_lossy,
             merge_existing: self.merge_existing,
-            translate: Options {
-                account: None,
-                partition: None,
-                allow_lossy: self.allow_lossy,
-                policy_map,
-            },
         })
     }
 
@@ -211,7 +205,7 @@ pub struct Run {
     pub migration_id: String,
     pub events: Arc<Events>,
     pub cancel: Arc<AtomicBool>,
-    pub concurrency: usize,
+    pub concurrency: std::num::NonZeroUsize,
     _lock: ClusterLock,
 }
 
@@ -250,7 +244,7 @@ impl Run {
         }
         self.events.phase(phase, steps.len() as u64);
         let executor = Arc::new(self.executor(plan));
-        let permits = Arc::new(Semaphore::new(self.concurrency.max(1)));
+        let permits = Arc::new(Semaphore::new(self.concurrency.get()));
         let mut tasks = JoinSet::new();
         for (i, group) in steps::by_principal(steps).into_iter().enumerate() {
             let executor = executor.clone();
@@ -306,7 +300,7 @@ pub fn start_run(
     facts: ClusterFacts,
     presentation: &Presentation,
     spec: JournalSpec,
-    concurrency: usize,
+    concurrency: std::num::NonZeroUsize,
 ) -> Result<(Run, Option<journal::JournalContents>)> {
     let info = cluster_info(&facts);
     let lock = ClusterLock::acquire(&journal::state_dir()?, &info.lock_key())
@@ -550,7 +544,7 @@ async fn execute_plan(
             presentation.yes,
         )?;
     }
-    let concurrency = inputs.concurrency.max(1);
+    let concurrency = inputs.concurrency;
     let spec = JournalSpec::New {
         path: presentation.journal.clone(),
         migration_id: None,
@@ -692,7 +686,7 @@ async fn observe(
         .into_iter()
         .map(|p| p.to_lowercase())
         .collect();
-    let permits = Arc::new(Semaphore::new(run.concurrency.max(1)));
+    let permits = Arc::new(Semaphore::new(run.concurrency.get()));
     let mut tasks = JoinSet::new();
     for p in principals {
         if !listed.contains(&p.to_lowercase()) {
@@ -833,7 +827,7 @@ pub fn resume(
         let opts = inputs.live_options()?;
         let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
         let (facts, _) = live::cluster_and_caller(&clients, &inputs.cluster).await?;
-        let concurrency = inputs.concurrency.max(1);
+        let concurrency = inputs.concurrency;
         let spec = JournalSpec::Append(journal_path.to_path_buf());
         let (run, contents) = start_run(clients, facts, &presentation, spec, concurrency)?;
         let contents = contents.ok_or_else(|| anyhow!("the journal could not be read back"))?;

@@ -83,7 +83,8 @@ pub fn rollback(
                 run_file: None,
             }
         };
-        let (run, rb_contents) = start_run(clients, facts, &presentation, spec, 1)?;
+        let (run, rb_contents) =
+            start_run(clients, facts, &presentation, spec, std::num::NonZeroUsize::MIN)?;
         // An undo of an earlier, interrupted rollback that has no outcome
         // may have taken effect: settle it from the cluster's state, so it
         // counts as this tool's own undo (not someone else's change).
@@ -200,7 +201,7 @@ pub fn rollback_by_tag(
         let clients = Clients::connect(&flags.aws, &Default::default()).await?;
         let facts = clients.eks.describe_cluster(cluster).await?;
         refuse_in_api_mode(cluster, &facts.authentication_mode, flags.force)?;
-        let existing = clients.eks.existing_entries(cluster, 8).await?;
+        let existing = clients.eks.existing_entries(cluster, crate::live::DEFAULT_CONCURRENCY).await?;
         let ours: Vec<_> = existing
             .into_iter()
             .filter(|e| e.tags.get(TAG_MIGRATION_ID).map(String::as_str) == Some(migration_id))
@@ -219,7 +220,7 @@ pub fn rollback_by_tag(
             rollback_of: Some(format!("tag:{migration_id}")),
             run_file: None,
         };
-        let (run, _) = start_run(clients, facts, &presentation, spec, 1)?;
+        let (run, _) = start_run(clients, facts, &presentation, spec, std::num::NonZeroUsize::MIN)?;
         run.events.message(&format!("rollback journal: {}", run.journal_path.display()));
         let steps: Vec<Step> = ours
             .iter()

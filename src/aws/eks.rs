@@ -299,10 +299,10 @@ impl Eks {
     pub async fn existing_entries(
         &self,
         cluster: &str,
-        concurrency: usize,
+        concurrency: std::num::NonZeroUsize,
     ) -> Result<Vec<ExistingEntry>, AwsError> {
         let arns = self.list_access_entries(cluster).await?;
-        let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+        let permits = Arc::new(Semaphore::new(concurrency.get()));
         let mut tasks = JoinSet::new();
         for arn in arns {
             let eks = self.clone();

@@ -119,7 +119,7 @@ type Found = ((String, PrincipalKind, String), Option<String>);
 pub async fn lookup_all(
     readers: &IamReaders,
     principals: &[PrincipalArn],
-    concurrency: usize,
+    concurrency: std::num::NonZeroUsize,
 ) -> Result<BTreeMap<String, Lookup>, AwsError> {
     let mut out = BTreeMap::new();
     // account → kind → names
@@ -142,7 +142,7 @@ pub async fn lookup_all(
         }
     }
 
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let permits = Arc::new(Semaphore::new(concurrency.get()));
     // (account, kind, name) → Some(arn) | None
     let mut found: BTreeMap<(String, PrincipalKind, String), Option<String>> = BTreeMap::new();
     let mut tasks: JoinSet<Result<Vec<Found>, AwsError>> = JoinSet::new();

@@ -186,6 +186,8 @@ impl Fleet {
                         concurrency: o
                             .concurrency
                             .or(d.concurrency)
+                            // check() refused 0 (and all above 64).
+                            .and_then(std::num::NonZeroUsize::new)
                             .unwrap_or(crate::live::DEFAULT_CONCURRENCY),
                         iam_role_for: o
                             .iam_role_for
@@ -315,7 +317,7 @@ clusters:
             s[0].inputs.policy_map,
             Some(PathBuf::from("/fleet/maps/policy.yaml"))
         );
-        assert_eq!(s[0].inputs.concurrency, 4);
+        assert_eq!(s[0].inputs.concurrency.get(), 4);
         assert_eq!(s[0].labels["tier"], "standard");
         assert!(!s[0].inputs.allow_lossy);
         assert_eq!(s[1].inputs.region.as_deref(), Some("us-east-1"));
@@ -324,7 +326,7 @@ clusters:
         assert_eq!(s[1].inputs.context.as_deref(), Some("ctx-b"));
         assert_eq!(s[1].labels["tier"], "gold");
         assert!(s[1].inputs.allow_lossy && s[1].inputs.merge_existing);
-        assert_eq!(s[1].inputs.concurrency, 2);
+        assert_eq!(s[1].inputs.concurrency.get(), 2);
     }
 
     #[test]

@@ -11,15 +11,20 @@ use crate::core::planner::{self, SourceInfo};
 use crate::core::translate::Options;
 use crate::exit;
 use crate::files;
-use crate::live::{self, LiveOptions};
+use crate::live::{self, LiveFlags, LiveOptions};
 use crate::render::{self, table::TableStyle};
 
-/// Validated flags shared by plan and apply.
-pub struct PlanInputs {
-    pub file: Option<String>,
-    pub opts: Options,
+/// What `plan` was asked for, its flags validated.
+pub enum PlanInputs {
+    /// aws-auth from a file (`-`: standard input), planned offline.
+    Offline { path: String, opts: Options },
+    /// `--cluster`.
+    Live(LiveOptions),
 }
 
+/// Checks the flags, in the order their errors are reported: `--account`,
+/// `--partition`, the policy map, `--iam-role-for` (with `--cluster`), then
+/// the flags that need `--cluster` and where aws-auth is (without).
 pub fn validate(args: &PlanArgs) -> Result<PlanInputs> {
     if let Some(a) = &args.account {
         if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
@@ -31,22 +36,32 @@ pub fn validate(args: &PlanArgs) -> Result<PlanInputs> {
             bail!("--partition {p:?} is not one of {}", PARTITIONS.join(", "));
         }
     }
+    if let Some(cluster) = &args.cluster {
+        // --account and --partition conflict with --cluster: the cluster
+        // says both.
+        return Ok(PlanInputs::Live(LiveOptions::from_flags(LiveFlags {
+            file: args.file.as_deref(),
+            allow_lossy: args.allow_lossy,
+            merge_existing: args.merge_existing,
+            ..args
+                .access
+                .live_flags(cluster, false, args.policy_map.as_deref())
+        })?));
+    }
     let policy_map = files::policy_map(args.policy_map.as_deref())?;
-    if args.cluster.is_none() {
-        let given = args
-            .access
-            .conn
-            .any_given()
-            .or_else(|| (!args.access.iam_role_for.is_empty()).then_some("--iam-role-for"));
-        if let Some(flag) = given {
-            bail!("{flag} needs --cluster: it says how to reach the cluster");
-        }
+    let given = args
+        .access
+        .conn
+        .any_given()
+        .or_else(|| (!args.access.iam_role_for.is_empty()).then_some("--iam-role-for"));
+    if let Some(flag) = given {
+        bail!("{flag} needs --cluster: it says how to reach the cluster");
     }
-    if args.file.is_none() && args.cluster.is_none() {
+    let Some(path) = &args.file else {
         bail!("say where aws-auth is: --file PATH (or - for standard input), or --cluster NAME");
-    }
-    Ok(PlanInputs {
-        file: args.file.clone(),
+    };
+    Ok(PlanInputs::Offline {
+        path: path.clone(),
         opts: Options {
             account: args.account.clone(),
             partition: args.partition.clone(),
@@ -73,23 +88,6 @@ pub fn plan_from_file(path: &str, opts: &Options) -> Result<Plan> {
     planner::plan_offline(&bytes, source, opts).with_context(|| shown.to_string())
 }
 
-/// The options of a live plan (`--cluster`).
-pub fn live_options(args: &PlanArgs, inputs: &PlanInputs) -> Result<Option<LiveOptions>> {
-    let Some(cluster) = &args.cluster else {
-        return Ok(None);
-    };
-    Ok(Some(LiveOptions {
-        cluster: cluster.clone(),
-        aws: args.access.conn.aws(),
-        kube: args.access.conn.kube(false),
-        file: inputs.file.clone(),
-        concurrency: args.access.concurrency(),
-        iam_roles: live::parse_iam_roles(&args.access.iam_role_for)?,
-        merge_existing: args.merge_existing,
-        translate: inputs.opts.clone(),
-    }))
-}
-
 /// Runs a live plan on a runtime of its own (`run` stays synchronous).
 pub fn plan_live(opts: &LiveOptions) -> Result<Plan> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -100,13 +98,9 @@ pub fn plan_live(opts: &LiveOptions) -> Result<Plan> {
 }
 
 pub fn run(args: PlanArgs) -> Result<i32> {
-    let inputs = validate(&args)?;
-    let plan = match live_options(&args, &inputs)? {
-        Some(live) => plan_live(&live)?,
-        None => {
-            let path = inputs.file.as_deref().unwrap_or("-");
-            plan_from_file(path, &inputs.opts)?
-        }
+    let plan = match validate(&args)? {
+        PlanInputs::Live(live) => plan_live(&live)?,
+        PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
     };
     if let Some(out) = &args.out {
         files::write_private(out, render::json::render(&plan).as_bytes())?;

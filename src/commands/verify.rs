@@ -5,32 +5,23 @@ use anyhow::{anyhow, Result};
 
 use crate::aws::Clients;
 use crate::cli::{FinishClusterArgs, Format, VerifyArgs};
-use crate::core::translate::Options;
 use crate::core::verify::parse_row_ids;
 use crate::exit;
 use crate::files;
 use crate::finish::{self, render, FinishOptions};
-use crate::live::{self, LiveOptions};
+use crate::live::{LiveFlags, LiveOptions};
 
 /// Validates the shared cluster flags; `changes_cluster`: whether the
 /// command writes (prune-configmap, finalize).
 pub fn finish_options(args: &FinishClusterArgs, changes_cluster: bool) -> Result<FinishOptions> {
-    let policy_map = files::policy_map(args.policy_map.as_deref())?;
     Ok(FinishOptions {
-        live: LiveOptions {
-            cluster: args.cluster.clone(),
-            aws: args.access.conn.aws(),
-            kube: args.access.conn.kube(changes_cluster),
-            file: None,
-            concurrency: args.access.concurrency(),
-            iam_roles: live::parse_iam_roles(&args.access.iam_role_for)?,
-            merge_existing: false,
-            translate: Options {
-                allow_lossy: true,
-                policy_map,
-                ..Options::default()
-            },
-        },
+        // Lossy entries are planned too, so their rows are compared.
+        live: LiveOptions::from_flags(LiveFlags {
+            allow_lossy: true,
+            ..args
+                .access
+                .live_flags(&args.cluster, changes_cluster, args.policy_map.as_deref())
+        })?,
         accept_gaps: parse_row_ids(&args.accept_gaps).map_err(|e| anyhow!("--accept-gaps {e}"))?,
     })
 }

@@ -60,7 +60,7 @@ pub async fn check(clients: &Clients, opts: &FinishOptions) -> Result<Checked> {
         })
         .collect();
     let readers = clients.iam_readers(&inputs.caller.account);
-    let lookups = aws::iam::lookup_all(&readers, &principals, live_opts.concurrency.max(1)).await?;
+    let lookups = aws::iam::lookup_all(&readers, &principals, live_opts.concurrency).await?;
     let caller = Some(inputs.caller.arn.as_str()).filter(|a| !a.is_empty());
     let mut verification = verify::verify(&plan, &lookups, caller, &opts.accept_gaps)
         .map_err(|e| anyhow::anyhow!(e))?;
