@@ -299,7 +299,12 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_edit_line_by_line() {
         assert!(remove_items("[{rolearn: a}, {rolearn: b}]", &set(&[0])).is_err());
-        assert!(remove_items("- rolearn: a\n", &set(&[1])).is_err());
+        assert_eq!(
+            remove_items("- rolearn: a\n", &set(&[1]))
+                .unwrap_err()
+                .to_string(),
+            "the section has 1 rows, not 2"
+        );
         assert!(remove_items("rolearn: a\n", &set(&[0])).is_err());
         let anchors = "- &r {rolearn: a, groups: [x]}\n- *r\n";
         assert!(remove_items(anchors, &set(&[0])).is_err());
@@ -348,6 +353,11 @@ mod tests {
             ]
         );
         assert_eq!(rows[2].account.as_deref(), Some("444455556666"));
-        assert!(prune_data(&data, &BTreeSet::from([(Section::MapRoles, 9)])).is_err());
+        assert_eq!(
+            prune_data(&data, &BTreeSet::from([(Section::MapRoles, 9)]))
+                .unwrap_err()
+                .to_string(),
+            "cannot remove rows from mapRoles line by line: the section has 3 rows, not 10; edit aws-auth by hand"
+        );
     }
 }

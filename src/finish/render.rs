@@ -420,3 +420,115 @@ pub fn prune_report(r: &PruneReport) -> Vec<Line> {
         ))],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    fn texts(lines: &[Line], stream: Stream) -> Vec<&str> {
+        lines
+            .iter()
+            .filter(|l| l.stream == stream)
+            .map(|l| l.text.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn events_go_to_their_stream() {
+        let journal = Path::new("/tmp/j.jsonl");
+        assert_eq!(
+            event(&Event::Journal(journal)),
+            vec![err("journal: /tmp/j.jsonl")]
+        );
+        assert_eq!(
+            event(&Event::ContextNotice("why")),
+            vec![err("notice: why")]
+        );
+        assert_eq!(
+            event(&Event::Diverged {
+                op: "put-configmap",
+                seq: 3,
+                why: "changed"
+            }),
+            vec![err("put-configmap (seq 3): changed")]
+        );
+        let rows = vec!["mapRoles#1 arn:a (migrated)".to_string()];
+        let plan = event(&Event::PrunePlan {
+            cluster: "prod",
+            rows: &rows,
+            kept: 2,
+        });
+        assert_eq!(
+            texts(&plan, Stream::Out),
+            vec![
+                "Removing 1 row from kube-system/aws-auth of cluster prod (verified migrated):",
+                "  - mapRoles#1 arn:a (migrated)",
+                "2 other row(s), comments and formatting are kept.",
+            ]
+        );
+        assert_eq!(
+            event(&Event::PruneConflict { message: "409" }),
+            vec![err(
+                "aws-auth was changed by someone else while pruning (409); reading it again"
+            )]
+        );
+    }
+
+    #[test]
+    fn finalize_reports_and_their_outcomes() {
+        let journal = PathBuf::from("/tmp/f.jsonl");
+        let refused = FinalizeReport::Refused {
+            cluster: "prod".into(),
+            mode: "API_AND_CONFIG_MAP".into(),
+            blockers: vec!["a gap".into()],
+        };
+        assert_eq!(refused.outcome(), crate::outcome::Outcome::Error);
+        assert_eq!(
+            texts(&finalize_report(&refused), Stream::Err),
+            vec![
+                "finalize refused: cluster prod stays in API_AND_CONFIG_MAP mode; nothing was changed.",
+                "  - a gap",
+                "Run verify for the full report.",
+            ]
+        );
+        let partial = FinalizeReport::Switched {
+            journal: journal.clone(),
+            configmap: Some(Deletion::Failed("boom".into())),
+        };
+        assert_eq!(partial.outcome(), crate::outcome::Outcome::Partial);
+        assert_eq!(
+            finalize_report(&partial),
+            vec![err("error: the cluster is in API mode, but deleting aws-auth failed: boom; run finalize --delete-configmap --resume /tmp/f.jsonl to retry")]
+        );
+        let done = FinalizeReport::Switched {
+            journal,
+            configmap: None,
+        };
+        assert_eq!(done.outcome(), crate::outcome::Outcome::Ok);
+        assert!(finalize_report(&done).is_empty());
+        assert_eq!(
+            finalize_report(&FinalizeReport::AlreadyApi {
+                cluster: "prod".into(),
+                configmap_present: false
+            }),
+            vec![out(
+                "Cluster prod is already in API mode and has no aws-auth."
+            )]
+        );
+    }
+
+    #[test]
+    fn prune_reports() {
+        assert_eq!(
+            prune_report(&PruneReport::Pruned {
+                rows: vec!["a".into(), "b".into()],
+                journal: PathBuf::from("/tmp/p.jsonl"),
+                resource_version: None,
+            }),
+            vec![out("Pruned 2 rows; aws-auth is now at resourceVersion -. Undo with rollback of journal /tmp/p.jsonl.")]
+        );
+        assert!(prune_report(&PruneReport::DryRun { rows: vec![] }).is_empty());
+    }
+}
