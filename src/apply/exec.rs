@@ -349,9 +349,9 @@ impl Executor {
             | Step::CreateConfigMap { .. } => {
                 crate::finish::configmap::run_step_with(&self.eks, c, step)
                     .await
-                    .map_err(|message| AwsError::Other {
+                    .map_err(|e| AwsError::Other {
                         call: format!("{} kube-system/aws-auth", step.op()),
-                        message,
+                        message: e.to_string(),
                     })
             }
             // finalize switches to API mode itself, after its own checks:

@@ -634,7 +634,10 @@ async fn undo_finalize(t: &Target, journal: &Path) -> Result<Option<finish::undo
     let opts = finish_options(&t.spec)?;
     let clients = Clients::connect(&opts.live.aws, &opts.live.iam_roles).await?;
     let facts = clients.eks.describe_cluster(&t.spec.name).await?;
-    let target = finish::configmap::Target::connect(&opts.live.kube, &facts).await?;
+    let target = finish::configmap::connect(&opts.live.kube, &facts).await?;
+    if let Some(notice) = &target.notice {
+        eprintln!("notice: {notice}");
+    }
     Ok(Some(finish::undo::rollback(&target, journal, &out).await?))
 }
 
@@ -701,6 +704,28 @@ async fn verify_one(
     }
 }
 
+/// finalize's events and end, printed as `finalize` prints them.
+struct FinalizeOutput;
+
+impl finish::Progress for FinalizeOutput {
+    fn event(&self, event: finish::Event<'_>) {
+        print_finish_lines(&finish::render::event(&event));
+    }
+
+    fn confirm(&self, question: &str, yes: bool) -> Result<()> {
+        finish::confirm(question, yes)
+    }
+}
+
+fn print_finish_lines(lines: &[finish::render::Line]) {
+    for line in lines {
+        match line.stream {
+            finish::render::Stream::Out => println!("{}", line.text),
+            finish::render::Stream::Err => eprintln!("{}", line.text),
+        }
+    }
+}
+
 async fn finalize_one(
     ctx: &Ctx,
     t: &Target,
@@ -738,7 +763,9 @@ async fn finalize_one(
             timeout,
             skip_compute_check,
         };
-        let code = finish::finalize::run(&clients, &opts).await?;
+        let report = finish::finalize::run(&clients, &opts, &FinalizeOutput).await?;
+        print_finish_lines(&finish::render::finalize_report(&report));
+        let code = report.outcome().code();
         Ok((facts, code, journal))
     };
     match run.await {

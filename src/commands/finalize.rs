@@ -5,8 +5,8 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::FinalizeArgs;
-use crate::commands::verify::{clients, finish_options};
-use crate::finish::{self, finalize::FinalizeOptions};
+use crate::commands::verify::{clients, finish_options, print_lines, Terminal};
+use crate::finish::{self, finalize::FinalizeOptions, render};
 
 pub fn run(args: FinalizeArgs) -> Result<i32> {
     let opts = FinalizeOptions {
@@ -19,8 +19,10 @@ pub fn run(args: FinalizeArgs) -> Result<i32> {
         skip_compute_check: args.skip_compute_check,
     };
     let runtime = finish::runtime()?;
-    runtime.block_on(async {
+    let report = runtime.block_on(async {
         let clients = clients(&opts.finish).await?;
-        finish::finalize::run(&clients, &opts).await
-    })
+        finish::finalize::run(&clients, &opts, &Terminal).await
+    })?;
+    print_lines(&render::finalize_report(&report));
+    Ok(report.outcome().code())
 }

@@ -3,9 +3,8 @@
 use anyhow::Result;
 
 use crate::cli::PruneArgs;
-use crate::commands::verify::{clients, finish_options};
-use crate::exit;
-use crate::finish::{self, prune::PruneOptions};
+use crate::commands::verify::{clients, finish_options, print_lines, Terminal};
+use crate::finish::{self, prune::PruneOptions, render};
 
 pub fn run(args: PruneArgs) -> Result<i32> {
     let opts = PruneOptions {
@@ -16,9 +15,10 @@ pub fn run(args: PruneArgs) -> Result<i32> {
         resume: args.resume.clone(),
     };
     let runtime = finish::runtime()?;
-    runtime.block_on(async {
+    let report = runtime.block_on(async {
         let clients = clients(&opts.finish).await?;
-        finish::prune::run(&clients, &opts).await
+        finish::prune::run(&clients, &opts, &Terminal).await
     })?;
-    Ok(exit::OK)
+    print_lines(&render::prune_report(&report));
+    Ok(report.outcome().code())
 }

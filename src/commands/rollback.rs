@@ -11,7 +11,6 @@ use crate::aws::Clients;
 use crate::cli::{Output, RollbackArgs};
 use crate::commands::apply::{finish, presentation};
 use crate::exit;
-use crate::finish::configmap::Target;
 use crate::finish::undo::{self, UndoReport};
 use crate::journal::{self, Command};
 
@@ -63,7 +62,10 @@ fn configmap_rollback(path: &Path, args: &RollbackArgs, mut flags: RollbackFlags
             .describe_cluster(&contents.header.cluster.name)
             .await?;
         let kube = args.conn.kube(true);
-        let target = Target::connect(&kube, &facts).await?;
+        let target = crate::finish::configmap::connect(&kube, &facts).await?;
+        if let Some(notice) = &target.notice {
+            eprintln!("notice: {notice}");
+        }
         undo::rollback(&target, path, &out).await
     })?;
     let code = if report.skipped.is_empty() {

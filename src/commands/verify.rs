@@ -8,7 +8,8 @@ use crate::cli::{FinishClusterArgs, Format, VerifyArgs};
 use crate::core::verify::parse_row_ids;
 use crate::exit;
 use crate::files;
-use crate::finish::{self, render, FinishOptions};
+use crate::finish::render::{Line, Stream};
+use crate::finish::{self, render, Event, FinishOptions, Progress};
 use crate::live::{LiveFlags, LiveOptions};
 
 /// Validates the shared cluster flags; `changes_cluster`: whether the
@@ -24,6 +25,30 @@ pub fn finish_options(args: &FinishClusterArgs, changes_cluster: bool) -> Result
         })?,
         accept_gaps: parse_row_ids(&args.accept_gaps).map_err(|e| anyhow!("--accept-gaps {e}"))?,
     })
+}
+
+/// Shows a prune-configmap or finalize run on the terminal: each event as
+/// it happens, and the confirmations asked there.
+pub struct Terminal;
+
+impl Progress for Terminal {
+    fn event(&self, event: Event<'_>) {
+        print_lines(&render::event(&event));
+    }
+
+    fn confirm(&self, question: &str, yes: bool) -> Result<()> {
+        finish::confirm(question, yes)
+    }
+}
+
+/// Prints rendered lines, each on its stream.
+pub fn print_lines(lines: &[Line]) {
+    for line in lines {
+        match line.stream {
+            Stream::Out => println!("{}", line.text),
+            Stream::Err => eprintln!("{}", line.text),
+        }
+    }
 }
 
 /// Connects the AWS clients for the shared flags.

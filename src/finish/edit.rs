@@ -8,7 +8,51 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::core::aws_auth::{self, Row};
 use crate::core::input::{self, Section};
 use crate::core::yaml::{self, Value};
-use crate::kube::manifest;
+use crate::kube;
+
+/// Why a section's rows cannot be removed line by line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error("line {line}: {message}")]
+    Syntax { line: usize, message: String },
+    #[error("the section is not a list")]
+    NotAList,
+    #[error("the section has {rows} rows, not {wanted}")]
+    NoSuchRow { rows: usize, wanted: usize },
+    #[error("the section uses YAML anchors and aliases")]
+    Aliases,
+    #[error("the section is not a block list (`- ...` lines)")]
+    NotABlockList,
+    #[error("found {found} list items at indentation {indent} but the section has {rows} rows")]
+    ItemCount {
+        found: usize,
+        indent: usize,
+        rows: usize,
+    },
+    #[error("row {row} starts at line {line}, outside the list item at line {item_line}")]
+    OutsideItem {
+        row: usize,
+        line: usize,
+        item_line: usize,
+    },
+}
+
+/// Why aws-auth's data cannot be pruned.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PruneError {
+    #[error("aws-auth has no {0} to remove rows from")]
+    NoSection(&'static str),
+    #[error("cannot remove rows from {section} line by line: {why}; edit aws-auth by hand")]
+    LineByLine {
+        section: &'static str,
+        why: EditError,
+    },
+    /// The data (before or after) does not read as aws-auth.
+    #[error("{0}")]
+    Unreadable(input::InputError),
+    #[error("removing the rows would not leave the other {expected} rows as they are (read back: {got} rows); nothing changed: edit aws-auth by hand")]
+    OthersChanged { expected: usize, got: usize },
+}
 
 /// The lines of `text`, each with its line ending.
 fn lines_of(text: &str) -> Vec<&str> {
@@ -35,20 +79,22 @@ fn dash_indent(line: &str) -> Option<usize> {
 /// changing nothing, when the text is not a block sequence whose items
 /// start at lines this can find (flow style `[...]`, several items per
 /// line, anchors shared between items...).
-pub fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, String> {
+pub fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, EditError> {
     if remove.is_empty() {
         return Ok(text.to_string());
     }
-    let root = yaml::parse(text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
+    let root = yaml::parse(text).map_err(|e| EditError::Syntax {
+        line: e.line,
+        message: e.message,
+    })?;
     let Value::Seq(items) = &root.value else {
-        return Err("the section is not a list".into());
+        return Err(EditError::NotAList);
     };
     if let Some(&bad) = remove.iter().find(|&&i| i >= items.len()) {
-        return Err(format!(
-            "the section has {} rows, not {}",
-            items.len(),
-            bad + 1
-        ));
+        return Err(EditError::NoSuchRow {
+            rows: items.len(),
+            wanted: bad + 1,
+        });
     }
     if text.contains('&') && text.contains('*') {
         // An anchor used by another row would dangle. Rare in aws-auth:
@@ -57,7 +103,7 @@ pub fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, Stri
             .lines()
             .any(|l| !l.trim_start().starts_with('#') && l.contains('*'));
         if uses_alias {
-            return Err("the section uses YAML anchors and aliases".into());
+            return Err(EditError::Aliases);
         }
     }
     let lines = lines_of(text);
@@ -69,7 +115,7 @@ pub fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, Stri
         .filter_map(|(i, l)| dash_indent(l).map(|d| (i, d)))
         .collect();
     let Some(top) = dashes.iter().map(|(_, d)| *d).min() else {
-        return Err("the section is not a block list (`- ...` lines)".into());
+        return Err(EditError::NotABlockList);
     };
     let starts: Vec<usize> = dashes
         .iter()
@@ -77,22 +123,22 @@ pub fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, Stri
         .map(|(i, _)| *i)
         .collect();
     if starts.len() != items.len() {
-        return Err(format!(
-            "found {} list items at indentation {top} but the section has {} rows",
-            starts.len(),
-            items.len()
-        ));
+        return Err(EditError::ItemCount {
+            found: starts.len(),
+            indent: top,
+            rows: items.len(),
+        });
     }
     // Each parsed item must begin within its span (1-based lines).
     for (k, item) in items.iter().enumerate() {
         let first = starts[k] + 1;
         let next = starts.get(k + 1).map(|s| s + 1).unwrap_or(usize::MAX);
         if item.line < first || item.line >= next {
-            return Err(format!(
-                "row {} starts at line {}, outside the list item at line {first}",
-                k + 1,
-                item.line
-            ));
+            return Err(EditError::OutsideItem {
+                row: k + 1,
+                line: item.line,
+                item_line: first,
+            });
         }
     }
     // A line before the first item (`---`, a comment) is never removed.
@@ -116,9 +162,9 @@ pub fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, Stri
 }
 
 /// The rows of aws-auth data as the core reads them.
-pub fn rows_of(data: &BTreeMap<String, String>) -> Result<Vec<Row>, String> {
-    let text = manifest(data, None);
-    let located = input::locate(&text).map_err(|e| e.to_string())?;
+pub fn rows_of(data: &BTreeMap<String, String>) -> Result<Vec<Row>, PruneError> {
+    let text = kube::manifest(data, None);
+    let located = input::locate(&text).map_err(PruneError::Unreadable)?;
     Ok(aws_auth::parse(&located).rows)
 }
 
@@ -140,7 +186,7 @@ fn row_key(r: &Row) -> (Section, String, Option<String>, String, Vec<String>) {
 pub fn prune_data(
     data: &BTreeMap<String, String>,
     remove: &BTreeSet<(Section, usize)>,
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, String>, PruneError> {
     let mut out = data.clone();
     for section in Section::ALL {
         let wanted: BTreeSet<usize> = remove
@@ -152,16 +198,11 @@ pub fn prune_data(
             continue;
         }
         let Some(text) = data.get(section.key()) else {
-            return Err(format!(
-                "aws-auth has no {} to remove rows from",
-                section.key()
-            ));
+            return Err(PruneError::NoSection(section.key()));
         };
-        let edited = remove_items(text, &wanted).map_err(|e| {
-            format!(
-                "cannot remove rows from {} line by line: {e}; edit aws-auth by hand",
-                section.key()
-            )
+        let edited = remove_items(text, &wanted).map_err(|why| PruneError::LineByLine {
+            section: section.key(),
+            why,
         })?;
         out.insert(section.key().to_string(), edited);
     }
@@ -174,11 +215,10 @@ pub fn prune_data(
         .collect();
     let got: Vec<_> = after.iter().map(row_key).collect();
     if expected != got {
-        return Err(format!(
-            "removing the rows would not leave the other {} rows as they are (read back: {} rows); nothing changed: edit aws-auth by hand",
-            expected.len(),
-            got.len()
-        ));
+        return Err(PruneError::OthersChanged {
+            expected: expected.len(),
+            got: got.len(),
+        });
     }
     Ok(out)
 }
@@ -259,7 +299,12 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_edit_line_by_line() {
         assert!(remove_items("[{rolearn: a}, {rolearn: b}]", &set(&[0])).is_err());
-        assert!(remove_items("- rolearn: a\n", &set(&[1])).is_err());
+        assert_eq!(
+            remove_items("- rolearn: a\n", &set(&[1]))
+                .unwrap_err()
+                .to_string(),
+            "the section has 1 rows, not 2"
+        );
         assert!(remove_items("rolearn: a\n", &set(&[0])).is_err());
         let anchors = "- &r {rolearn: a, groups: [x]}\n- *r\n";
         assert!(remove_items(anchors, &set(&[0])).is_err());
@@ -308,6 +353,11 @@ mod tests {
             ]
         );
         assert_eq!(rows[2].account.as_deref(), Some("444455556666"));
-        assert!(prune_data(&data, &BTreeSet::from([(Section::MapRoles, 9)])).is_err());
+        assert_eq!(
+            prune_data(&data, &BTreeSet::from([(Section::MapRoles, 9)]))
+                .unwrap_err()
+                .to_string(),
+            "cannot remove rows from mapRoles line by line: the section has 3 rows, not 10; edit aws-auth by hand"
+        );
     }
 }

@@ -9,17 +9,18 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use aws_sdk_eks::types::{AuthenticationMode, UpdateAccessConfigRequest, UpdateStatus};
 use serde_json::json;
 
 use super::configmap::{self, Target};
-use super::{check, confirm, poll_interval, start_journal, FinishOptions};
-use crate::aws::error::classify;
-use crate::aws::{Clients, ClusterFacts};
-use crate::core::steps::{self, Outcome, Settled, Step, MODE_API, MODE_API_AND_CONFIG_MAP};
-use crate::core::verify::{self, row_label};
-use crate::exit;
+use super::{
+    check, connect, poll_interval, start_journal, Checked, Event, FinishOptions, Progress,
+};
+use crate::aws::cluster_config::UpdateStatus;
+use crate::aws::{AwsError, Clients, ClusterFacts};
+use crate::core::steps::{self, Settled, Step, MODE_API, MODE_API_AND_CONFIG_MAP};
+use crate::core::verify;
 use crate::journal::{ClusterLock, Command, Journal};
+use crate::outcome::{one_line, Outcome};
 
 #[derive(Debug, Clone)]
 pub struct FinalizeOptions {
@@ -35,123 +36,102 @@ pub struct FinalizeOptions {
     pub skip_compute_check: bool,
 }
 
+/// How a finalize ended (errors before any change are `Err`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinalizeReport {
+    /// The cluster was in API mode already and aws-auth is left as it is:
+    /// `configmap_present` without `--delete-configmap`, or it is gone.
+    AlreadyApi {
+        cluster: String,
+        configmap_present: bool,
+    },
+    /// The cluster was in API mode already: aws-auth was backed up into
+    /// `journal` and deleted.
+    ConfigMapDeleted { journal: PathBuf },
+    /// Refused: nothing was changed.
+    Refused {
+        cluster: String,
+        mode: String,
+        blockers: Vec<String>,
+    },
+    /// Switched to API mode; `configmap`: what `--delete-configmap` did.
+    Switched {
+        journal: PathBuf,
+        configmap: Option<Deletion>,
+    },
+}
+
+/// What deleting aws-auth after the switch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// Backed up into the journal and deleted.
+    Deleted,
+    /// aws-auth no longer existed.
+    Absent,
+    /// It failed (why, on one line): the cluster is in API mode anyway.
+    Failed(String),
+}
+
+impl FinalizeReport {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            FinalizeReport::Refused { .. } => Outcome::Error,
+            FinalizeReport::Switched {
+                configmap: Some(Deletion::Failed(_)),
+                ..
+            } => Outcome::Partial,
+            _ => Outcome::Ok,
+        }
+    }
+}
+
 /// The roles of managed node groups and Fargate profiles, each with what
-/// uses it: ListNodegroups + DescribeNodegroup, ListFargateProfiles +
-/// DescribeFargateProfile.
+/// uses it (see [`crate::aws::Eks::compute_roles`]).
 pub async fn compute_roles(clients: &Clients, cluster: &str) -> Result<Vec<(String, String)>> {
-    let eks = clients.eks.client();
-    let mut out = Vec::new();
-    let mut names = Vec::new();
-    let mut pages = eks
-        .list_nodegroups()
-        .cluster_name(cluster)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page
-            .map_err(|e| classify(format!("ListNodegroups {cluster}"), "eks:ListNodegroups", e))?;
-        names.extend(page.nodegroups().iter().cloned());
-    }
-    for ng in names {
-        let d = eks
-            .describe_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(&ng)
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    format!("DescribeNodegroup {ng}"),
-                    "eks:DescribeNodegroup",
-                    e,
-                )
-            })?;
-        if let Some(role) = d.nodegroup().and_then(|n| n.node_role()) {
-            out.push((role.to_string(), format!("managed node group {ng}")));
+    Ok(clients.eks.compute_roles(cluster).await?)
+}
+
+/// Why the switch failed: code and message for the journal.
+struct SwitchFailure {
+    code: String,
+    message: String,
+}
+
+impl SwitchFailure {
+    fn aws(e: AwsError) -> SwitchFailure {
+        SwitchFailure {
+            code: code_of(&e),
+            message: e.to_string(),
         }
     }
-    let mut names = Vec::new();
-    let mut pages = eks
-        .list_fargate_profiles()
-        .cluster_name(cluster)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            classify(
-                format!("ListFargateProfiles {cluster}"),
-                "eks:ListFargateProfiles",
-                e,
-            )
-        })?;
-        names.extend(page.fargate_profile_names().iter().cloned());
-    }
-    for fp in names {
-        let d = eks
-            .describe_fargate_profile()
-            .cluster_name(cluster)
-            .fargate_profile_name(&fp)
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    format!("DescribeFargateProfile {fp}"),
-                    "eks:DescribeFargateProfile",
-                    e,
-                )
-            })?;
-        if let Some(role) = d.fargate_profile().and_then(|p| p.pod_execution_role_arn()) {
-            out.push((role.to_string(), format!("Fargate profile {fp}")));
-        }
-    }
-    Ok(out)
 }
 
 /// UpdateClusterConfig to API, then DescribeUpdate until it is no longer
-/// in progress. Ok: the update id; Err: code and message for the journal.
+/// in progress. Ok: the update id and status, for the journal.
 async fn switch_to_api(
     clients: &Clients,
     cluster: &str,
     timeout: Duration,
-) -> std::result::Result<serde_json::Value, (String, String)> {
-    let eks = clients.eks.client();
-    let sent = eks
-        .update_cluster_config()
-        .name(cluster)
-        .access_config(
-            UpdateAccessConfigRequest::builder()
-                .authentication_mode(AuthenticationMode::Api)
-                .build(),
-        )
-        .send()
+) -> std::result::Result<serde_json::Value, SwitchFailure> {
+    let id = clients
+        .eks
+        .start_switch_to_api(cluster)
         .await
-        .map_err(|e| {
-            let e = classify(
-                format!("UpdateClusterConfig {cluster}"),
-                "eks:UpdateClusterConfig",
-                e,
-            );
-            (code_of(&e), e.to_string())
-        })?;
-    let id = sent
-        .update()
-        .and_then(|u| u.id())
-        .unwrap_or_default()
-        .to_string();
+        .map_err(SwitchFailure::aws)?;
     let status = wait_update(clients, cluster, &id, timeout).await?;
     if status == UpdateStatus::Successful {
         Ok(json!({"update_id": id, "status": "Successful"}))
     } else {
-        Err((
-            "UpdateFailed".into(),
-            format!("update {id} ended {}", status.as_str()),
-        ))
+        Err(SwitchFailure {
+            code: "UpdateFailed".into(),
+            message: format!("update {id} ended {}", status.as_str()),
+        })
     }
 }
 
-fn code_of(e: &crate::aws::AwsError) -> String {
+fn code_of(e: &AwsError) -> String {
     match e {
-        crate::aws::AwsError::Service { code, .. } => code.clone(),
+        AwsError::Service { code, .. } => code.clone(),
         other => format!("{other:?}")
             .split([' ', '{', '('])
             .next()
@@ -165,37 +145,25 @@ async fn wait_update(
     cluster: &str,
     id: &str,
     timeout: Duration,
-) -> std::result::Result<UpdateStatus, (String, String)> {
+) -> std::result::Result<UpdateStatus, SwitchFailure> {
     let start = Instant::now();
     loop {
-        let d = clients
+        let status = clients
             .eks
-            .client()
-            .describe_update()
-            .name(cluster)
-            .update_id(id)
-            .send()
+            .update_status(cluster, id)
             .await
-            .map_err(|e| {
-                let e = classify(format!("DescribeUpdate {id}"), "eks:DescribeUpdate", e);
-                (code_of(&e), e.to_string())
-            })?;
-        let status = d
-            .update()
-            .and_then(|u| u.status())
-            .cloned()
-            .unwrap_or(UpdateStatus::InProgress);
+            .map_err(SwitchFailure::aws)?;
         if status != UpdateStatus::InProgress {
             return Ok(status);
         }
         if start.elapsed() > timeout {
-            return Err((
-                "Timeout".into(),
-                format!(
+            return Err(SwitchFailure {
+                code: "Timeout".into(),
+                message: format!(
                     "update {id} still in progress after {}s: run finalize --resume JOURNAL to keep waiting",
                     timeout.as_secs()
                 ),
-            ));
+            });
         }
         tokio::time::sleep(poll_interval()).await;
     }
@@ -225,7 +193,7 @@ async fn delete_configmap(target: &Target, journal: &Journal) -> Result<bool> {
     }
     let step = Step::DeleteConfigMap { backup };
     let seq = journal.intent(&step, None)?;
-    let result = target.run_step(&step).await;
+    let result = configmap::run_on(target, &step).await;
     journal.outcome(seq, configmap::outcome_of(&result))?;
     result?;
     Ok(true)
@@ -236,12 +204,14 @@ fn held_journal<'a>(
     held: &'a mut Option<(Journal, ClusterLock)>,
     opts: &FinalizeOptions,
     facts: &ClusterFacts,
+    progress: &dyn Progress,
 ) -> Result<&'a Journal> {
     if held.is_none() {
         *held = Some(start_journal(
             opts.journal.as_deref(),
             facts,
             Command::Finalize,
+            progress,
         )?);
     }
     match held.as_ref() {
@@ -250,182 +220,206 @@ fn held_journal<'a>(
     }
 }
 
-/// Runs finalize; returns the exit code.
-pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
-    if opts.finish.live.file.is_some() {
-        bail!("finalize works on the cluster's aws-auth: --file cannot be used");
-    }
+/// `--resume`: settles the journal's pending steps against the cluster
+/// (waiting for a switch still under way) and keeps the journal and lock.
+/// Returns the cluster as it is now.
+async fn settle_resumed(
+    clients: &Clients,
+    opts: &FinalizeOptions,
+    target: &Target,
+    path: &std::path::Path,
+    mut facts: ClusterFacts,
+    progress: &dyn Progress,
+) -> Result<(ClusterFacts, (Journal, ClusterLock))> {
     let cluster = &opts.finish.live.cluster;
-    let (mut facts, _) = crate::live::cluster_and_caller(clients, cluster).await?;
-    let target = Target::connect(&opts.finish.live.kube, &facts).await?;
-
-    let mut held = None;
-    if let Some(path) = &opts.resume {
-        let (journal, contents, lock) = super::resume_journal(path, &facts, Command::Finalize)?;
-        for pending in crate::journal::pending(&contents) {
-            let settled = match &pending.step {
-                Step::SwitchToApi { .. } => {
-                    facts = wait_active(clients, cluster, opts.timeout).await?;
-                    steps::settle_mode(
-                        &pending.step,
-                        &facts.authentication_mode,
-                        facts.status == "UPDATING",
-                    )
-                }
-                other => {
-                    let observed = target.observe().await?.data();
-                    steps::settle_configmap(other, observed.as_ref())
-                }
-            };
-            match settled.to_outcome() {
-                Some(o) => {
-                    journal.outcome(pending.seq, o)?;
-                }
-                None => bail!("the mode update is still in progress: resume again later"),
+    let (journal, contents, lock) = super::resume_journal(path, &facts, Command::Finalize)?;
+    for pending in crate::journal::pending(&contents) {
+        let settled = match &pending.step {
+            Step::SwitchToApi { .. } => {
+                facts = wait_active(clients, cluster, opts.timeout).await?;
+                steps::settle_mode(
+                    &pending.step,
+                    &facts.authentication_mode,
+                    facts.status == "UPDATING",
+                )
             }
-            if let Settled::Diverged(why) = settled {
-                eprintln!("{} (seq {}): {why}", pending.step.op(), pending.seq);
+            other => {
+                let observed = target.observe().await?.data();
+                steps::settle_configmap(other, observed.as_ref())
             }
+        };
+        match settled.to_outcome() {
+            Some(o) => {
+                journal.outcome(pending.seq, o)?;
+            }
+            None => bail!("the mode update is still in progress: resume again later"),
         }
-        held = Some((journal, lock));
-    }
-
-    if facts.authentication_mode == MODE_API {
-        // The switch is done (earlier, or by hand): only aws-auth is left.
-        let present = target.observe().await?.object.is_some();
-        if !opts.delete_configmap || !present {
-            println!(
-                "Cluster {} is already in API mode{}.",
-                facts.name,
-                if present {
-                    "; aws-auth is ignored (pass --delete-configmap to delete it)"
-                } else {
-                    " and has no aws-auth"
-                }
-            );
-            return Ok(exit::OK);
+        if let Settled::Diverged(why) = &settled {
+            progress.event(Event::Diverged {
+                op: pending.step.op(),
+                seq: pending.seq,
+                why,
+            });
         }
-        println!(
-            "Cluster {} is in API mode: aws-auth is ignored. It will be backed up into the journal and deleted (rollback recreates it).",
-            facts.name
-        );
-        confirm("Delete aws-auth?", opts.yes)?;
-        let journal = held_journal(&mut held, opts, &facts)?;
-        eprintln!("journal: {}", journal.path().display());
-        delete_configmap(&target, journal).await?;
-        println!(
-            "Deleted aws-auth (backup in journal {}).",
-            journal.path().display()
-        );
-        return Ok(exit::OK);
     }
+    Ok((facts, (journal, lock)))
+}
 
-    let checked = check(clients, &opts.finish).await?;
-    let v = &checked.verification;
+/// The cluster is in API mode already (switched earlier, or by hand): only
+/// aws-auth is left, deleted with `--delete-configmap`.
+async fn finish_in_api_mode(
+    opts: &FinalizeOptions,
+    facts: &ClusterFacts,
+    target: &Target,
+    held: &mut Option<(Journal, ClusterLock)>,
+    progress: &dyn Progress,
+) -> Result<FinalizeReport> {
+    let present = target.observe().await?.exists();
+    if !opts.delete_configmap || !present {
+        return Ok(FinalizeReport::AlreadyApi {
+            cluster: facts.name.clone(),
+            configmap_present: present,
+        });
+    }
+    progress.event(Event::DeletePlan {
+        cluster: &facts.name,
+    });
+    progress.confirm("Delete aws-auth?", opts.yes)?;
+    let journal = held_journal(held, opts, facts, progress)?;
+    progress.event(Event::Journal(journal.path()));
+    delete_configmap(target, journal).await?;
+    Ok(FinalizeReport::ConfigMapDeleted {
+        journal: journal.path().to_path_buf(),
+    })
+}
+
+/// What keeps finalize from switching: the verification's blockers, plus
+/// the managed node group and Fargate profile roles without a node entry
+/// (or that they cannot be listed).
+async fn blockers(clients: &Clients, opts: &FinalizeOptions, checked: &Checked) -> Vec<String> {
     let mut compute_missing = Vec::new();
     let mut blockers = Vec::new();
     if !opts.skip_compute_check {
-        match compute_roles(clients, cluster).await {
+        match compute_roles(clients, &opts.finish.live.cluster).await {
             Ok(roles) => {
                 compute_missing = verify::compute_roles_without_entry(&roles, &checked.inputs.existing)
             }
             Err(e) => blockers.push(format!(
                 "cannot list the managed node groups and Fargate profiles ({}): their roles cannot be checked; grant eks:ListNodegroups, eks:DescribeNodegroup, eks:ListFargateProfiles and eks:DescribeFargateProfile, or pass --skip-compute-check to rely on aws-auth's node rows alone",
-                exit::one_line(&e)
+                one_line(&e)
             )),
         }
     }
     let updating = (checked.inputs.cluster.status == "UPDATING").then_some("(status UPDATING)");
     blockers.extend(verify::finalize_blockers(
-        v,
+        &checked.verification,
         &checked.inputs.cluster.authentication_mode,
         updating,
         &compute_missing,
     ));
-    if !blockers.is_empty() {
-        eprintln!(
-            "finalize refused: cluster {} stays in {} mode; nothing was changed.",
-            facts.name, checked.inputs.cluster.authentication_mode
-        );
-        for b in &blockers {
-            eprintln!("  - {b}");
-        }
-        eprintln!("Run verify for the full report.");
-        return Ok(exit::ERROR);
-    }
+    blockers
+}
 
-    let from_mode = checked.inputs.cluster.authentication_mode.clone();
-    println!("Finalize cluster {} ({}):", facts.name, facts.region);
-    println!(
-        "  1. switch the authentication mode from {from_mode} to API: aws-auth stops being read; access comes from access entries only."
-    );
-    println!("     THIS CANNOT BE UNDONE: EKS authentication modes only move forward.");
-    if opts.delete_configmap {
-        println!("  2. back up aws-auth into the journal, then delete it (rollback recreates it from the backup).");
-    }
-    println!(
-        "Checks passed: {} rows migrated, caller {} stays cluster admin through its access entry, every node role has a node entry{}.",
-        v.summary.migrated,
-        v.lockout.as_ref().and_then(|l| l.caller_arn.as_deref()).unwrap_or("-"),
-        if opts.skip_compute_check { " (managed node groups and Fargate profiles NOT checked: --skip-compute-check)" } else { "" }
-    );
-    for r in v.rows.iter().filter(|r| r.accepted) {
-        println!(
-            "  accepted gap {} ({}): its access is LOST in API mode: {}{}",
-            r.id,
-            row_label(r),
-            r.code
-                .as_deref()
-                .map(|c| format!("{c}: "))
-                .unwrap_or_default(),
-            r.detail
-        );
-    }
-    confirm("Switch to API mode?", opts.yes)?;
-
-    let journal = held_journal(&mut held, opts, &facts)?;
-    eprintln!("journal: {}", journal.path().display());
+/// Journals the switch to API mode and makes it, waiting for the update.
+async fn switch_journaled(
+    clients: &Clients,
+    opts: &FinalizeOptions,
+    facts: &ClusterFacts,
+    journal: &Journal,
+    from_mode: String,
+    progress: &dyn Progress,
+) -> Result<()> {
     if from_mode != MODE_API_AND_CONFIG_MAP {
         bail!("the cluster is in {from_mode} mode, not {MODE_API_AND_CONFIG_MAP}");
     }
     let step = Step::SwitchToApi { from_mode };
     let seq = journal.intent(&step, None)?;
-    println!("Switching to API mode (waiting for the update)...");
-    let switched = switch_to_api(clients, cluster, opts.timeout).await;
+    progress.event(Event::Switching);
+    let switched = switch_to_api(clients, &opts.finish.live.cluster, opts.timeout).await;
     let outcome = match &switched {
-        Ok(response) => Outcome::Done {
+        Ok(response) => steps::Outcome::Done {
             response: response.clone(),
         },
-        Err((code, message)) => Outcome::Failed {
-            code: code.clone(),
-            message: message.clone(),
+        Err(f) => steps::Outcome::Failed {
+            code: f.code.clone(),
+            message: f.message.clone(),
         },
     };
     journal.outcome(seq, outcome)?;
-    if let Err((_, message)) = switched {
+    if let Err(f) = switched {
         bail!(
-            "switching cluster {} to API mode failed: {message} (journal {})",
+            "switching cluster {} to API mode failed: {} (journal {})",
             facts.name,
+            f.message,
             journal.path().display()
         );
     }
-    println!("Cluster {} is in API mode.", facts.name);
-    if opts.delete_configmap {
-        match delete_configmap(&target, journal).await {
-            Ok(true) => println!(
-                "Deleted aws-auth (backup in journal {}).",
-                journal.path().display()
-            ),
-            Ok(false) => println!("aws-auth no longer exists: nothing to delete."),
-            Err(e) => {
-                eprintln!(
-                    "error: the cluster is in API mode, but deleting aws-auth failed: {}; run finalize --delete-configmap --resume {} to retry",
-                    exit::one_line(&e),
-                    journal.path().display()
-                );
-                return Ok(exit::PARTIAL);
-            }
-        }
+    progress.event(Event::Switched {
+        cluster: &facts.name,
+    });
+    Ok(())
+}
+
+/// Runs finalize. Progress and the confirmation go through `progress`;
+/// the report says how it ended.
+pub async fn run(
+    clients: &Clients,
+    opts: &FinalizeOptions,
+    progress: &dyn Progress,
+) -> Result<FinalizeReport> {
+    if opts.finish.live.file.is_some() {
+        bail!("finalize works on the cluster's aws-auth: --file cannot be used");
     }
-    Ok(exit::OK)
+    let cluster = &opts.finish.live.cluster;
+    let (mut facts, _) = crate::live::cluster_and_caller(clients, cluster).await?;
+    let target = connect(&opts.finish.live.kube, &facts, progress).await?;
+
+    let mut held = None;
+    if let Some(path) = &opts.resume {
+        let (now, journal) = settle_resumed(clients, opts, &target, path, facts, progress).await?;
+        facts = now;
+        held = Some(journal);
+    }
+
+    if facts.authentication_mode == MODE_API {
+        return finish_in_api_mode(opts, &facts, &target, &mut held, progress).await;
+    }
+
+    let checked = check(clients, &opts.finish).await?;
+    let blockers = blockers(clients, opts, &checked).await;
+    if !blockers.is_empty() {
+        return Ok(FinalizeReport::Refused {
+            cluster: facts.name.clone(),
+            mode: checked.inputs.cluster.authentication_mode.clone(),
+            blockers,
+        });
+    }
+
+    let from_mode = checked.inputs.cluster.authentication_mode.clone();
+    progress.event(Event::FinalizePlan {
+        cluster: &facts.name,
+        region: &facts.region,
+        from_mode: &from_mode,
+        delete_configmap: opts.delete_configmap,
+        skip_compute_check: opts.skip_compute_check,
+        verification: &checked.verification,
+    });
+    progress.confirm("Switch to API mode?", opts.yes)?;
+
+    let journal = held_journal(&mut held, opts, &facts, progress)?;
+    progress.event(Event::Journal(journal.path()));
+    switch_journaled(clients, opts, &facts, journal, from_mode, progress).await?;
+    let configmap = if opts.delete_configmap {
+        Some(match delete_configmap(&target, journal).await {
+            Ok(true) => Deletion::Deleted,
+            Ok(false) => Deletion::Absent,
+            Err(e) => Deletion::Failed(one_line(&e)),
+        })
+    } else {
+        None
+    };
+    Ok(FinalizeReport::Switched {
+        journal: journal.path().to_path_buf(),
+        configmap,
+    })
 }

@@ -7,6 +7,7 @@
 pub mod configmap;
 pub mod edit;
 pub mod finalize;
+pub mod progress;
 pub mod prune;
 pub mod render;
 pub mod undo;
@@ -21,9 +22,11 @@ use crate::core::arn::{self, ArnClass};
 use crate::core::plan::Plan;
 use crate::core::verify::{self, RowId, Verification};
 use crate::journal::{self, ClusterLock, Command, Header, Journal};
+use crate::kube;
 use crate::live::{self, LiveOptions, LivePlanInputs};
 
 pub use crate::apply::{cluster_info, confirm, new_migration_id, runtime};
+pub use progress::{Event, Progress};
 
 /// What verify, prune and finalize read the cluster with.
 #[derive(Debug, Clone)]
@@ -80,11 +83,12 @@ pub fn start_journal(
     path: Option<&Path>,
     facts: &ClusterFacts,
     command: Command,
+    progress: &dyn Progress,
 ) -> Result<(Journal, ClusterLock)> {
     let info = cluster_info(facts);
     let lock = ClusterLock::acquire(&journal::state_dir()?, &info.lock_key())?;
     if let Some(m) = lock.message() {
-        eprintln!("{m}");
+        progress.event(Event::LockTakenOver(&m));
     }
     let migration_id = new_migration_id();
     let path: PathBuf = match path {
@@ -94,6 +98,21 @@ pub fn start_journal(
     let header = Header::new(env!("CARGO_PKG_VERSION"), &migration_id, info, command);
     let journal = Journal::create(&path, header)?;
     Ok((journal, lock))
+}
+
+/// The kube client for the cluster's aws-auth. A context used though it
+/// cannot be tied to the cluster (`--allow-unverified-context`, or a dry
+/// run) is said as [`Event::ContextNotice`].
+pub async fn connect(
+    kube_target: &kube::KubeTarget,
+    facts: &ClusterFacts,
+    progress: &dyn Progress,
+) -> Result<configmap::Target> {
+    let target = configmap::connect(kube_target, facts).await?;
+    if let Some(notice) = &target.notice {
+        progress.event(Event::ContextNotice(notice));
+    }
+    Ok(target)
 }
 
 /// Continues a journal (`--resume`): checks it is of `command` and of this

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use super::configmap::{self, Target, WriteError};
-use super::{check, confirm, start_journal, Checked, FinishOptions};
+use super::configmap::{self, WriteError};
+use super::{check, connect, start_journal, Checked, Event, FinishOptions, Progress};
 use crate::aws::Clients;
 use crate::core::input::Section;
 use crate::core::steps::{self, Settled, Step};
@@ -31,7 +31,7 @@ pub struct PruneOptions {
 
 /// What a prune did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PruneResult {
+pub enum PruneReport {
     /// Nothing proven migrated: aws-auth unchanged.
     Nothing,
     /// `--dry-run`: what would be removed.
@@ -41,6 +41,13 @@ pub enum PruneResult {
         journal: PathBuf,
         resource_version: Option<String>,
     },
+}
+
+impl PruneReport {
+    /// Every way a prune ends without error is a success.
+    pub fn outcome(&self) -> crate::outcome::Outcome {
+        crate::outcome::Outcome::Ok
+    }
 }
 
 /// The rows to remove: (section, index) and their ids with principals.
@@ -61,12 +68,18 @@ fn targets(c: &Checked) -> (BTreeSet<(Section, usize)>, Vec<String>) {
     (set, shown)
 }
 
-pub async fn run(clients: &Clients, opts: &PruneOptions) -> Result<PruneResult> {
+/// Runs prune-configmap. Progress and the confirmation go through
+/// `progress`; the report says what it did.
+pub async fn run(
+    clients: &Clients,
+    opts: &PruneOptions,
+    progress: &dyn Progress,
+) -> Result<PruneReport> {
     if opts.finish.live.file.is_some() {
         bail!("prune-configmap edits the cluster's aws-auth: --file cannot be used");
     }
     let (facts, _) = crate::live::cluster_and_caller(clients, &opts.finish.live.cluster).await?;
-    let target = Target::connect(&opts.finish.live.kube, &facts).await?;
+    let target = connect(&opts.finish.live.kube, &facts, progress).await?;
     let mut held = None;
     if let Some(path) = &opts.resume {
         let (journal, contents, lock) =
@@ -78,10 +91,7 @@ pub async fn run(clients: &Clients, opts: &PruneOptions) -> Result<PruneResult> 
                 journal.outcome(pending.seq, outcome)?;
             }
             if settled == Settled::Done {
-                eprintln!(
-                    "the interrupted put-configmap (seq {}) took effect",
-                    pending.seq
-                );
+                progress.event(Event::PutTookEffect { seq: pending.seq });
             }
         }
         held = Some((journal, lock));
@@ -90,62 +100,51 @@ pub async fn run(clients: &Clients, opts: &PruneOptions) -> Result<PruneResult> 
         let checked = check(clients, &opts.finish).await?;
         let (remove, shown) = targets(&checked);
         if remove.is_empty() {
-            println!(
-                "Nothing to prune: no aws-auth row is proven migrated (run verify to see why)."
-            );
-            return Ok(PruneResult::Nothing);
+            return Ok(PruneReport::Nothing);
         }
         let observed = target.observe().await?;
-        let Some(object) = observed.object.clone() else {
+        if !observed.exists() {
             bail!("aws-auth disappeared while pruning");
-        };
+        }
         if observed.resource_version() != checked.inputs.aws_auth.resource_version {
             // Changed between the verify read and this one: verify again.
             continue;
         }
         let before = observed.data().unwrap_or_default();
-        let after = super::edit::prune_data(&before, &remove).map_err(|e| anyhow::anyhow!(e))?;
+        let after = super::edit::prune_data(&before, &remove)?;
         let ids: Vec<String> = shown
             .iter()
             .map(|s| s.split(' ').next().unwrap_or_default().to_string())
             .collect();
         if attempt == 1 {
-            println!(
-                "Removing {} row{} from kube-system/aws-auth of cluster {} (verified migrated):",
-                shown.len(),
-                if shown.len() == 1 { "" } else { "s" },
-                facts.name
-            );
-            for s in &shown {
-                println!("  - {s}");
-            }
-            let kept = checked.verification.rows.len() - shown.len();
-            println!("{kept} other row(s), comments and formatting are kept.");
+            progress.event(Event::PrunePlan {
+                cluster: &facts.name,
+                rows: &shown,
+                kept: checked.verification.rows.len() - shown.len(),
+            });
             if opts.dry_run {
-                return Ok(PruneResult::DryRun { rows: ids });
+                return Ok(PruneReport::DryRun { rows: ids });
             }
-            confirm(
+            progress.confirm(
                 "aws-auth will be backed up into the journal, then rewritten (rollback restores it).",
                 opts.yes,
             )?;
         } else {
-            println!(
-                "aws-auth changed meanwhile; verified again: removing {}",
-                ids.join(", ")
-            );
+            progress.event(Event::PruneRetry { ids: &ids });
         }
         if held.is_none() {
             held = Some(start_journal(
                 opts.journal.as_deref(),
                 &facts,
                 Command::PruneConfigmap,
+                progress,
             )?);
         }
         let Some((journal, _)) = held.as_ref() else {
             bail!("no journal to record the change in");
         };
         if attempt == 1 {
-            eprintln!("journal: {}", journal.path().display());
+            progress.event(Event::Journal(journal.path()));
         }
         let step = Step::PutConfigMap {
             backup_data: before,
@@ -155,30 +154,21 @@ pub async fn run(clients: &Clients, opts: &PruneOptions) -> Result<PruneResult> 
         };
         let seq = journal.intent(&step, None)?;
         let result = target
-            .replace_data(&object, &after)
+            .replace_data(&observed, &after)
             .await
             .map(|rv| serde_json::json!({"resource_version": rv}));
         journal.outcome(seq, configmap::outcome_of(&result))?;
         match result {
             Ok(v) => {
                 let rv = v["resource_version"].as_str().map(str::to_string);
-                println!(
-                    "Pruned {} row{}; aws-auth is now at resourceVersion {}. Undo with rollback of journal {}.",
-                    ids.len(),
-                    if ids.len() == 1 { "" } else { "s" },
-                    rv.as_deref().unwrap_or("-"),
-                    journal.path().display()
-                );
-                return Ok(PruneResult::Pruned {
+                return Ok(PruneReport::Pruned {
                     rows: ids,
                     journal: journal.path().to_path_buf(),
                     resource_version: rv,
                 });
             }
             Err(WriteError::Conflict(m)) => {
-                eprintln!(
-                    "aws-auth was changed by someone else while pruning ({m}); reading it again"
-                );
+                progress.event(Event::PruneConflict { message: &m });
                 continue;
             }
             Err(e) => return Err(e.into()),

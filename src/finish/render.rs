@@ -1,8 +1,13 @@
-//! The verification report as a terminal table, JSON and Markdown. Pure.
+//! The verification report as a terminal table, JSON and Markdown; what
+//! prune-configmap and finalize say while they run and when they end, as
+//! lines for standard output or standard error. Pure.
 
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use super::finalize::{Deletion, FinalizeReport};
+use super::progress::Event;
+use super::prune::PruneReport;
 use crate::core::verify::{row_label, RowCheck, RowStatus, Verification};
 use crate::render::table::{wrap, TableStyle};
 
@@ -217,4 +222,313 @@ pub fn markdown(v: &Verification) -> String {
         out.push_str(&format!("- {}\n", md_cell(&l)));
     }
     out
+}
+
+/// Where a line goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Out,
+    Err,
+}
+
+/// One line to print (without its newline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub stream: Stream,
+    pub text: String,
+}
+
+fn out(text: impl Into<String>) -> Line {
+    Line {
+        stream: Stream::Out,
+        text: text.into(),
+    }
+}
+
+fn err(text: impl Into<String>) -> Line {
+    Line {
+        stream: Stream::Err,
+        text: text.into(),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// What an event of a prune-configmap or finalize run shows.
+pub fn event(e: &Event<'_>) -> Vec<Line> {
+    match *e {
+        Event::ContextNotice(notice) => vec![err(format!("notice: {notice}"))],
+        Event::LockTakenOver(message) => vec![err(message)],
+        Event::Journal(path) => vec![err(format!("journal: {}", path.display()))],
+        Event::Diverged { op, seq, why } => vec![err(format!("{op} (seq {seq}): {why}"))],
+        Event::PutTookEffect { seq } => vec![err(format!(
+            "the interrupted put-configmap (seq {seq}) took effect"
+        ))],
+        Event::FinalizePlan {
+            cluster,
+            region,
+            from_mode,
+            delete_configmap,
+            skip_compute_check,
+            verification: v,
+        } => finalize_plan(
+            cluster,
+            region,
+            from_mode,
+            delete_configmap,
+            skip_compute_check,
+            v,
+        ),
+        Event::DeletePlan { cluster } => vec![out(format!(
+            "Cluster {cluster} is in API mode: aws-auth is ignored. It will be backed up into the journal and deleted (rollback recreates it)."
+        ))],
+        Event::Switching => vec![out("Switching to API mode (waiting for the update)...")],
+        Event::Switched { cluster } => vec![out(format!("Cluster {cluster} is in API mode."))],
+        Event::PrunePlan {
+            cluster,
+            rows,
+            kept,
+        } => {
+            let mut lines = vec![out(format!(
+                "Removing {} row{} from kube-system/aws-auth of cluster {cluster} (verified migrated):",
+                rows.len(),
+                plural(rows.len()),
+            ))];
+            lines.extend(rows.iter().map(|s| out(format!("  - {s}"))));
+            lines.push(out(format!(
+                "{kept} other row(s), comments and formatting are kept."
+            )));
+            lines
+        }
+        Event::PruneRetry { ids } => vec![out(format!(
+            "aws-auth changed meanwhile; verified again: removing {}",
+            ids.join(", ")
+        ))],
+        Event::PruneConflict { message } => vec![err(format!(
+            "aws-auth was changed by someone else while pruning ({message}); reading it again"
+        ))],
+    }
+}
+
+fn finalize_plan(
+    cluster: &str,
+    region: &str,
+    from_mode: &str,
+    delete_configmap: bool,
+    skip_compute_check: bool,
+    v: &Verification,
+) -> Vec<Line> {
+    let mut lines = vec![
+        out(format!("Finalize cluster {cluster} ({region}):")),
+        out(format!(
+            "  1. switch the authentication mode from {from_mode} to API: aws-auth stops being read; access comes from access entries only."
+        )),
+        out("     THIS CANNOT BE UNDONE: EKS authentication modes only move forward."),
+    ];
+    if delete_configmap {
+        lines.push(out("  2. back up aws-auth into the journal, then delete it (rollback recreates it from the backup)."));
+    }
+    lines.push(out(format!(
+        "Checks passed: {} rows migrated, caller {} stays cluster admin through its access entry, every node role has a node entry{}.",
+        v.summary.migrated,
+        v.lockout.as_ref().and_then(|l| l.caller_arn.as_deref()).unwrap_or("-"),
+        if skip_compute_check { " (managed node groups and Fargate profiles NOT checked: --skip-compute-check)" } else { "" }
+    )));
+    for r in v.rows.iter().filter(|r| r.accepted) {
+        lines.push(out(format!(
+            "  accepted gap {} ({}): its access is LOST in API mode: {}{}",
+            r.id,
+            row_label(r),
+            r.code
+                .as_deref()
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default(),
+            r.detail
+        )));
+    }
+    lines
+}
+
+/// What finalize says when it ends.
+pub fn finalize_report(r: &FinalizeReport) -> Vec<Line> {
+    match r {
+        FinalizeReport::AlreadyApi {
+            cluster,
+            configmap_present,
+        } => vec![out(format!(
+            "Cluster {cluster} is already in API mode{}.",
+            if *configmap_present {
+                "; aws-auth is ignored (pass --delete-configmap to delete it)"
+            } else {
+                " and has no aws-auth"
+            }
+        ))],
+        FinalizeReport::ConfigMapDeleted { journal } => vec![out(format!(
+            "Deleted aws-auth (backup in journal {}).",
+            journal.display()
+        ))],
+        FinalizeReport::Refused {
+            cluster,
+            mode,
+            blockers,
+        } => {
+            let mut lines = vec![err(format!(
+                "finalize refused: cluster {cluster} stays in {mode} mode; nothing was changed."
+            ))];
+            lines.extend(blockers.iter().map(|b| err(format!("  - {b}"))));
+            lines.push(err("Run verify for the full report."));
+            lines
+        }
+        FinalizeReport::Switched { journal, configmap } => match configmap {
+            None => Vec::new(),
+            Some(Deletion::Deleted) => vec![out(format!(
+                "Deleted aws-auth (backup in journal {}).",
+                journal.display()
+            ))],
+            Some(Deletion::Absent) => vec![out("aws-auth no longer exists: nothing to delete.")],
+            Some(Deletion::Failed(why)) => vec![err(format!(
+                "error: the cluster is in API mode, but deleting aws-auth failed: {why}; run finalize --delete-configmap --resume {} to retry",
+                journal.display()
+            ))],
+        },
+    }
+}
+
+/// What prune-configmap says when it ends.
+pub fn prune_report(r: &PruneReport) -> Vec<Line> {
+    match r {
+        PruneReport::Nothing => vec![out(
+            "Nothing to prune: no aws-auth row is proven migrated (run verify to see why).",
+        )],
+        PruneReport::DryRun { .. } => Vec::new(),
+        PruneReport::Pruned {
+            rows,
+            journal,
+            resource_version,
+        } => vec![out(format!(
+            "Pruned {} row{}; aws-auth is now at resourceVersion {}. Undo with rollback of journal {}.",
+            rows.len(),
+            plural(rows.len()),
+            resource_version.as_deref().unwrap_or("-"),
+            journal.display()
+        ))],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    fn texts(lines: &[Line], stream: Stream) -> Vec<&str> {
+        lines
+            .iter()
+            .filter(|l| l.stream == stream)
+            .map(|l| l.text.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn events_go_to_their_stream() {
+        let journal = Path::new("/tmp/j.jsonl");
+        assert_eq!(
+            event(&Event::Journal(journal)),
+            vec![err("journal: /tmp/j.jsonl")]
+        );
+        assert_eq!(
+            event(&Event::ContextNotice("why")),
+            vec![err("notice: why")]
+        );
+        assert_eq!(
+            event(&Event::Diverged {
+                op: "put-configmap",
+                seq: 3,
+                why: "changed"
+            }),
+            vec![err("put-configmap (seq 3): changed")]
+        );
+        let rows = vec!["mapRoles#1 arn:a (migrated)".to_string()];
+        let plan = event(&Event::PrunePlan {
+            cluster: "prod",
+            rows: &rows,
+            kept: 2,
+        });
+        assert_eq!(
+            texts(&plan, Stream::Out),
+            vec![
+                "Removing 1 row from kube-system/aws-auth of cluster prod (verified migrated):",
+                "  - mapRoles#1 arn:a (migrated)",
+                "2 other row(s), comments and formatting are kept.",
+            ]
+        );
+        assert_eq!(
+            event(&Event::PruneConflict { message: "409" }),
+            vec![err(
+                "aws-auth was changed by someone else while pruning (409); reading it again"
+            )]
+        );
+    }
+
+    #[test]
+    fn finalize_reports_and_their_outcomes() {
+        let journal = PathBuf::from("/tmp/f.jsonl");
+        let refused = FinalizeReport::Refused {
+            cluster: "prod".into(),
+            mode: "API_AND_CONFIG_MAP".into(),
+            blockers: vec!["a gap".into()],
+        };
+        assert_eq!(refused.outcome(), crate::outcome::Outcome::Error);
+        assert_eq!(
+            texts(&finalize_report(&refused), Stream::Err),
+            vec![
+                "finalize refused: cluster prod stays in API_AND_CONFIG_MAP mode; nothing was changed.",
+                "  - a gap",
+                "Run verify for the full report.",
+            ]
+        );
+        let partial = FinalizeReport::Switched {
+            journal: journal.clone(),
+            configmap: Some(Deletion::Failed("boom".into())),
+        };
+        assert_eq!(partial.outcome(), crate::outcome::Outcome::Partial);
+        assert_eq!(
+            finalize_report(&partial),
+            vec![err("error: the cluster is in API mode, but deleting aws-auth failed: boom; run finalize --delete-configmap --resume /tmp/f.jsonl to retry")]
+        );
+        let done = FinalizeReport::Switched {
+            journal,
+            configmap: None,
+        };
+        assert_eq!(done.outcome(), crate::outcome::Outcome::Ok);
+        assert!(finalize_report(&done).is_empty());
+        assert_eq!(
+            finalize_report(&FinalizeReport::AlreadyApi {
+                cluster: "prod".into(),
+                configmap_present: false
+            }),
+            vec![out(
+                "Cluster prod is already in API mode and has no aws-auth."
+            )]
+        );
+    }
+
+    #[test]
+    fn prune_reports() {
+        assert_eq!(
+            prune_report(&PruneReport::Pruned {
+                rows: vec!["a".into(), "b".into()],
+                journal: PathBuf::from("/tmp/p.jsonl"),
+                resource_version: None,
+            }),
+            vec![out("Pruned 2 rows; aws-auth is now at resourceVersion -. Undo with rollback of journal /tmp/p.jsonl.")]
+        );
+        assert!(prune_report(&PruneReport::DryRun { rows: vec![] }).is_empty());
+    }
 }

@@ -83,7 +83,7 @@ pub async fn rollback(target: &Target, journal_path: &Path, out: &Path) -> Resul
             Inverse::Undo { step } => step.clone(),
         };
         let seq = rb.intent(&step, None)?;
-        let result = target.run_step(&step).await;
+        let result = configmap::run_on(target, &step).await;
         match result {
             Err(WriteError::Precondition(why)) => {
                 rb.outcome(

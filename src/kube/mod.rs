@@ -1,6 +1,9 @@
 //! The Kubernetes side: finding the cluster in a kubeconfig and reading the
 //! aws-auth ConfigMap. The ConfigMap's data is handed to the core as a JSON
-//! manifest, so it is parsed exactly as a file would be.
+//! manifest, so it is parsed exactly as a file would be. Writing aws-auth
+//! (replace, delete, recreate) is in [`configmap`].
+
+pub mod configmap;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
