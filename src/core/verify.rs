@@ -10,6 +10,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::arn;
+use super::cluster::AuthMode;
 use super::diff::ExistingEntry;
 use super::input::Section;
 use super::lockout::{self, Lockout};
@@ -517,7 +518,7 @@ pub fn verify(
     }
 
     let mut notices = Vec::new();
-    if plan.cluster.authentication_mode.as_deref() == Some("CONFIG_MAP") {
+    if plan.cluster.authentication_mode == Some(AuthMode::ConfigMap) {
         notices.push(
             "the cluster is in CONFIG_MAP mode: no access entries exist yet; run apply first"
                 .to_string(),
@@ -596,12 +597,12 @@ pub fn compute_roles_without_entry(
 /// entry (by [`compute_roles_without_entry`]), each with what uses it.
 pub fn finalize_blockers(
     v: &Verification,
-    mode: &str,
+    mode: &AuthMode,
     update_in_progress: Option<&str>,
     compute_missing: &[(String, String)],
 ) -> Vec<String> {
     let mut out = Vec::new();
-    if mode == "CONFIG_MAP" {
+    if *mode == AuthMode::ConfigMap {
         out.push("the cluster is in CONFIG_MAP mode: create the access entries first (apply), which switches it to API_AND_CONFIG_MAP".into());
     }
     if let Some(id) = update_in_progress {
@@ -777,7 +778,7 @@ mod tests {
         let l = v.lockout.as_ref().unwrap();
         assert!(l.caller_admin_after);
         assert!(l.node_roles_at_risk.is_empty());
-        assert!(finalize_blockers(&v, "API_AND_CONFIG_MAP", None, &[]).is_empty());
+        assert!(finalize_blockers(&v, &"API_AND_CONFIG_MAP".into(), None, &[]).is_empty());
     }
 
     #[test]
@@ -797,7 +798,7 @@ mod tests {
         assert_eq!(dev.code.as_deref(), Some("entry-differs"));
         assert_eq!(dev.detail, "the entry lacks groups ops");
         assert!(!dev.prunable);
-        let blockers = finalize_blockers(&v, "API_AND_CONFIG_MAP", None, &[]);
+        let blockers = finalize_blockers(&v, &"API_AND_CONFIG_MAP".into(), None, &[]);
         assert_eq!(blockers.len(), 4, "{blockers:#?}");
         assert!(blockers[2]
             .starts_with("the caller arn:aws:iam::111122223333:user/admin has no access entry"));
@@ -854,7 +855,7 @@ mod tests {
         assert_eq!(acc.status, RowStatus::Gap);
         assert_eq!(acc.code.as_deref(), Some("map-accounts"));
         assert_eq!(v.summary.blocking, 2);
-        let blockers = finalize_blockers(&v, "API_AND_CONFIG_MAP", None, &[]);
+        let blockers = finalize_blockers(&v, &"API_AND_CONFIG_MAP".into(), None, &[]);
         assert_eq!(blockers.len(), 2, "{blockers:#?}");
         assert!(blockers[0].starts_with(
             "mapRoles#1 (arn:aws:iam::111122223333:role/mon) is lossy: system-group-not-allowed: "
@@ -881,7 +882,7 @@ mod tests {
         )
         .unwrap();
         assert!(both.parity);
-        assert!(finalize_blockers(&both, "API_AND_CONFIG_MAP", None, &[]).is_empty());
+        assert!(finalize_blockers(&both, &"API_AND_CONFIG_MAP".into(), None, &[]).is_empty());
 
         // An id that is not a gap, or no row, is refused.
         let err = verify(
@@ -918,7 +919,7 @@ mod tests {
         assert!(!v.parity);
         assert_eq!(v.summary.lossy, 2);
         assert_eq!(v.summary.blocking, 2);
-        let blockers = finalize_blockers(&v, "API_AND_CONFIG_MAP", None, &[]);
+        let blockers = finalize_blockers(&v, &"API_AND_CONFIG_MAP".into(), None, &[]);
         assert_eq!(blockers.len(), 2, "{blockers:#?}");
         assert!(blockers[0]
             .starts_with("mapUsers#1 (arn:aws:iam::111122223333:root) is lossy: root-user: "));
@@ -930,7 +931,7 @@ mod tests {
         )
         .unwrap();
         assert!(accepted.parity);
-        assert!(finalize_blockers(&accepted, "API_AND_CONFIG_MAP", None, &[]).is_empty());
+        assert!(finalize_blockers(&accepted, &"API_AND_CONFIG_MAP".into(), None, &[]).is_empty());
     }
 
     /// The audit of docs/mapping-rules.md ("Which rows match a caller
@@ -1104,7 +1105,7 @@ mod tests {
         let mut with_node = existing.clone();
         with_node.push(node("arn:aws:iam::111122223333:role/NG"));
         assert!(compute_roles_without_entry(&swapped, &with_node).is_empty());
-        let b = finalize_blockers(&v, "API_AND_CONFIG_MAP", Some("u-1"), &missing);
+        let b = finalize_blockers(&v, &"API_AND_CONFIG_MAP".into(), Some("u-1"), &missing);
         assert_eq!(
             b,
             vec![
@@ -1112,6 +1113,9 @@ mod tests {
                 "managed node group ng-1 uses role arn:aws:iam::111122223333:role/ng, which has no node-type access entry: its nodes or pods could not join in API mode".to_string(),
             ]
         );
-        assert_eq!(finalize_blockers(&v, "CONFIG_MAP", None, &[]).len(), 1);
+        assert_eq!(
+            finalize_blockers(&v, &"CONFIG_MAP".into(), None, &[]).len(),
+            1
+        );
     }
 }

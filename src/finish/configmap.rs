@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use serde_json::json;
 
 use crate::aws::ClusterFacts;
+use crate::core::cluster::AuthMode;
 use crate::core::steps::{self, ConfigMapBackup, Outcome, Step};
 use crate::kube::{self, KubeTarget};
 
@@ -305,10 +306,10 @@ pub async fn run_step_with(
         region: String::new(),
         account: String::new(),
         partition: String::new(),
-        authentication_mode: String::new(),
+        authentication_mode: AuthMode::Other(String::new()),
         version: String::new(),
         platform_version: String::new(),
-        status: String::new(),
+        status: None,
         endpoint: c.endpoint().map(str::to_string),
     };
     run_step(&facts, step).await

@@ -16,7 +16,8 @@ use super::configmap::{self, Target};
 use super::{check, confirm, poll_interval, start_journal, FinishOptions};
 use crate::aws::error::classify;
 use crate::aws::{Clients, ClusterFacts};
-use crate::core::steps::{self, Outcome, Settled, Step, MODE_API, MODE_API_AND_CONFIG_MAP};
+use crate::core::cluster::AuthMode;
+use crate::core::steps::{self, Outcome, Settled, Step};
 use crate::core::verify::{self, row_label};
 use crate::exit;
 use crate::journal::{ClusterLock, Command, Journal};
@@ -206,7 +207,7 @@ async fn wait_active(clients: &Clients, cluster: &str, timeout: Duration) -> Res
     let start = Instant::now();
     loop {
         let facts = clients.eks.describe_cluster(cluster).await?;
-        if facts.status != "UPDATING" || start.elapsed() > timeout {
+        if !facts.is_updating() || start.elapsed() > timeout {
             return Ok(facts);
         }
         tokio::time::sleep(poll_interval()).await;
@@ -269,7 +270,7 @@ pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
                     steps::settle_mode(
                         &pending.step,
                         &facts.authentication_mode,
-                        facts.status == "UPDATING",
+                        facts.is_updating(),
                     )
                 }
                 other => {
@@ -290,7 +291,7 @@ pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
         held = Some((journal, lock));
     }
 
-    if facts.authentication_mode == MODE_API {
+    if facts.authentication_mode == AuthMode::Api {
         // The switch is done (earlier, or by hand): only aws-auth is left.
         let present = target.observe().await?.object.is_some();
         if !opts.delete_configmap || !present {
@@ -335,7 +336,11 @@ pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
             )),
         }
     }
-    let updating = (checked.inputs.cluster.status == "UPDATING").then_some("(status UPDATING)");
+    let updating = checked
+        .inputs
+        .cluster
+        .is_updating()
+        .then_some("(status UPDATING)");
     blockers.extend(verify::finalize_blockers(
         v,
         &checked.inputs.cluster.authentication_mode,
@@ -385,8 +390,11 @@ pub async fn run(clients: &Clients, opts: &FinalizeOptions) -> Result<i32> {
 
     let journal = held_journal(&mut held, opts, &facts)?;
     eprintln!("journal: {}", journal.path().display());
-    if from_mode != MODE_API_AND_CONFIG_MAP {
-        bail!("the cluster is in {from_mode} mode, not {MODE_API_AND_CONFIG_MAP}");
+    if from_mode != AuthMode::ApiAndConfigMap {
+        bail!(
+            "the cluster is in {from_mode} mode, not {}",
+            AuthMode::ApiAndConfigMap
+        );
     }
     let step = Step::SwitchToApi { from_mode };
     let seq = journal.intent(&step, None)?;

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Step, MODE_CONFIG_MAP, TAG_MIGRATION_ID, TAG_VERSION};
+use super::model::{Step, TAG_MIGRATION_ID, TAG_VERSION};
+use crate::core::cluster::AuthMode;
 use crate::core::existing::sha256_hex;
 use crate::core::plan::{Action, Plan};
 
@@ -100,9 +101,9 @@ pub fn steps_for(plan: &Plan, migration_id: &str, tool_version: &str) -> Result<
 /// The authentication-mode switch a plan needs: `EnableAccessEntries` when
 /// the cluster is in CONFIG_MAP mode, None otherwise (or when unknown).
 pub fn mode_step(plan: &Plan) -> Option<Step> {
-    match plan.cluster.authentication_mode.as_deref() {
-        Some(MODE_CONFIG_MAP) => Some(Step::EnableAccessEntries {
-            from_mode: MODE_CONFIG_MAP.to_string(),
+    match plan.cluster.authentication_mode {
+        Some(AuthMode::ConfigMap) => Some(Step::EnableAccessEntries {
+            from_mode: AuthMode::ConfigMap,
         }),
         _ => None,
     }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::core::cluster::AuthMode;
 use crate::core::existing::{sha256_hex, EntryDiff, ExistingEntry};
 use crate::core::plan::{Action, EntryType, Plan};
 use crate::core::plan::{ClusterRef, Entry, Fidelity, Source, Summary, Tool};
@@ -101,7 +102,7 @@ fn plan(entries: Vec<Entry>, mode: Option<&str>) -> Plan {
             account: Some("111122223333".into()),
             partition: "aws".into(),
             account_source: "cluster".into(),
-            authentication_mode: mode.map(str::to_string),
+            authentication_mode: mode.map(AuthMode::from),
         },
         allow_lossy: false,
         sections: vec![],
@@ -834,18 +835,27 @@ fn settle_mode_switch() {
     let s = Step::EnableAccessEntries {
         from_mode: "CONFIG_MAP".into(),
     };
-    assert_eq!(settle_mode(&s, "API_AND_CONFIG_MAP", false), Settled::Done);
-    assert_eq!(settle_mode(&s, "API", false), Settled::Done);
-    assert_eq!(settle_mode(&s, "CONFIG_MAP", true), Settled::InProgress);
-    assert_eq!(settle_mode(&s, "CONFIG_MAP", false), Settled::NotDone);
     assert_eq!(
-        settle_mode(&s, "WEIRD", false),
+        settle_mode(&s, &"API_AND_CONFIG_MAP".into(), false),
+        Settled::Done
+    );
+    assert_eq!(settle_mode(&s, &"API".into(), false), Settled::Done);
+    assert_eq!(
+        settle_mode(&s, &"CONFIG_MAP".into(), true),
+        Settled::InProgress
+    );
+    assert_eq!(
+        settle_mode(&s, &"CONFIG_MAP".into(), false),
+        Settled::NotDone
+    );
+    assert_eq!(
+        settle_mode(&s, &"WEIRD".into(), false),
         Settled::Diverged(
             "the authentication mode is WEIRD, expected CONFIG_MAP or API_AND_CONFIG_MAP".into()
         )
     );
     assert_eq!(
-        settle_mode(&create_dev(), "API", false),
+        settle_mode(&create_dev(), &"API".into(), false),
         Settled::Diverged("create-entry is settled from the principal's entry (settle)".into())
     );
     assert!(matches!(settle(&s, None), Settled::Diverged(_)));
