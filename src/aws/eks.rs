@@ -419,6 +419,24 @@ mod tests {
         );
     }
 
+    /// The refusals are typed; their texts are the ones users have seen.
+    #[test]
+    fn platform_refusals_keep_their_texts() {
+        let text = |v: &str, p: &str| check_platform("prod", v, p).unwrap_err().to_string();
+        assert_eq!(
+            text("banana", "eks.1"),
+            "cluster prod reports Kubernetes version \"banana\", which this tool cannot read; access entries need 1.23 or later at a minimum platform version"
+        );
+        assert_eq!(
+            text("1.22", "eks.99"),
+            "cluster prod runs Kubernetes 1.22: access entries need Kubernetes 1.23 or later; upgrade the cluster first"
+        );
+        assert_eq!(
+            text("1.28", ""),
+            "cluster prod reports platform version \"\", which this tool cannot read; Kubernetes 1.28 needs eks.6 or later for access entries"
+        );
+    }
+
     #[test]
     fn cluster_arns() {
         assert_eq!(

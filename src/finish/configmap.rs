@@ -224,7 +224,8 @@ impl Target {
     pub async fn run_step(&self, step: &Step) -> Result<serde_json::Value, WriteError> {
         let observed = self.observe().await?;
         let data = observed.data();
-        steps::still_as_left_configmap(step, data.as_ref()).map_err(WriteError::Precondition)?;
+        steps::still_as_left_configmap(step, data.as_ref())
+            .map_err(|e| WriteError::Precondition(e.to_string()))?;
         match step {
             Step::PutConfigMap { new_data, .. } => {
                 let Some(read) = &observed.object else {

@@ -3,6 +3,11 @@
 use std::collections::BTreeMap;
 
 use super::*;
+
+/// `still_as_left`, with the error as its message: the tests compare texts.
+fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<(), String> {
+    super::still_as_left(undo, observed).map_err(|e| e.to_string())
+}
 use crate::core::cluster::AuthMode;
 use crate::core::existing::{sha256_hex, EntryDiff, ExistingEntry};
 use crate::core::plan::{Action, EntryType, Plan};
