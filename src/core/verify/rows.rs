@@ -103,9 +103,6 @@ fn first_skip_code(m: &Mapping) -> Option<Code> {
         .map(|r| r.code)
 }
 
-/// Checks every row of a live plan (made with lossy entries included and
-/// `merge_existing` off) against the entries that exist. `existing_lookups`
-
 /// What verify concludes about one row, before it is put in the report.
 struct Verdict {
     status: RowStatus,
