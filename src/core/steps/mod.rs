@@ -22,7 +22,7 @@ pub use configmap::{
     configmap_precondition, configmap_result, settle_configmap, still_as_left_configmap,
     ConfigMapChanged,
 };
-pub use from_plan::{by_principal, client_request_token, mode_step, steps_for};
+pub use from_plan::{by_principal, client_request_token, mode_step, steps_for, StepsError};
 pub use inverse::{rollback_steps, Inverse, Undo};
 pub use model::{ConfigMapBackup, Outcome, Step, DIVERGED, TAG_MIGRATION_ID, TAG_VERSION};
 pub use reconcile::{reconcile, Reconciled};

@@ -319,7 +319,9 @@ fn update_without_diff_is_refused_and_policy_only_update_has_no_update_step() {
     let mut e = update_entry();
     e.diff = None;
     assert_eq!(
-        steps_for(&plan(vec![e], None), MID, "0.1.0").unwrap_err(),
+        steps_for(&plan(vec![e], None), MID, "0.1.0")
+            .unwrap_err()
+            .to_string(),
         format!("the plan updates {ADMIN} but does not say what exists now; re-plan against the cluster")
     );
     let mut e = update_entry();

@@ -173,7 +173,7 @@ impl Ctx<'_> {
                     Err(e) => {
                         entry
                             .reasons
-                            .push(Reason::new(Code::GroupTemplateUnsupported, e));
+                            .push(Reason::new(Code::GroupTemplateUnsupported, e.to_string()));
                         continue;
                     }
                 }
