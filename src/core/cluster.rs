@@ -18,7 +18,8 @@ pub enum AuthMode {
     ApiAndConfigMap,
     /// Access entries only: `API`.
     Api,
-    /// A mode this version does not know, as read.
+    /// A mode this version does not know, as read (never one of the names
+    /// above when it comes from `parse`, `From` or serde).
     Other(String),
 }
 
@@ -92,7 +93,8 @@ pub enum ClusterStatus {
     Failed,
     Pending,
     Updating,
-    /// A status this version does not know, as read.
+    /// A status this version does not know, as read (never one of the
+    /// names above when it comes from `parse`, `From` or serde).
     Other(String),
 }
 
