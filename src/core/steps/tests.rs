@@ -995,3 +995,28 @@ fn still_as_left_association_and_update() {
     );
     assert_eq!(still_as_left(&irreversible, None), Ok(()));
 }
+
+/// A journal written by another version, naming a mode this one does not
+/// know, still reads and writes back unchanged.
+#[test]
+fn unknown_modes_in_a_journal_round_trip() {
+    let line = serde_json::json!({"op": "switch-to-api", "from_mode": "SOME_FUTURE_MODE"});
+    let step: Step = serde_json::from_value(line.clone()).unwrap();
+    assert_eq!(
+        step,
+        Step::SwitchToApi {
+            from_mode: AuthMode::Other("SOME_FUTURE_MODE".into())
+        }
+    );
+    assert_eq!(serde_json::to_value(&step).unwrap(), line);
+    let known: Step = serde_json::from_value(
+        serde_json::json!({"op": "enable-access-entries", "from_mode": "CONFIG_MAP"}),
+    )
+    .unwrap();
+    assert_eq!(
+        known,
+        Step::EnableAccessEntries {
+            from_mode: AuthMode::ConfigMap
+        }
+    );
+}
