@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::aws::{self, AwsOptions, Caller, Clients, ClusterFacts};
+use crate::core::cluster::ClusterStatus;
 use crate::core::diff::{self, sha256_hex, ExistingEntry, Fingerprint};
 use crate::core::lockout;
 use crate::core::plan::{ClusterRef, Plan};
@@ -272,11 +273,13 @@ pub fn plan(inputs: &LivePlanInputs, opts: &Options, merge_existing: bool) -> Re
     if let Some(notice) = &inputs.aws_auth.context_notice {
         plan.notices.push(notice.clone());
     }
-    if facts.status != "ACTIVE" && !facts.status.is_empty() {
-        plan.notices.push(format!(
-            "the cluster's status is {}, not ACTIVE",
-            facts.status
-        ));
+    if let Some(status) = facts
+        .status
+        .as_ref()
+        .filter(|s| **s != ClusterStatus::Active)
+    {
+        plan.notices
+            .push(format!("the cluster's status is {status}, not ACTIVE"));
     }
     if !facts.has_access_entries() {
         plan.notices.push(

@@ -15,10 +15,11 @@ use aws_sdk_eks::Client;
 use serde_json::json;
 
 use crate::aws::error::classify;
-use crate::aws::AwsError;
+use crate::aws::{eks, AwsError};
+use crate::core::cluster::{AuthMode, ClusterStatus};
 use crate::core::diff::ExistingEntry;
 use crate::core::policy::{AccessScope, ScopeType};
-use crate::core::steps::{Outcome, Step, MODE_CONFIG_MAP};
+use crate::core::steps::{Outcome, Step};
 use crate::journal::Journal;
 
 use super::events::Events;
@@ -394,7 +395,7 @@ impl Executor {
                 );
                 // Already switched, or switching: observe the cluster.
                 let (mut mode, status) = self.current_mode().await?;
-                if mode == MODE_CONFIG_MAP && status == "UPDATING" {
+                if mode == AuthMode::ConfigMap && status == Some(ClusterStatus::Updating) {
                     // An update runs (this migration's own, sent before a
                     // crash, or someone else's): wait for it, then look again.
                     self.events.message(&format!(
@@ -402,7 +403,7 @@ impl Executor {
                     ));
                     mode = self.wait_while_updating().await?;
                 }
-                if mode != MODE_CONFIG_MAP {
+                if mode != AuthMode::ConfigMap {
                     return Ok(json!({"authentication_mode": mode, "already": true}));
                 }
                 return Err(err);
@@ -458,12 +459,12 @@ impl Executor {
 
     /// Polls DescribeCluster until the cluster is no longer `UPDATING`;
     /// returns its authentication mode then.
-    async fn wait_while_updating(&self) -> Result<String, AwsError> {
+    async fn wait_while_updating(&self) -> Result<AuthMode, AwsError> {
         let started = Instant::now();
         loop {
             tokio::time::sleep(poll_interval()).await;
             let (mode, status) = self.current_mode().await?;
-            if status != "UPDATING" {
+            if status != Some(ClusterStatus::Updating) {
                 return Ok(mode);
             }
             if started.elapsed() > MAX_UPDATE_WAIT {
@@ -476,7 +477,7 @@ impl Executor {
     }
 
     /// The cluster's authentication mode and status.
-    async fn current_mode(&self) -> Result<(String, String), AwsError> {
+    async fn current_mode(&self) -> Result<(AuthMode, Option<ClusterStatus>), AwsError> {
         let out = self
             .eks
             .describe_cluster()
@@ -491,15 +492,12 @@ impl Executor {
                 )
             })?;
         let cluster = out.cluster();
-        let mode = cluster
-            .and_then(|c| c.access_config())
-            .and_then(|a| a.authentication_mode())
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_else(|| MODE_CONFIG_MAP.to_string());
-        let status = cluster
-            .and_then(|c| c.status())
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
+        let mode = eks::auth_mode(
+            cluster
+                .and_then(|c| c.access_config())
+                .and_then(|a| a.authentication_mode()),
+        );
+        let status = eks::cluster_status(cluster.and_then(|c| c.status()));
         Ok((mode, status))
     }
 }

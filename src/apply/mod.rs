@@ -23,6 +23,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::aws::{AwsOptions, Clients, ClusterFacts};
+use crate::core::cluster::AuthMode;
 use crate::core::diff::{self, sha256_hex, Fingerprint};
 use crate::core::plan::{Action, Plan};
 use crate::core::review;
@@ -581,7 +582,7 @@ async fn execute_plan(
             .existing_entries(&run.facts.name, concurrency)
             .await?;
         plan = rediff(&plan, &existing, inputs.merge_existing);
-        plan.cluster.authentication_mode = Some(steps::MODE_API_AND_CONFIG_MAP.to_string());
+        plan.cluster.authentication_mode = Some(AuthMode::ApiAndConfigMap);
     }
     write_run_file(
         &run.journal_path,
@@ -620,11 +621,8 @@ pub async fn settle_pending(
         let outcome = match &intent.step {
             Step::EnableAccessEntries { .. } => {
                 let f = run.clients.eks.describe_cluster(&run.facts.name).await?;
-                let mut s = steps::settle_mode(
-                    &intent.step,
-                    &f.authentication_mode,
-                    f.status == "UPDATING",
-                );
+                let mut s =
+                    steps::settle_mode(&intent.step, &f.authentication_mode, f.is_updating());
                 if s == steps::Settled::InProgress {
                     run.events.message(&format!(
                         "the switch to API_AND_CONFIG_MAP sent before the interruption is still running on {}: waiting for it to end",
@@ -655,7 +653,7 @@ async fn wait_while_updating(run: &Run) -> Result<ClusterFacts> {
     loop {
         tokio::time::sleep(exec::poll_interval()).await;
         let f = run.clients.eks.describe_cluster(&run.facts.name).await?;
-        if f.status != "UPDATING" {
+        if !f.is_updating() {
             return Ok(f);
         }
         if started.elapsed() > exec::MAX_UPDATE_WAIT {
@@ -859,9 +857,9 @@ pub fn resume(
                 // (the mode as it is now, after settling), then plan now,
                 // so the plan sees the entries EKS made on the switch.
                 let now = run.clients.eks.describe_cluster(&run.facts.name).await?;
-                if now.authentication_mode == steps::MODE_CONFIG_MAP {
+                if now.authentication_mode == AuthMode::ConfigMap {
                     let switch = Step::EnableAccessEntries {
-                        from_mode: steps::MODE_CONFIG_MAP.into(),
+                        from_mode: AuthMode::ConfigMap,
                     };
                     let r = run.execute(None, &[switch], "switch").await?;
                     let ok = r.iter().all(|x| x.outcome.took_effect());

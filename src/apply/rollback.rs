@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 
 use crate::aws::{AwsOptions, Clients};
+use crate::core::cluster::AuthMode;
 use crate::core::steps::{self, Inverse, Outcome, Step, TAG_MIGRATION_ID};
 use crate::journal::{self, Command, Journal};
 
@@ -31,8 +32,8 @@ pub fn rollback_journal_path(journal: &Path) -> PathBuf {
 /// switched back: deleting the entries an apply made would take away the
 /// access they carry with nothing to fall back on (admins locked out, nodes
 /// unable to join). Refused unless `--force`.
-pub fn refuse_in_api_mode(cluster: &str, mode: &str, force: bool) -> Result<()> {
-    if mode == steps::MODE_API && !force {
+pub fn refuse_in_api_mode(cluster: &str, mode: &AuthMode, force: bool) -> Result<()> {
+    if *mode == AuthMode::Api && !force {
         bail!(
             "cluster {cluster} is in API mode (finalized): EKS no longer reads aws-auth and the mode cannot be switched back, so deleting the migrated access entries would remove that access outright; rolling back is refused (--force deletes them anyway)"
         );

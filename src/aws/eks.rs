@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use aws_sdk_eks::types::{AccessScopeType, AssociatedAccessPolicy};
+use aws_sdk_eks::types::{AccessScopeType, AssociatedAccessPolicy, AuthenticationMode};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::error::{classify, AwsError};
+use crate::core::cluster::{AuthMode, ClusterStatus};
 use crate::core::diff::ExistingEntry;
 use crate::core::policy::{AccessScope, PolicyAssociation};
 
@@ -22,11 +23,12 @@ pub struct ClusterFacts {
     pub account: String,
     /// From the cluster ARN.
     pub partition: String,
-    /// `CONFIG_MAP`, `API_AND_CONFIG_MAP` or `API`.
-    pub authentication_mode: String,
+    /// `CONFIG_MAP` when DescribeCluster reports no access config.
+    pub authentication_mode: AuthMode,
     pub version: String,
     pub platform_version: String,
-    pub status: String,
+    /// None when DescribeCluster reports none.
+    pub status: Option<ClusterStatus>,
     /// The Kubernetes API server URL.
     pub endpoint: Option<String>,
 }
@@ -34,8 +36,24 @@ pub struct ClusterFacts {
 impl ClusterFacts {
     /// True when the cluster reads access entries (API or API_AND_CONFIG_MAP).
     pub fn has_access_entries(&self) -> bool {
-        self.authentication_mode != "CONFIG_MAP"
+        self.authentication_mode.has_access_entries()
     }
+
+    /// True while the cluster reports `UPDATING`.
+    pub fn is_updating(&self) -> bool {
+        self.status == Some(ClusterStatus::Updating)
+    }
+}
+
+/// The mode of a cluster's access config; clusters made before access
+/// entries report none: they read aws-auth only.
+pub fn auth_mode(mode: Option<&AuthenticationMode>) -> AuthMode {
+    mode.map_or(AuthMode::ConfigMap, |m| AuthMode::parse(m.as_str()))
+}
+
+/// A cluster's status as DescribeCluster reports it.
+pub fn cluster_status(status: Option<&aws_sdk_eks::types::ClusterStatus>) -> Option<ClusterStatus> {
+    status.map(|s| ClusterStatus::parse(s.as_str()))
 }
 
 /// The minimum platform version for access entries, per Kubernetes minor
@@ -51,38 +69,70 @@ pub const MIN_PLATFORM: [(u32, u32); 8] = [
     (23, 17),
 ];
 
+/// Why a cluster cannot have access entries (`check_platform`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlatformError {
+    #[error("cluster {name} reports Kubernetes version {version:?}, which this tool cannot read; access entries need 1.23 or later at a minimum platform version")]
+    UnreadableVersion { name: String, version: String },
+    #[error("cluster {name} runs Kubernetes 1.{minor}: access entries need Kubernetes 1.23 or later; upgrade the cluster first")]
+    KubernetesTooOld { name: String, minor: u32 },
+    #[error("cluster {name} runs Kubernetes 1.{minor} at platform version {platform}: access entries need eks.{need} or later; wait for EKS to update the platform version (or upgrade the cluster)")]
+    PlatformTooOld {
+        name: String,
+        minor: u32,
+        platform: String,
+        need: u32,
+    },
+    #[error("cluster {name} reports platform version {platform:?}, which this tool cannot read; Kubernetes 1.{minor} needs eks.{need} or later for access entries")]
+    UnreadablePlatform {
+        name: String,
+        minor: u32,
+        platform: String,
+        need: u32,
+    },
+}
+
 /// Whether a cluster of this Kubernetes and platform version supports access
-/// entries; the message says why not.
-pub fn check_platform(name: &str, version: &str, platform: &str) -> Result<(), String> {
+/// entries; the error says why not.
+pub fn check_platform(name: &str, version: &str, platform: &str) -> Result<(), PlatformError> {
     let minor = version
         .strip_prefix("1.")
         .and_then(|m| m.split('.').next())
         .and_then(|m| m.parse::<u32>().ok());
     let Some(minor) = minor else {
-        return Err(format!(
-            "cluster {name} reports Kubernetes version {version:?}, which this tool cannot read; access entries need 1.23 or later at a minimum platform version"
-        ));
+        return Err(PlatformError::UnreadableVersion {
+            name: name.to_string(),
+            version: version.to_string(),
+        });
     };
     if minor >= 31 {
         return Ok(());
     }
     let Some(&(_, need)) = MIN_PLATFORM.iter().find(|(m, _)| *m == minor) else {
-        return Err(format!(
-            "cluster {name} runs Kubernetes 1.{minor}: access entries need Kubernetes 1.23 or later; upgrade the cluster first"
-        ));
+        return Err(PlatformError::KubernetesTooOld {
+            name: name.to_string(),
+            minor,
+        });
     };
     let have = platform
         .strip_prefix("eks.")
         .and_then(|p| p.split('.').next())
         .and_then(|p| p.parse::<u32>().ok());
+    let (name, platform) = (name.to_string(), platform.to_string());
     match have {
         Some(h) if h >= need => Ok(()),
-        Some(_) => Err(format!(
-            "cluster {name} runs Kubernetes 1.{minor} at platform version {platform}: access entries need eks.{need} or later; wait for EKS to update the platform version (or upgrade the cluster)"
-        )),
-        None => Err(format!(
-            "cluster {name} reports platform version {platform:?}, which this tool cannot read; Kubernetes 1.{minor} needs eks.{need} or later for access entries"
-        )),
+        Some(_) => Err(PlatformError::PlatformTooOld {
+            name,
+            minor,
+            platform,
+            need,
+        }),
+        None => Err(PlatformError::UnreadablePlatform {
+            name,
+            minor,
+            platform,
+            need,
+        }),
     }
 }
 
@@ -150,13 +200,8 @@ impl Eks {
                 "the cluster ARN {arn:?} is not arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME"
             ),
         })?;
-        let authentication_mode = c
-            .access_config()
-            .and_then(|a| a.authentication_mode())
-            .map(|m| m.as_str().to_string())
-            // Clusters made before access entries report no access config:
-            // they read aws-auth only.
-            .unwrap_or_else(|| "CONFIG_MAP".to_string());
+        let authentication_mode =
+            auth_mode(c.access_config().and_then(|a| a.authentication_mode()));
         Ok(ClusterFacts {
             name: c.name().unwrap_or(name).to_string(),
             arn,
@@ -166,10 +211,7 @@ impl Eks {
             authentication_mode,
             version: c.version().unwrap_or_default().to_string(),
             platform_version: c.platform_version().unwrap_or_default().to_string(),
-            status: c
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+            status: cluster_status(c.status()),
             endpoint: c.endpoint().map(str::to_string),
         })
     }
@@ -370,8 +412,28 @@ mod tests {
         assert!(check_platform("c", "banana", "eks.1").is_err());
         assert!(check_platform("c", "1.28", "").is_err());
         assert_eq!(
-            check_platform("prod", "1.28", "eks.5").unwrap_err(),
+            check_platform("prod", "1.28", "eks.5")
+                .unwrap_err()
+                .to_string(),
             "cluster prod runs Kubernetes 1.28 at platform version eks.5: access entries need eks.6 or later; wait for EKS to update the platform version (or upgrade the cluster)"
+        );
+    }
+
+    /// The refusals are typed; their texts are the ones users have seen.
+    #[test]
+    fn platform_refusals_keep_their_texts() {
+        let text = |v: &str, p: &str| check_platform("prod", v, p).unwrap_err().to_string();
+        assert_eq!(
+            text("banana", "eks.1"),
+            "cluster prod reports Kubernetes version \"banana\", which this tool cannot read; access entries need 1.23 or later at a minimum platform version"
+        );
+        assert_eq!(
+            text("1.22", "eks.99"),
+            "cluster prod runs Kubernetes 1.22: access entries need Kubernetes 1.23 or later; upgrade the cluster first"
+        );
+        assert_eq!(
+            text("1.28", ""),
+            "cluster prod reports platform version \"\", which this tool cannot read; Kubernetes 1.28 needs eks.6 or later for access entries"
         );
     }
 

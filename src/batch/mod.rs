@@ -772,7 +772,7 @@ async fn finalize_one(
         Ok((facts, code, journal)) => {
             r.account = Some(facts.account);
             r.region = Some(facts.region);
-            r.mode = Some(facts.authentication_mode);
+            r.mode = Some(facts.authentication_mode.to_string());
             if journal.exists() {
                 r.journal = Some(journal);
             }

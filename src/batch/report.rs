@@ -179,7 +179,11 @@ impl ClusterResult {
     pub fn with_plan(mut self, plan: &Plan) -> Self {
         self.region = plan.cluster.region.clone().or(self.region);
         self.account = plan.cluster.account.clone();
-        self.mode = plan.cluster.authentication_mode.clone();
+        self.mode = plan
+            .cluster
+            .authentication_mode
+            .as_ref()
+            .map(ToString::to_string);
         self.counts = Some(Counts::of(plan));
         self
     }

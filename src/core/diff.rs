@@ -415,11 +415,11 @@ mod tests {
     fn fingerprint_ignores_order_and_notices_changes() {
         let a = existing(DEV, "STANDARD", Some("dev"), &["b", "a"]);
         let b = existing(NODE, "EC2_LINUX", None, &[]);
-        let f1 = Fingerprint::compute("h", Some("1"), "API", &[a.clone(), b.clone()]);
-        let f2 = Fingerprint::compute("h", Some("1"), "API", &[b.clone(), a.clone()]);
+        let f1 = Fingerprint::compute("h", Some("1"), &"API".into(), &[a.clone(), b.clone()]);
+        let f2 = Fingerprint::compute("h", Some("1"), &"API".into(), &[b.clone(), a.clone()]);
         assert_eq!(f1, f2);
         assert!(f1.changes_since(&f2).is_empty());
-        let f3 = Fingerprint::compute("h", Some("2"), "API_AND_CONFIG_MAP", &[a]);
+        let f3 = Fingerprint::compute("h", Some("2"), &"API_AND_CONFIG_MAP".into(), &[a]);
         let changes = f3.changes_since(&f1);
         assert_eq!(changes.len(), 3, "{changes:?}");
         assert_ne!(f3.value, f1.value);

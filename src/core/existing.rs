@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::arn::{self, ArnClass, PrincipalKind};
+use super::cluster::AuthMode;
 use super::policy::PolicyAssociation;
 
 /// An access entry as EKS holds it now.
@@ -41,7 +42,7 @@ pub struct EntryDiff {
 pub struct Fingerprint {
     pub aws_auth_sha256: String,
     pub aws_auth_resource_version: Option<String>,
-    pub authentication_mode: String,
+    pub authentication_mode: AuthMode,
     pub existing_sha256: String,
     pub existing_entries: usize,
     pub value: String,
@@ -51,7 +52,7 @@ impl Fingerprint {
     pub fn compute(
         aws_auth_sha256: &str,
         resource_version: Option<&str>,
-        authentication_mode: &str,
+        authentication_mode: &AuthMode,
         existing: &[ExistingEntry],
     ) -> Fingerprint {
         let mut sorted: Vec<ExistingEntry> = existing.to_vec();
@@ -71,7 +72,7 @@ impl Fingerprint {
         Fingerprint {
             aws_auth_sha256: aws_auth_sha256.to_string(),
             aws_auth_resource_version: resource_version.map(str::to_string),
-            authentication_mode: authentication_mode.to_string(),
+            authentication_mode: authentication_mode.clone(),
             existing_sha256,
             existing_entries: existing.len(),
             value,

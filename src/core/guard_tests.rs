@@ -3,7 +3,8 @@
 //! - purity: no file under src/core reaches for I/O, async, a clock, the
 //!   environment, printing, the cloud or cluster clients, or a module of
 //!   the crate outside the core;
-//! - layering: the modules of the core import one another without cycles.
+//! - layering: the modules of the core import one another without cycles
+//!   (a parent that names its own child module counts as importing it).
 //!
 //! Comments and the contents of string and character literals are blanked
 //! before anything is matched, so docs that mention stdin or `tokio` do
@@ -451,6 +452,29 @@ fn references(me: &str, code: &str, modules: &BTreeSet<String>) -> BTreeSet<Stri
         }
         visit(base, after, &mut resolve);
     }
+    // The module's own children, named from it (`use rows::check_rows`,
+    // `self::report::X`, `rows::check_rows(..)`): a parent that uses its
+    // child while the child uses the parent is a cycle too.
+    let prefix = if me.is_empty() {
+        String::new()
+    } else {
+        format!("{me}::")
+    };
+    for child in modules.iter() {
+        let Some(name) = child.strip_prefix(&prefix) else {
+            continue;
+        };
+        if name.is_empty() || name.contains("::") {
+            continue;
+        }
+        let named = find_name(code, &format!("{name}::")).into_iter().any(|at| {
+            let before = code[..at].trim_end();
+            !before.ends_with("::") || before.ends_with("self::") && !before.ends_with("::self::")
+        });
+        if named {
+            found.insert(child.clone());
+        }
+    }
     found.remove(me);
     found.remove("");
     found
@@ -599,6 +623,18 @@ fn cycle_guard_resolves_paths_and_finds_cycles() {
     assert_eq!(
         refs("plan", "use super::{diff::EntryDiff, policy};"),
         ["diff"]
+    );
+    // A parent naming its children (not another module's of that name).
+    assert_eq!(
+        refs(
+            "steps",
+            "pub use model::Step;\nuse self::settle::x;\nfn f() { other::model::y(); }"
+        ),
+        ["steps::model", "steps::settle"]
+    );
+    assert_eq!(
+        refs("diff", "use serde::model::X; fn f() { model::y(); }"),
+        Vec::<String>::new()
     );
     let (code, tests) = strip_test_items("use super::diff;\n#[cfg(test)]\nmod tests {\n    use super::super::plan;\n}\n#[cfg(test)]\nmod more;\n");
     assert_eq!(refs("steps", &code), ["diff"]);

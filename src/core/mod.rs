@@ -4,6 +4,7 @@
 
 pub mod arn;
 pub mod aws_auth;
+pub mod cluster;
 pub mod diff;
 pub mod existing;
 pub mod input;

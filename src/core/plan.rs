@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::aws_auth::SectionReport;
+use super::cluster::AuthMode;
 use super::existing::{EntryDiff, ExistingEntry, Fingerprint};
 use super::input::Section;
 use super::policy::PolicyAssociation;
@@ -180,7 +181,7 @@ pub struct ClusterRef {
     /// Where the account came from: `flag`, `inferred` or `cluster`.
     pub account_source: String,
     #[serde(default)]
-    pub authentication_mode: Option<String>,
+    pub authentication_mode: Option<AuthMode>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -78,9 +78,24 @@ pub struct GroupRule {
     pub rename: Option<String>,
 }
 
+/// A policy map names a policy ARN of another partition than the
+/// cluster's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "policy {policy_arn} is in partition {policy_partition}, the cluster is in {cluster_partition}"
+)]
+pub struct PartitionMismatch {
+    pub policy_arn: String,
+    pub policy_partition: String,
+    pub cluster_partition: String,
+}
+
 impl GroupRule {
     /// The associations this rule asks for, with ARNs in `partition`.
-    pub fn associations(&self, partition: &str) -> Result<Vec<PolicyAssociation>, String> {
+    pub fn associations(
+        &self,
+        partition: &str,
+    ) -> Result<Vec<PolicyAssociation>, PartitionMismatch> {
         self.policies
             .iter()
             .map(|(p, scope)| {
@@ -89,9 +104,11 @@ impl GroupRule {
                     PolicyRef::Arn(a) => {
                         let (part, _) = policy::parse_policy_arn(a).unwrap_or(("", ""));
                         if part != partition {
-                            return Err(format!(
-                                "policy {a} is in partition {part}, the cluster is in {partition}"
-                            ));
+                            return Err(PartitionMismatch {
+                                policy_arn: a.clone(),
+                                policy_partition: part.to_string(),
+                                cluster_partition: partition.to_string(),
+                            });
                         }
                         a.clone()
                     }
@@ -290,5 +307,9 @@ mod tests {
         .unwrap();
         assert!(map.rule("a").unwrap().associations("aws-cn").is_ok());
         assert!(map.rule("a").unwrap().associations("aws").is_err());
+        assert_eq!(
+            map.rule("a").unwrap().associations("aws").unwrap_err().to_string(),
+            "policy arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSNewPolicy is in partition aws-cn, the cluster is in aws"
+        );
     }
 }

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::cluster::AuthMode;
 use super::diff::sha256_hex;
 use super::plan::{Entry, Plan};
 use super::policy::{short_name, PolicyAssociation};
@@ -150,21 +151,24 @@ fn list(items: &[String]) -> String {
 pub fn differences(saved: &Plan, now: &Plan) -> Vec<String> {
     let mut out = Vec::new();
     let c = (&saved.cluster, &now.cluster);
+    fn mode(m: &Option<AuthMode>) -> Option<&str> {
+        m.as_ref().map(AuthMode::as_str)
+    }
     for (what, a, b) in [
-        ("cluster", &c.0.name, &c.1.name),
-        ("region", &c.0.region, &c.1.region),
-        ("account", &c.0.account, &c.1.account),
+        ("cluster", c.0.name.as_deref(), c.1.name.as_deref()),
+        ("region", c.0.region.as_deref(), c.1.region.as_deref()),
+        ("account", c.0.account.as_deref(), c.1.account.as_deref()),
         (
             "authentication mode",
-            &c.0.authentication_mode,
-            &c.1.authentication_mode,
+            mode(&c.0.authentication_mode),
+            mode(&c.1.authentication_mode),
         ),
     ] {
         if a != b {
             out.push(format!(
                 "{what} is {} in the file, {} now",
-                a.as_deref().unwrap_or("none"),
-                b.as_deref().unwrap_or("none")
+                a.unwrap_or("none"),
+                b.unwrap_or("none")
             ));
         }
     }

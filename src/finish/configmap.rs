@@ -50,7 +50,8 @@ pub async fn connect(
 pub async fn run_on(target: &Target, step: &Step) -> Result<serde_json::Value, WriteError> {
     let observed = target.observe().await?;
     let data = observed.data();
-    steps::still_as_left_configmap(step, data.as_ref()).map_err(WriteError::Precondition)?;
+    steps::still_as_left_configmap(step, data.as_ref())
+        .map_err(|e| WriteError::Precondition(e.to_string()))?;
     match step {
         Step::PutConfigMap { new_data, .. } => {
             let rv = target.replace_data(&observed, new_data).await?;

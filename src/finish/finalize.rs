@@ -17,7 +17,8 @@ use super::{
 };
 use crate::aws::cluster_config::UpdateStatus;
 use crate::aws::{AwsError, Clients, ClusterFacts};
-use crate::core::steps::{self, Settled, Step, MODE_API, MODE_API_AND_CONFIG_MAP};
+use crate::core::cluster::AuthMode;
+use crate::core::steps::{self, Settled, Step};
 use crate::core::verify;
 use crate::journal::{ClusterLock, Command, Journal};
 use crate::outcome::{one_line, Outcome};
@@ -174,7 +175,7 @@ async fn wait_active(clients: &Clients, cluster: &str, timeout: Duration) -> Res
     let start = Instant::now();
     loop {
         let facts = clients.eks.describe_cluster(cluster).await?;
-        if facts.status != "UPDATING" || start.elapsed() > timeout {
+        if !facts.is_updating() || start.elapsed() > timeout {
             return Ok(facts);
         }
         tokio::time::sleep(poll_interval()).await;
@@ -240,7 +241,7 @@ async fn settle_resumed(
                 steps::settle_mode(
                     &pending.step,
                     &facts.authentication_mode,
-                    facts.status == "UPDATING",
+                    facts.is_updating(),
                 )
             }
             other => {
@@ -310,7 +311,11 @@ async fn blockers(clients: &Clients, opts: &FinalizeOptions, checked: &Checked) 
             )),
         }
     }
-    let updating = (checked.inputs.cluster.status == "UPDATING").then_some("(status UPDATING)");
+    let updating = checked
+        .inputs
+        .cluster
+        .is_updating()
+        .then_some("(status UPDATING)");
     blockers.extend(verify::finalize_blockers(
         &checked.verification,
         &checked.inputs.cluster.authentication_mode,
@@ -326,11 +331,14 @@ async fn switch_journaled(
     opts: &FinalizeOptions,
     facts: &ClusterFacts,
     journal: &Journal,
-    from_mode: String,
+    from_mode: AuthMode,
     progress: &dyn Progress,
 ) -> Result<()> {
-    if from_mode != MODE_API_AND_CONFIG_MAP {
-        bail!("the cluster is in {from_mode} mode, not {MODE_API_AND_CONFIG_MAP}");
+    if from_mode != AuthMode::ApiAndConfigMap {
+        bail!(
+            "the cluster is in {from_mode} mode, not {}",
+            AuthMode::ApiAndConfigMap
+        );
     }
     let step = Step::SwitchToApi { from_mode };
     let seq = journal.intent(&step, None)?;
@@ -381,7 +389,7 @@ pub async fn run(
         held = Some(journal);
     }
 
-    if facts.authentication_mode == MODE_API {
+    if facts.authentication_mode == AuthMode::Api {
         return finish_in_api_mode(opts, &facts, &target, &mut held, progress).await;
     }
 
@@ -390,7 +398,7 @@ pub async fn run(
     if !blockers.is_empty() {
         return Ok(FinalizeReport::Refused {
             cluster: facts.name.clone(),
-            mode: checked.inputs.cluster.authentication_mode.clone(),
+            mode: checked.inputs.cluster.authentication_mode.to_string(),
             blockers,
         });
     }
@@ -399,7 +407,7 @@ pub async fn run(
     progress.event(Event::FinalizePlan {
         cluster: &facts.name,
         region: &facts.region,
-        from_mode: &from_mode,
+        from_mode: from_mode.as_str(),
         delete_configmap: opts.delete_configmap,
         skip_compute_check: opts.skip_compute_check,
         verification: &checked.verification,

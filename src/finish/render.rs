@@ -72,7 +72,10 @@ fn header(v: &Verification) -> String {
         "Cluster {} ({}), authentication mode {}; aws-auth resourceVersion {}",
         v.cluster.name.as_deref().unwrap_or("-"),
         v.cluster.region.as_deref().unwrap_or("-"),
-        v.cluster.authentication_mode.as_deref().unwrap_or("-"),
+        v.cluster
+            .authentication_mode
+            .as_ref()
+            .map_or("-", |m| m.as_str()),
         v.source.resource_version.as_deref().unwrap_or("-")
     )
 }

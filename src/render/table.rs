@@ -222,7 +222,7 @@ pub fn header(plan: &Plan) -> String {
             "Cluster {name} ({}, account {account}, partition {}, authentication mode {})",
             c.region.as_deref().unwrap_or("?"),
             c.partition,
-            c.authentication_mode.as_deref().unwrap_or("?")
+            c.authentication_mode.as_ref().map_or("?", |m| m.as_str())
         ),
         None => format!(
             "aws-auth from {} (account {account} {}, partition {}; offline plan)",

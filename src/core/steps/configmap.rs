@@ -8,6 +8,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::Step;
 use super::settle::Settled;
 
+/// How aws-auth differs from what an aws-auth step expects
+/// (`still_as_left_configmap`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigMapChanged {
+    /// The step expects no ConfigMap and one exists.
+    #[error("aws-auth exists again (someone recreated it)")]
+    Recreated,
+    /// The step expects the ConfigMap and it is gone.
+    #[error("aws-auth no longer exists")]
+    Gone,
+    /// The ConfigMap holds other data: the keys that differ.
+    #[error("aws-auth changed since the tool read it (keys {})", .keys.join(", "))]
+    DataChanged { keys: Vec<String> },
+}
+
 /// What an aws-auth step needs to find before it runs: `Some(data)` (the
 /// ConfigMap exists with exactly this data) or `None` (it does not exist).
 /// None for other steps.
@@ -66,28 +81,23 @@ pub fn settle_configmap(step: &Step, observed: Option<&BTreeMap<String, String>>
 pub fn still_as_left_configmap(
     step: &Step,
     observed: Option<&BTreeMap<String, String>>,
-) -> Result<(), String> {
+) -> Result<(), ConfigMapChanged> {
     let Some(before) = configmap_precondition(step) else {
         return Ok(());
     };
-    if observed == before {
-        return Ok(());
-    }
-    Err(match (before, observed) {
-        (None, Some(_)) => "aws-auth exists again (someone recreated it)".to_string(),
-        (Some(_), None) => "aws-auth no longer exists".to_string(),
+    match (before, observed) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(ConfigMapChanged::Recreated),
+        (Some(_), None) => Err(ConfigMapChanged::Gone),
+        (Some(want), Some(have)) if want == have => Ok(()),
         (Some(want), Some(have)) => {
             let keys: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
-            let changed: Vec<&str> = keys
+            let keys = keys
                 .into_iter()
                 .filter(|k| want.get(*k) != have.get(*k))
-                .map(|k| k.as_str())
+                .cloned()
                 .collect();
-            format!(
-                "aws-auth changed since the tool read it (keys {})",
-                changed.join(", ")
-            )
+            Err(ConfigMapChanged::DataChanged { keys })
         }
-        (None, None) => "aws-auth does not exist".to_string(),
-    })
+    }
 }

@@ -4,6 +4,16 @@ use std::collections::BTreeMap;
 
 use super::*;
 
+/// `still_as_left_configmap`, with the error as its message: the tests
+/// compare texts.
+fn still_as_left_configmap(
+    step: &Step,
+    observed: Option<&BTreeMap<String, String>>,
+) -> Result<(), String> {
+    super::still_as_left_configmap(step, observed).map_err(|e| e.to_string())
+}
+use crate::core::cluster::AuthMode;
+
 fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
@@ -32,7 +42,7 @@ fn put() -> Step {
 #[test]
 fn ops_serialise_and_are_cluster_wide() {
     let v = serde_json::to_value(Step::SwitchToApi {
-        from_mode: MODE_API_AND_CONFIG_MAP.into(),
+        from_mode: AuthMode::ApiAndConfigMap,
     })
     .unwrap();
     assert_eq!(
@@ -62,7 +72,7 @@ fn ops_serialise_and_are_cluster_wide() {
 #[test]
 fn inverses() {
     match (Step::SwitchToApi {
-        from_mode: MODE_API_AND_CONFIG_MAP.into(),
+        from_mode: AuthMode::ApiAndConfigMap,
     })
     .inverse()
     {
@@ -99,7 +109,7 @@ fn inverses() {
         (put(), done.clone()),
         (
             Step::SwitchToApi {
-                from_mode: MODE_API_AND_CONFIG_MAP.into(),
+                from_mode: AuthMode::ApiAndConfigMap,
             },
             done.clone(),
         ),
@@ -161,19 +171,19 @@ fn settling_and_preconditions() {
     );
 
     let switch = Step::SwitchToApi {
-        from_mode: MODE_API_AND_CONFIG_MAP.into(),
+        from_mode: AuthMode::ApiAndConfigMap,
     };
-    assert_eq!(settle_mode(&switch, MODE_API, false), Settled::Done);
+    assert_eq!(settle_mode(&switch, &AuthMode::Api, false), Settled::Done);
     assert_eq!(
-        settle_mode(&switch, MODE_API_AND_CONFIG_MAP, true),
+        settle_mode(&switch, &AuthMode::ApiAndConfigMap, true),
         Settled::InProgress
     );
     assert_eq!(
-        settle_mode(&switch, MODE_API_AND_CONFIG_MAP, false),
+        settle_mode(&switch, &AuthMode::ApiAndConfigMap, false),
         Settled::NotDone
     );
     assert!(matches!(
-        settle_mode(&switch, MODE_CONFIG_MAP, false),
+        settle_mode(&switch, &AuthMode::ConfigMap, false),
         Settled::Diverged(_)
     ));
 }

@@ -3,9 +3,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Step, MODE_CONFIG_MAP, TAG_MIGRATION_ID, TAG_VERSION};
+use super::model::{Step, TAG_MIGRATION_ID, TAG_VERSION};
+use crate::core::cluster::AuthMode;
 use crate::core::existing::sha256_hex;
 use crate::core::plan::{Action, Plan};
+
+/// Why a plan's steps cannot be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepsError {
+    /// An `update` entry without the diff its inverse needs (the prior
+    /// state).
+    #[error("the plan updates {principal_arn} but does not say what exists now; re-plan against the cluster")]
+    UpdateWithoutDiff { principal_arn: String },
+}
 
 /// Steps of a plan's changes, in execution order: per principal to create,
 /// `CreateEntry` then its `AssociatePolicy` steps; then, per entry merged
@@ -16,7 +26,11 @@ use crate::core::plan::{Action, Plan};
 ///
 /// Fails, rather than guessing, when an `update` entry carries no diff (the
 /// prior state its inverse needs).
-pub fn steps_for(plan: &Plan, migration_id: &str, tool_version: &str) -> Result<Vec<Step>, String> {
+pub fn steps_for(
+    plan: &Plan,
+    migration_id: &str,
+    tool_version: &str,
+) -> Result<Vec<Step>, StepsError> {
     let mut creates = Vec::new();
     let mut updates = Vec::new();
     let tags: BTreeMap<String, String> = [
@@ -47,10 +61,9 @@ pub fn steps_for(plan: &Plan, migration_id: &str, tool_version: &str) -> Result<
             }
             Action::Update => {
                 let Some(d) = &entry.diff else {
-                    return Err(format!(
-                        "the plan updates {} but does not say what exists now; re-plan against the cluster",
-                        entry.principal_arn
-                    ));
+                    return Err(StepsError::UpdateWithoutDiff {
+                        principal_arn: entry.principal_arn.clone(),
+                    });
                 };
                 let have = &d.existing;
                 if !d.missing_groups.is_empty() {
@@ -100,9 +113,9 @@ pub fn steps_for(plan: &Plan, migration_id: &str, tool_version: &str) -> Result<
 /// The authentication-mode switch a plan needs: `EnableAccessEntries` when
 /// the cluster is in CONFIG_MAP mode, None otherwise (or when unknown).
 pub fn mode_step(plan: &Plan) -> Option<Step> {
-    match plan.cluster.authentication_mode.as_deref() {
-        Some(MODE_CONFIG_MAP) => Some(Step::EnableAccessEntries {
-            from_mode: MODE_CONFIG_MAP.to_string(),
+    match plan.cluster.authentication_mode {
+        Some(AuthMode::ConfigMap) => Some(Step::EnableAccessEntries {
+            from_mode: AuthMode::ConfigMap,
         }),
         _ => None,
     }

@@ -20,16 +20,14 @@ mod still_as_left;
 
 pub use configmap::{
     configmap_precondition, configmap_result, settle_configmap, still_as_left_configmap,
+    ConfigMapChanged,
 };
-pub use from_plan::{by_principal, client_request_token, mode_step, steps_for};
+pub use from_plan::{by_principal, client_request_token, mode_step, steps_for, StepsError};
 pub use inverse::{rollback_steps, Inverse, Undo};
-pub use model::{
-    ConfigMapBackup, Outcome, Step, DIVERGED, MODE_API, MODE_API_AND_CONFIG_MAP, MODE_CONFIG_MAP,
-    TAG_MIGRATION_ID, TAG_VERSION,
-};
+pub use model::{ConfigMapBackup, Outcome, Step, DIVERGED, TAG_MIGRATION_ID, TAG_VERSION};
 pub use reconcile::{reconcile, Reconciled};
 pub use settle::{settle, settle_mode, Settled};
-pub use still_as_left::still_as_left;
+pub use still_as_left::{still_as_left, NotAsLeft};
 
 #[cfg(test)]
 mod finish_step_tests;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::cluster::AuthMode;
 use crate::core::plan::EntryType;
 use crate::core::policy::AccessScope;
 
@@ -16,19 +17,13 @@ pub const TAG_MIGRATION_ID: &str = "aws-auth-migrate/migration-id";
 pub const TAG_VERSION: &str = "aws-auth-migrate/version";
 /// The outcome code of a step settled as changed by someone else.
 pub const DIVERGED: &str = "Diverged";
-/// The authentication mode a cluster starts from when access entries are off.
-pub const MODE_CONFIG_MAP: &str = "CONFIG_MAP";
-/// The mode `EnableAccessEntries` switches to.
-pub const MODE_API_AND_CONFIG_MAP: &str = "API_AND_CONFIG_MAP";
-/// Access entries only.
-pub const MODE_API: &str = "API";
 
 /// One call that changes the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Step {
     /// UpdateClusterConfig `from_mode` → API_AND_CONFIG_MAP. Irreversible.
-    EnableAccessEntries { from_mode: String },
+    EnableAccessEntries { from_mode: AuthMode },
     /// CreateAccessEntry.
     CreateEntry {
         principal_arn: String,
@@ -74,7 +69,7 @@ pub enum Step {
     },
     /// UpdateClusterConfig `from_mode` → API, then wait for the update
     /// (`finalize`). Irreversible.
-    SwitchToApi { from_mode: String },
+    SwitchToApi { from_mode: AuthMode },
     /// Replace the data of kube-system/aws-auth (`prune-configmap`, and its
     /// undo): only while it holds exactly `backup_data`; the PUT carries the
     /// resourceVersion read, so a concurrent edit is a conflict, never lost.

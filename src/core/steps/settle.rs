@@ -4,7 +4,8 @@
 use super::compare::{
     differences, has_tags, same_groups, same_scope, scope_of, show_scope, username_matches,
 };
-use super::model::{Outcome, Step, DIVERGED, MODE_API, MODE_API_AND_CONFIG_MAP};
+use super::model::{Outcome, Step, DIVERGED};
+use crate::core::cluster::AuthMode;
 use crate::core::existing::ExistingEntry;
 
 /// The state of a step journaled without an outcome, as observed now.
@@ -165,29 +166,27 @@ pub fn settle(step: &Step, observed: Option<&ExistingEntry>) -> Settled {
 
 /// Settles an `EnableAccessEntries` step from the cluster's authentication
 /// mode and whether an access-config update is in progress.
-pub fn settle_mode(step: &Step, mode: &str, update_in_progress: bool) -> Settled {
-    if let Step::SwitchToApi { from_mode } = step {
-        return match mode {
-            MODE_API => Settled::Done,
-            m if m == from_mode && update_in_progress => Settled::InProgress,
-            m if m == from_mode => Settled::NotDone,
-            other => Settled::Diverged(format!(
-                "the authentication mode is {other}, expected {from_mode} or {MODE_API}"
-            )),
-        };
-    }
-    let Step::EnableAccessEntries { from_mode } = step else {
-        return Settled::Diverged(format!(
-            "{} is settled from the principal's entry (settle)",
-            step.op()
-        ));
+pub fn settle_mode(step: &Step, mode: &AuthMode, update_in_progress: bool) -> Settled {
+    let (from_mode, target) = match step {
+        Step::SwitchToApi { from_mode } => (from_mode, AuthMode::Api),
+        Step::EnableAccessEntries { from_mode } => (from_mode, AuthMode::ApiAndConfigMap),
+        _ => {
+            return Settled::Diverged(format!(
+                "{} is settled from the principal's entry (settle)",
+                step.op()
+            ))
+        }
     };
-    match mode {
-        MODE_API_AND_CONFIG_MAP | MODE_API => Settled::Done,
-        m if m == from_mode && update_in_progress => Settled::InProgress,
-        m if m == from_mode => Settled::NotDone,
-        other => Settled::Diverged(format!(
-            "the authentication mode is {other}, expected {from_mode} or {MODE_API_AND_CONFIG_MAP}"
-        )),
+    // Modes only move forward: API is past API_AND_CONFIG_MAP too.
+    if *mode == target || *mode == AuthMode::Api {
+        Settled::Done
+    } else if mode == from_mode && update_in_progress {
+        Settled::InProgress
+    } else if mode == from_mode {
+        Settled::NotDone
+    } else {
+        Settled::Diverged(format!(
+            "the authentication mode is {mode}, expected {from_mode} or {target}"
+        ))
     }
 }

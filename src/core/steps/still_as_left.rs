@@ -7,16 +7,56 @@ use super::compare::{
 use super::inverse::{Inverse, Undo};
 use super::model::Step;
 use crate::core::existing::ExistingEntry;
+use crate::core::policy::AccessScope;
+
+/// How a resource changed since the tool left it (`still_as_left`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotAsLeft {
+    /// The principal's entry is gone.
+    #[error("the entry for {principal_arn} no longer exists")]
+    Gone { principal_arn: String },
+    /// The entry the migration created differs (each difference named).
+    #[error(
+        "the entry for {principal_arn} changed since this migration created it: {}",
+        .what.join("; ")
+    )]
+    CreatedEntryChanged {
+        principal_arn: String,
+        what: Vec<String>,
+    },
+    /// A policy the migration associated has another scope now (`none`:
+    /// no longer associated).
+    #[error("{policy_arn} on {principal_arn} has scope {now} since, not {left} as left")]
+    ScopeChanged {
+        policy_arn: String,
+        principal_arn: String,
+        now: String,
+        left: AccessScope,
+    },
+    /// The entry the migration updated has another username or groups.
+    #[error(
+        "the entry for {principal_arn} changed since this migration updated it: username {}, groups [{}]",
+        .username.as_deref().unwrap_or("(default)"),
+        .groups.join(", ")
+    )]
+    UpdatedEntryChanged {
+        principal_arn: String,
+        username: Option<String>,
+        groups: Vec<String>,
+    },
+}
 
 /// Before an undo: is the resource still as the tool left it? `observed`
 /// is the principal's entry now (`None`: no entry). An `Err` says what
 /// changed; rollback reports it and skips the undo unless forced.
 /// Irreversible undos have nothing to check.
-pub fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<(), String> {
+pub fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<(), NotAsLeft> {
     if !matches!(undo.inverse, Inverse::Undo { .. }) {
         return Ok(());
     }
-    let gone = |p: &str| format!("the entry for {p} no longer exists");
+    let gone = |p: &str| NotAsLeft::Gone {
+        principal_arn: p.to_string(),
+    };
     match &undo.step {
         Step::EnableAccessEntries { .. } | Step::SwitchToApi { .. } => Ok(()),
         // The aws-auth steps carry their own precondition (the data they
@@ -59,10 +99,10 @@ pub fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<()
             if what.is_empty() {
                 Ok(())
             } else {
-                Err(format!(
-                    "the entry for {principal_arn} changed since this migration created it: {}",
-                    what.join("; ")
-                ))
+                Err(NotAsLeft::CreatedEntryChanged {
+                    principal_arn: principal_arn.clone(),
+                    what,
+                })
             }
         }
         Step::AssociatePolicy {
@@ -74,10 +114,12 @@ pub fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<()
             let e = observed.ok_or_else(|| gone(principal_arn))?;
             match scope_of(e, policy_arn) {
                 Some(h) if same_scope(h, access_scope) => Ok(()),
-                h => Err(format!(
-                    "{policy_arn} on {principal_arn} has scope {} since, not {access_scope} as left",
-                    show_scope(h)
-                )),
+                h => Err(NotAsLeft::ScopeChanged {
+                    policy_arn: policy_arn.clone(),
+                    principal_arn: principal_arn.clone(),
+                    now: show_scope(h),
+                    left: access_scope.clone(),
+                }),
             }
         }
         Step::UpdateEntry {
@@ -92,11 +134,11 @@ pub fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<()
             {
                 Ok(())
             } else {
-                Err(format!(
-                    "the entry for {principal_arn} changed since this migration updated it: username {}, groups [{}]",
-                    e.username.as_deref().unwrap_or("(default)"),
-                    e.kubernetes_groups.join(", ")
-                ))
+                Err(NotAsLeft::UpdatedEntryChanged {
+                    principal_arn: principal_arn.clone(),
+                    username: e.username.clone(),
+                    groups: e.kubernetes_groups.clone(),
+                })
             }
         }
         Step::DeleteEntry { .. } | Step::DisassociatePolicy { .. } => Ok(()),
