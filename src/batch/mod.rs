@@ -21,14 +21,17 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+use crate::apply::events::Events;
 use crate::apply::report::Report;
 use crate::apply::rollback::{self, RollbackFlags};
-use crate::apply::{self, events, Presentation};
+use crate::apply::{self, Presentation};
 use crate::aws::Clients;
 use crate::core::plan::Plan;
 use crate::files;
 use crate::finish::{self, finalize::FinalizeOptions, FinishOptions};
+use crate::journal;
 use crate::live;
+use crate::outcome::Outcome;
 use crate::render;
 
 use fleet::ClusterSpec;
@@ -83,23 +86,10 @@ impl Manifest {
     }
 }
 
-/// `<account>-<region>-<name>`, safe as a file name: ASCII letters,
-/// digits, `.`, `_` and `-` kept, anything else `_`.
+/// `<account>-<region>-<name>`, safe as a file name (as the journal
+/// names its files: [`journal::safe_name`]).
 pub fn file_key(account: &str, region: &str, name: &str) -> String {
-    let mut out: String = format!("{account}-{region}-{name}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.starts_with('.') {
-        out.insert(0, '_');
-    }
-    out
+    journal::safe_name(&format!("{account}-{region}-{name}"))
 }
 
 /// What to do to each cluster.
@@ -154,7 +144,7 @@ pub struct Target {
 
 /// Runs `op` over the targets; returns the fleet report. The manifest is
 /// (re)written after `plan` and after an apply of plans made now.
-pub fn run(
+pub async fn run(
     op: Op,
     targets: Vec<Target>,
     fleet_file: Option<PathBuf>,
@@ -162,10 +152,6 @@ pub fn run(
 ) -> Result<FleetReport> {
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("cannot create {}", opts.out_dir.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let command = op.name();
     let progress = Progress::new(opts.progress, command, targets.len());
     let ctx = Arc::new(Ctx {
@@ -173,7 +159,7 @@ pub fn run(
         out_dir: opts.out_dir.clone(),
         plans_dir: opts.plans_dir.clone(),
     });
-    let results = runtime.block_on(for_each(
+    let results = for_each(
         targets.clone(),
         opts.parallel,
         opts.fail_fast,
@@ -182,7 +168,8 @@ pub fn run(
             let ctx = ctx.clone();
             async move { one(&ctx, t, p).await }
         },
-    ));
+    )
+    .await;
     let (results, entries): (Vec<ClusterResult>, Vec<Option<ManifestEntry>>) =
         results.into_iter().unzip();
     if entries.iter().any(Option::is_some) {
@@ -300,21 +287,32 @@ struct Ctx {
     plans_dir: PathBuf,
 }
 
+/// Apply and rollback tell the cluster's progress what happens; nobody is
+/// asked (batch commands are confirmed by their flags).
 fn quiet(cp: &ClusterProgress, journal: Option<PathBuf>) -> Presentation {
     Presentation {
-        events: events::Mode::Quiet,
+        events: Events::new(Arc::new(cp.clone())),
         yes: true,
         journal,
-        observer: Some(cp.observer()),
+        ask: None,
     }
 }
 
-/// Runs a blocking single-cluster function (apply, resume, rollback: each
-/// builds its own runtime) off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| anyhow!("a worker failed: {e}"))?
+/// The key of a cluster's files from what its result knows.
+fn result_key(r: &ClusterResult, name: &str) -> String {
+    file_key(
+        r.account.as_deref().unwrap_or("unknown"),
+        r.region.as_deref().unwrap_or("unknown"),
+        name,
+    )
+}
+
+/// The result of an apply, resume or rollback: from its report, or its error.
+fn reported(r: ClusterResult, result: Result<Report>) -> ClusterResult {
+    match result {
+        Ok(report) => from_report(r, &report),
+        Err(e) => r.fail(&e),
+    }
 }
 
 async fn one(ctx: &Ctx, t: Target, cp: ClusterProgress) -> (ClusterResult, Option<ManifestEntry>) {
@@ -442,10 +440,10 @@ fn from_report(mut r: ClusterResult, report: &Report) -> ClusterResult {
     if report.journal.is_some() {
         r.journal = report.journal.clone();
     }
-    r.status = match report.exit_code() {
-        0 => Status::Ok,
-        3 => Status::Partial,
-        _ => Status::Failed,
+    r.status = match report.outcome() {
+        Outcome::Ok => Status::Ok,
+        Outcome::Partial => Status::Partial,
+        Outcome::Error | Outcome::Changes => Status::Failed,
     };
     r.note = if report.steps == 0 && report.journal.is_none() {
         "nothing to do".into()
@@ -493,12 +491,7 @@ async fn apply_one(
     };
     let mut r = blank.with_plan(&plan);
     r.plan_file = Some(plan_path.to_path_buf());
-    let key = file_key(
-        r.account.as_deref().unwrap_or("unknown"),
-        r.region.as_deref().unwrap_or("unknown"),
-        &t.spec.name,
-    );
-    let journal = apply_journal(&ctx.out_dir, &key);
+    let journal = apply_journal(&ctx.out_dir, &result_key(&r, &t.spec.name));
     if journal.exists() {
         return r.fail(&anyhow!(
             "{} exists: this cluster was applied from this folder already; finish it with batch apply --resume, or undo it with batch rollback",
@@ -507,12 +500,10 @@ async fn apply_one(
     }
     cp.phase("checking the plan is current");
     let pres = quiet(cp, Some(journal));
-    let inputs = t.spec.inputs.clone();
-    let path = plan_path.to_path_buf();
-    match blocking(move || apply::apply_saved(&path, inputs, pres)).await {
-        Ok(report) => from_report(r, &report),
-        Err(e) => r.fail(&e),
-    }
+    reported(
+        r,
+        apply::apply_saved(plan_path, t.spec.inputs.clone(), pres).await,
+    )
 }
 
 async fn resume_one(
@@ -541,11 +532,10 @@ async fn resume_one(
     }
     cp.phase("resuming");
     let pres = quiet(cp, None);
-    let inputs = t.spec.inputs.clone();
-    match blocking(move || apply::resume(&journal, inputs, pres)).await {
-        Ok(report) => from_report(r, &report),
-        Err(e) => r.fail(&e),
-    }
+    reported(
+        r,
+        apply::resume(&journal, t.spec.inputs.clone(), pres).await,
+    )
 }
 
 async fn rollback_one(
@@ -604,10 +594,7 @@ async fn rollback_one(
         force,
     };
     let pres = quiet(cp, None);
-    let mut r = match blocking(move || rollback::rollback(&journal, flags, pres)).await {
-        Ok(report) => from_report(r, &report),
-        Err(e) => r.fail(&e),
-    };
+    let mut r = reported(r, rollback::rollback(&journal, flags, pres).await);
     if let Some(done) = restored {
         r.note = if r.note.is_empty() {
             done
@@ -667,11 +654,7 @@ async fn verify_one(
         Ok(checked) => {
             let v = checked.verification;
             let mut r = blank.with_plan(&checked.plan);
-            let key = file_key(
-                r.account.as_deref().unwrap_or("unknown"),
-                r.region.as_deref().unwrap_or("unknown"),
-                &t.spec.name,
-            );
+            let key = result_key(&r, &t.spec.name);
             let path = ctx.out_dir.join(format!("{key}.verify.json"));
             if let Err(e) = files::write_private(&path, finish::render::json(&v).as_bytes()) {
                 return r.fail(&e);

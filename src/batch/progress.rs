@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
 
-use crate::apply::events::Observer;
+use crate::apply::events::{Event, EventSink};
 
 use super::report::ClusterResult;
 
@@ -134,13 +134,6 @@ impl ClusterProgress {
             .emit(json!({"event": "cluster_phase", "cluster": self.name, "phase": what}));
     }
 
-    /// The observer handed to apply and rollback: their phases and steps
-    /// move this cluster's bar, or become events naming the cluster.
-    pub fn observer(&self) -> Observer {
-        let me = self.clone();
-        Observer(Arc::new(move |v: &Value| me.observe(v)))
-    }
-
     fn observe(&self, v: &Value) {
         if let Some(bar) = &self.bar {
             match v["event"].as_str() {
@@ -193,5 +186,21 @@ impl ClusterProgress {
             "event": "cluster_done", "cluster": self.name, "status": result.status,
             "note": result.note, "error": result.error, "elapsed_ms": result.elapsed_ms,
         }));
+    }
+}
+
+/// The sink handed to apply and rollback: their phases and steps move this
+/// cluster's bar, or become events naming the cluster.
+impl EventSink for ClusterProgress {
+    fn event(&self, event: &Event<'_>) {
+        match event {
+            // As the single-cluster commands say it, on standard error.
+            Event::Notice(text) => eprintln!("notice: {text}"),
+            e => {
+                if let Some(v) = e.to_json() {
+                    self.observe(&v);
+                }
+            }
+        }
     }
 }

@@ -90,28 +90,35 @@ pub fn live_options(args: &PlanArgs, inputs: &PlanInputs) -> Result<Option<LiveO
     }))
 }
 
-/// Runs a live plan on a runtime of its own (`run` stays synchronous).
-pub fn plan_live(opts: &LiveOptions) -> Result<Plan> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(live::run(opts))
-}
-
-pub fn run(args: PlanArgs) -> Result<i32> {
+/// `plan`: live with `--cluster` (async), else offline.
+pub async fn run(args: PlanArgs) -> Result<i32> {
     let inputs = validate(&args)?;
     let plan = match live_options(&args, &inputs)? {
-        Some(live) => plan_live(&live)?,
-        None => {
-            let path = inputs.file.as_deref().unwrap_or("-");
-            plan_from_file(path, &inputs.opts)?
-        }
+        Some(live) => live::run(&live).await?,
+        None => offline_plan(&inputs)?,
     };
+    output(&args, &plan)
+}
+
+/// `plan` without `--cluster`: reads a file or standard input, needs no
+/// async runtime (so the offline plan starts none).
+pub fn run_offline(args: PlanArgs) -> Result<i32> {
+    let inputs = validate(&args)?;
+    let plan = offline_plan(&inputs)?;
+    output(&args, &plan)
+}
+
+fn offline_plan(inputs: &PlanInputs) -> Result<Plan> {
+    let path = inputs.file.as_deref().unwrap_or("-");
+    plan_from_file(path, &inputs.opts)
+}
+
+/// Saves the plan (`--out`), prints it and picks the exit code.
+fn output(args: &PlanArgs, plan: &Plan) -> Result<i32> {
     if let Some(out) = &args.out {
-        files::write_private(out, render::json::render(&plan).as_bytes())?;
+        files::write_private(out, render::json::render(plan).as_bytes())?;
     }
-    print!("{}", render_plan(&plan, args.format));
+    print!("{}", render_plan(plan, args.format));
     Ok(if args.detailed_exitcode && plan.has_changes() {
         exit::CHANGES
     } else {

@@ -7,7 +7,7 @@ use crate::commands::verify::{clients, finish_options};
 use crate::exit;
 use crate::finish::{self, prune::PruneOptions};
 
-pub fn run(args: PruneArgs) -> Result<i32> {
+pub async fn run(args: PruneArgs) -> Result<i32> {
     let opts = PruneOptions {
         finish: finish_options(&args.cluster, !args.dry_run)?,
         yes: args.yes,
@@ -15,10 +15,7 @@ pub fn run(args: PruneArgs) -> Result<i32> {
         journal: args.journal.clone(),
         resume: args.resume.clone(),
     };
-    let runtime = finish::runtime()?;
-    runtime.block_on(async {
-        let clients = clients(&opts.finish).await?;
-        finish::prune::run(&clients, &opts).await
-    })?;
+    let clients = clients(&opts.finish).await?;
+    finish::prune::run(&clients, &opts).await?;
     Ok(exit::OK)
 }

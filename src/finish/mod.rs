@@ -23,7 +23,9 @@ use crate::core::verify::{self, RowId, Verification};
 use crate::journal::{self, ClusterLock, Command, Header, Journal};
 use crate::live::{self, LiveOptions, LivePlanInputs};
 
-pub use crate::apply::{cluster_info, confirm, new_migration_id, runtime};
+pub use crate::apply::{cluster_info, new_migration_id};
+// Until finish returns its questions to the commands, it asks through theirs.
+pub use crate::commands::terminal::confirm;
 
 /// What verify, prune and finalize read the cluster with.
 #[derive(Debug, Clone)]
