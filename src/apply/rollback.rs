@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use crate::aws::{AwsOptions, Clients};
+use crate::aws::{AwsOptions, Clients, ClusterFacts};
 use crate::core::steps::{self, Inverse, Outcome, Step, TAG_MIGRATION_ID};
-use crate::journal::{self, Command, Journal};
+use crate::journal::{self, ClusterInfo, Command, Journal, JournalContents};
 
 use super::exec::StepResult;
 use super::report::Report;
-use super::run::{start_run, JournalSpec};
+use super::run::{start_run, JournalSpec, Run};
 use super::settle::settle_pending;
 use super::Presentation;
 
@@ -57,21 +57,8 @@ pub async fn rollback(
         .journal
         .clone()
         .unwrap_or_else(|| rollback_journal_path(journal_path));
-    let mut aws = flags.aws.clone();
-    if aws.region.is_none() {
-        aws.region = Some(contents.header.cluster.region.clone());
-    }
     let cluster = contents.header.cluster.name.clone();
-    let clients = Clients::connect(&aws, &Default::default()).await?;
-    let facts = clients.eks.describe_cluster(&cluster).await?;
-    if facts.arn != contents.header.cluster.arn && !contents.header.cluster.arn.is_empty() {
-        bail!(
-            "the journal is for {}, but the credentials reach {}: use the same account and region",
-            contents.header.cluster.arn,
-            facts.arn
-        );
-    }
-    refuse_in_api_mode(&cluster, &facts.authentication_mode, flags.force)?;
+    let (clients, facts) = connect_to_journal_cluster(&contents.header.cluster, &flags).await?;
     let spec = if rb_path.exists() {
         JournalSpec::Append(rb_path.clone())
     } else {
@@ -84,27 +71,7 @@ pub async fn rollback(
         }
     };
     let (run, rb_contents) = start_run(clients, facts, &presentation, spec, 1)?;
-    // An undo of an earlier, interrupted rollback that has no outcome
-    // may have taken effect: settle it from the cluster's state, so it
-    // counts as this tool's own undo (not someone else's change).
-    if let Some(rb) = &rb_contents {
-        settle_pending(&run, &run.journal, rb).await?;
-    }
-    let already: Vec<Step> = if rb_contents.is_some() {
-        journal::effective(&journal::read(&rb_path)?)
-            .into_iter()
-            .filter(|(_, o)| o.took_effect())
-            .map(|(s, _)| s)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    // Steps interrupted before their outcome was written may have taken
-    // effect: settle them from the cluster's state first (under the
-    // lock, so no apply is writing that journal).
-    let (apply_journal, pending_contents) = Journal::open_append(journal_path)?;
-    settle_pending(&run, &apply_journal, &pending_contents).await?;
-    drop(apply_journal);
+    let already = settle_both(&run, journal_path, &rb_path, rb_contents.as_ref()).await?;
     let contents = journal::read(journal_path)?;
     let undos = steps::rollback_steps(&journal::effective(&contents));
     let todo = undos
@@ -120,12 +87,84 @@ pub async fn rollback(
     ))?;
     run.events
         .message(&format!("rollback journal: {}", run.journal_path.display()));
+    let (results, irreversible) = undo_all(&run, &undos, &already, flags.force).await?;
+    let total = results.len();
+    let mut report = Report::new(&run, results, total);
+    report.irreversible = irreversible;
+    report.rollback = true;
+    Ok(report)
+}
+
+/// Connects to the journal's cluster (its region unless one is given) and
+/// checks it is that cluster, and that it is not in API mode (unless
+/// `--force`).
+async fn connect_to_journal_cluster(
+    journaled: &ClusterInfo,
+    flags: &RollbackFlags,
+) -> Result<(Clients, ClusterFacts)> {
+    let mut aws = flags.aws.clone();
+    if aws.region.is_none() {
+        aws.region = Some(journaled.region.clone());
+    }
+    let clients = Clients::connect(&aws, &Default::default()).await?;
+    let facts = clients.eks.describe_cluster(&journaled.name).await?;
+    if facts.arn != journaled.arn && !journaled.arn.is_empty() {
+        bail!(
+            "the journal is for {}, but the credentials reach {}: use the same account and region",
+            journaled.arn,
+            facts.arn
+        );
+    }
+    refuse_in_api_mode(&journaled.name, &facts.authentication_mode, flags.force)?;
+    Ok((clients, facts))
+}
+
+/// Settles the interrupted steps of an earlier rollback, then those of the
+/// apply; returns the undos that earlier rollbacks did.
+async fn settle_both(
+    run: &Run,
+    journal_path: &Path,
+    rb_path: &Path,
+    rb_contents: Option<&JournalContents>,
+) -> Result<Vec<Step>> {
+    // An undo of an earlier, interrupted rollback that has no outcome
+    // may have taken effect: settle it from the cluster's state, so it
+    // counts as this tool's own undo (not someone else's change).
+    if let Some(rb) = rb_contents {
+        settle_pending(run, &run.journal, rb).await?;
+    }
+    let already: Vec<Step> = if rb_contents.is_some() {
+        journal::effective(&journal::read(rb_path)?)
+            .into_iter()
+            .filter(|(_, o)| o.took_effect())
+            .map(|(s, _)| s)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // Steps interrupted before their outcome was written may have taken
+    // effect: settle them from the cluster's state first (under the
+    // lock, so no apply is writing that journal).
+    let (apply_journal, pending_contents) = Journal::open_append(journal_path)?;
+    settle_pending(run, &apply_journal, &pending_contents).await?;
+    drop(apply_journal);
+    Ok(already)
+}
+
+/// Undoes `undos` in order (skipping those in `already`) until done or
+/// interrupted; returns the results and the undos that cannot be done.
+async fn undo_all(
+    run: &Run,
+    undos: &[steps::Undo],
+    already: &[Step],
+    force: bool,
+) -> Result<(Vec<StepResult>, Vec<String>)> {
     let executor = run.executor(None);
     let mut results = Vec::new();
     let mut irreversible = Vec::new();
     run.events.phase("rollback", undos.len() as u64);
-    for undo in &undos {
-        if run.cancel.load(std::sync::atomic::Ordering::SeqCst) {
+    for undo in undos {
+        if run.cancelled() {
             break;
         }
         let inverse = match &undo.inverse {
@@ -139,62 +178,64 @@ pub async fn rollback(
         if already.contains(&inverse) {
             continue;
         }
-        let principal = inverse.principal_arn().unwrap_or_default().to_string();
-        let observed = run
-            .clients
-            .eks
-            .existing_entry(&run.facts.name, &principal)
-            .await?;
-        if observed.is_none() && matches!(inverse, Step::DeleteEntry { .. }) {
-            // Gone already, and not by this rollback (its own deletes
-            // are in `already`): someone else deleted it. The end state
-            // is reached, but not by the tool: reported like any other
-            // change since the apply (skipped, exit 3) unless --force.
-            let seq = run.journal.intent(&inverse, None)?;
-            let outcome = if flags.force {
-                Outcome::Done {
-                    response: serde_json::json!({"already_gone": true}),
-                }
-            } else {
-                Outcome::skipped(format!(
-                        "the entry for {principal} was deleted by someone else since the apply: nothing to undo"
-                    ))
-            };
-            run.events.step(&inverse, &outcome);
-            run.journal.outcome(seq, outcome.clone())?;
-            results.push(StepResult {
-                step: inverse,
-                outcome,
-            });
-            continue;
-        }
-        if let Err(why) = steps::still_as_left(undo, observed.as_ref()) {
-            if !flags.force {
-                let seq = run.journal.intent(&inverse, observed.as_ref())?;
-                let outcome = Outcome::skipped(format!(
-                    "changed since the apply: {why} (--force undoes it anyway)"
-                ));
-                run.journal.outcome(seq, outcome.clone())?;
-                run.events.step(&inverse, &outcome);
-                results.push(StepResult {
-                    step: inverse,
-                    outcome,
-                });
-                continue;
-            }
-        }
-        let outcome = executor.run(&inverse).await?;
+        let outcome = match settled_without_call(run, undo, &inverse, force).await? {
+            Some(outcome) => outcome,
+            None => executor.run(&inverse).await?,
+        };
         results.push(StepResult {
             step: inverse,
             outcome,
         });
     }
     run.events.finish();
-    let total = results.len();
-    let mut report = Report::new(&run, results, total);
-    report.irreversible = irreversible;
-    report.rollback = true;
-    Ok(report)
+    Ok((results, irreversible))
+}
+
+/// An undo that needs no call, journaled: its entry deleted by someone else,
+/// or changed since the apply (unless `--force`). `None`: make the call.
+async fn settled_without_call(
+    run: &Run,
+    undo: &steps::Undo,
+    inverse: &Step,
+    force: bool,
+) -> Result<Option<Outcome>> {
+    let principal = inverse.principal_arn().unwrap_or_default().to_string();
+    let observed = run
+        .clients
+        .eks
+        .existing_entry(&run.facts.name, &principal)
+        .await?;
+    if observed.is_none() && matches!(inverse, Step::DeleteEntry { .. }) {
+        // Gone already, and not by this rollback (its own deletes
+        // are in `already`): someone else deleted it. The end state
+        // is reached, but not by the tool: reported like any other
+        // change since the apply (skipped, exit 3) unless --force.
+        let seq = run.journal.intent(inverse, None)?;
+        let outcome = if force {
+            Outcome::Done {
+                response: serde_json::json!({"already_gone": true}),
+            }
+        } else {
+            Outcome::skipped(format!(
+                "the entry for {principal} was deleted by someone else since the apply: nothing to undo"
+            ))
+        };
+        run.events.step(inverse, &outcome);
+        run.journal.outcome(seq, outcome.clone())?;
+        return Ok(Some(outcome));
+    }
+    if let Err(why) = steps::still_as_left(undo, observed.as_ref()) {
+        if !force {
+            let seq = run.journal.intent(inverse, observed.as_ref())?;
+            let outcome = Outcome::skipped(format!(
+                "changed since the apply: {why} (--force undoes it anyway)"
+            ));
+            run.journal.outcome(seq, outcome.clone())?;
+            run.events.step(inverse, &outcome);
+            return Ok(Some(outcome));
+        }
+    }
+    Ok(None)
 }
 
 /// `rollback --migration-id ID --cluster NAME`: without the journal, finds
