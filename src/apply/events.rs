@@ -69,7 +69,7 @@ pub trait EventSink: Send + Sync {
 
 /// The sink of a run, with a method per event.
 #[derive(Clone)]
-pub struct Events(pub Arc<dyn EventSink>);
+pub struct Events(Arc<dyn EventSink>);
 
 impl Events {
     pub fn new(sink: Arc<dyn EventSink>) -> Events {

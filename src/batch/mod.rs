@@ -35,7 +35,7 @@ use crate::outcome::Outcome;
 use crate::render;
 
 use fleet::ClusterSpec;
-use progress::{ClusterProgress, Progress, ProgressMode};
+use progress::{ClusterProgress, FleetProgress, StartProgress};
 use report::{ClusterResult, FleetReport, Parity, Status, Steps};
 
 /// The manifest `batch plan` writes beside the plans: how each cluster was
@@ -131,7 +131,8 @@ pub struct BatchOptions {
     pub plans_dir: PathBuf,
     pub parallel: usize,
     pub fail_fast: bool,
-    pub progress: ProgressMode,
+    /// Who is told how the run goes (the command's display).
+    pub progress: StartProgress,
 }
 
 /// One cluster to work on.
@@ -153,7 +154,7 @@ pub async fn run(
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("cannot create {}", opts.out_dir.display()))?;
     let command = op.name();
-    let progress = Progress::new(opts.progress, command, targets.len());
+    let progress = (opts.progress)(command, targets.len());
     let ctx = Arc::new(Ctx {
         op,
         out_dir: opts.out_dir.clone(),
@@ -223,11 +224,11 @@ pub async fn for_each<F, Fut>(
     targets: Vec<Target>,
     parallel: usize,
     fail_fast: bool,
-    progress: Arc<Progress>,
+    progress: Arc<dyn FleetProgress>,
     job: F,
 ) -> Vec<(ClusterResult, Option<ManifestEntry>)>
 where
-    F: Fn(Target, ClusterProgress) -> Fut + Send + Sync + 'static,
+    F: Fn(Target, Arc<dyn ClusterProgress>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = (ClusterResult, Option<ManifestEntry>)> + Send + 'static,
 {
     let job = Arc::new(job);
@@ -289,9 +290,9 @@ struct Ctx {
 
 /// Apply and rollback tell the cluster's progress what happens; nobody is
 /// asked (batch commands are confirmed by their flags).
-fn quiet(cp: &ClusterProgress, journal: Option<PathBuf>) -> Presentation {
+fn quiet(cp: &Arc<dyn ClusterProgress>, journal: Option<PathBuf>) -> Presentation {
     Presentation {
-        events: Events::new(Arc::new(cp.clone())),
+        events: Events::new(cp.clone()),
         yes: true,
         journal,
         ask: None,
@@ -315,7 +316,11 @@ fn reported(r: ClusterResult, result: Result<Report>) -> ClusterResult {
     }
 }
 
-async fn one(ctx: &Ctx, t: Target, cp: ClusterProgress) -> (ClusterResult, Option<ManifestEntry>) {
+async fn one(
+    ctx: &Ctx,
+    t: Target,
+    cp: Arc<dyn ClusterProgress>,
+) -> (ClusterResult, Option<ManifestEntry>) {
     let blank = ClusterResult::new(
         &t.spec.name,
         t.entry
@@ -390,7 +395,7 @@ async fn one(ctx: &Ctx, t: Target, cp: ClusterProgress) -> (ClusterResult, Optio
 pub async fn plan_one(
     spec: &ClusterSpec,
     out_dir: &Path,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> Result<(Plan, ManifestEntry)> {
     let mut opts = spec.inputs.live_options()?;
     // A plan changes nothing: an unverifiable context is a notice in it.
@@ -483,7 +488,7 @@ async fn apply_one(
     t: &Target,
     blank: ClusterResult,
     plan_path: &Path,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let plan = match read_plan(plan_path) {
         Ok(p) => p,
@@ -510,7 +515,7 @@ async fn resume_one(
     ctx: &Ctx,
     t: &Target,
     blank: ClusterResult,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let Some(key) = t.entry.as_ref().and_then(ManifestEntry::key) else {
         let mut r = blank;
@@ -543,7 +548,7 @@ async fn rollback_one(
     t: &Target,
     blank: ClusterResult,
     force: bool,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let mut r = blank;
     let key = t.entry.as_ref().and_then(ManifestEntry::key);
@@ -640,7 +645,7 @@ async fn verify_one(
     ctx: &Ctx,
     t: &Target,
     blank: ClusterResult,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let run = async {
         let mut opts = finish_options(&t.spec)?;
@@ -688,7 +693,7 @@ async fn finalize_one(
     ctx: &Ctx,
     t: &Target,
     blank: ClusterResult,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let Op::Finalize {
         delete_configmap,

@@ -7,10 +7,10 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use crate::batch::fleet::{Fleet, Selector};
-use crate::batch::progress::ProgressMode;
 use crate::batch::report::FleetReport;
 use crate::batch::{self, BatchOptions, Manifest, Op, Target};
 use crate::cli::{BatchCommand, BatchCommon, Format, Output};
+use crate::commands::batch_progress::{self, ProgressMode};
 use crate::commands::plan::terminal_style;
 use crate::files;
 
@@ -138,7 +138,7 @@ async fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32>
         plans_dir,
         parallel: usize::from(common.parallel),
         fail_fast: common.fail_fast,
-        progress,
+        progress: batch_progress::start(progress),
     };
     let fleet_file = common
         .fleet

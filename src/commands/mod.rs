@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod batch;
+pub mod batch_progress;
 pub mod finalize;
 pub mod plan;
 pub mod prune;
