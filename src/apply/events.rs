@@ -102,3 +102,42 @@ impl std::fmt::Debug for Events {
         f.write_str("Events")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_events_are_the_documented_objects() {
+        let step = Step::DeleteEntry {
+            principal_arn: "arn:aws:iam::111122223333:role/a".into(),
+            tags: Default::default(),
+        };
+        let failed = Outcome::Failed {
+            code: "X".into(),
+            message: "why".into(),
+        };
+        let e = Event::Step {
+            step: &step,
+            outcome: &failed,
+        };
+        assert_eq!(
+            e.to_json().map(|v| v.to_string()).as_deref(),
+            Some(
+                r#"{"detail":"X: why","event":"step","op":"delete-entry","principal_arn":"arn:aws:iam::111122223333:role/a","status":"failed"}"#
+            )
+        );
+        assert_eq!(
+            Event::Phase {
+                name: "apply",
+                steps: 3
+            }
+            .to_json()
+            .map(|v| v.to_string())
+            .as_deref(),
+            Some(r#"{"event":"phase","phase":"apply","steps":3}"#)
+        );
+        assert!(Event::Notice("n").to_json().is_none());
+        assert!(Event::Finish.to_json().is_none());
+    }
+}

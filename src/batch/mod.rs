@@ -750,3 +750,23 @@ async fn finalize_one(
         Err(e) => r.fail(&e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_keys_are_the_journal_lock_keys() {
+        let info = journal::ClusterInfo {
+            name: "prod/eu ü".into(),
+            region: "eu-west-1".into(),
+            account: "111122223333".into(),
+            arn: String::new(),
+        };
+        assert_eq!(
+            file_key(&info.account, &info.region, &info.name),
+            info.lock_key()
+        );
+        assert_eq!(file_key(".a", "b", "c"), "_.a-b-c");
+    }
+}
