@@ -4,7 +4,8 @@
 //! Layout: `core` is pure (parse, translate, diff, plan model); `render`
 //! turns a plan into text; the adapters (`files`, and the AWS and
 //! Kubernetes clients) do I/O; `commands` wire them together; `cli` holds
-//! the flags. `run` is all `main` calls.
+//! the flags. `run` is all `main` calls: it builds the one async runtime
+//! (when the command needs one) and runs the command on it.
 
 pub mod apply;
 pub mod aws;
@@ -21,6 +22,7 @@ pub mod live;
 pub mod outcome;
 pub mod render;
 
+use anyhow::Context;
 use clap::Parser;
 
 /// Runs the command line and returns the process exit code.
@@ -36,11 +38,25 @@ pub fn run() -> i32 {
             return code;
         }
     };
-    match commands::dispatch(args) {
+    let result = if commands::needs_runtime(&args) {
+        runtime().and_then(|rt| rt.block_on(commands::dispatch(args)))
+    } else {
+        commands::dispatch_offline(args)
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", exit::one_line(&e));
             exit::ERROR
         }
     }
+}
+
+/// The one async runtime of the process: every command but the offline
+/// plan runs on it, async from the command down.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

@@ -1,150 +1,143 @@
-//! What an apply or rollback tells the person or script watching: a
-//! progress bar on a terminal, plain lines otherwise, or one JSON object per
-//! line with `--output json`. Everything goes to stderr except JSON events,
-//! which go to stdout for scripts.
+//! What an apply or rollback tells whoever watches it, as values: each
+//! [`Event`] goes to an [`EventSink`] that the caller provides (the
+//! commands print them; `batch` moves its bars). Nothing here prints.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::core::steps::{Outcome, Step};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Bar,
-    Plain,
-    Json,
-    /// Print nothing; hand each event (as the JSON object `Json` prints)
-    /// to the observer, if any. `batch` runs clusters this way.
-    Quiet,
+/// One thing that happened during a run.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// A phase of `steps` steps starts (`switch`, `apply`, `resume`, `rollback`).
+    Phase { name: &'a str, steps: u64 },
+    /// A step ended.
+    Step {
+        step: &'a Step,
+        outcome: &'a Outcome,
+    },
+    /// A line for people.
+    Message(&'a str),
+    /// aws-auth is read through a connection that cannot be tied to the
+    /// cluster (allowed by `--allow-unverified-context`).
+    Notice(&'a str),
+    /// The phase's steps are all over.
+    Finish,
 }
 
-/// Receives the events of a [`Mode::Quiet`] run.
-#[derive(Clone)]
-pub struct Observer(pub Arc<dyn Fn(&serde_json::Value) + Send + Sync>);
-
-impl std::fmt::Debug for Observer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Observer")
+impl Event<'_> {
+    /// The event as the JSON object of `--output json` (`None`: not one
+    /// of those events).
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        match *self {
+            Event::Phase { name, steps } => {
+                Some(json!({"event": "phase", "phase": name, "steps": steps}))
+            }
+            Event::Step { step, outcome } => {
+                let (status, detail) = step_status(outcome);
+                Some(json!({
+                    "event": "step", "op": step.op(), "principal_arn": step.principal_arn(),
+                    "status": status, "detail": detail,
+                }))
+            }
+            Event::Message(text) => Some(json!({"event": "message", "message": text})),
+            Event::Notice(_) | Event::Finish => None,
+        }
     }
 }
 
-pub struct Events {
-    mode: Mode,
-    bar: Mutex<Option<ProgressBar>>,
-    observer: Option<Observer>,
+/// A step's status word (`done`, `failed`, `adopted`, `skipped`) and
+/// detail (empty when done).
+pub fn step_status(outcome: &Outcome) -> (&'static str, String) {
+    match outcome {
+        Outcome::Done { .. } => ("done", String::new()),
+        Outcome::Failed { code, message } => ("failed", format!("{code}: {message}")),
+        Outcome::Skipped {
+            reason,
+            adopted: true,
+        } => ("adopted", reason.clone()),
+        Outcome::Skipped { reason, .. } => ("skipped", reason.clone()),
+    }
 }
+
+/// Receives the events of a run; called from the run's workers.
+pub trait EventSink: Send + Sync {
+    fn event(&self, event: &Event<'_>);
+}
+
+/// The sink of a run, with a method per event.
+#[derive(Clone)]
+pub struct Events(Arc<dyn EventSink>);
 
 impl Events {
-    pub fn new(mode: Mode) -> Events {
-        Events::with_observer(mode, None)
+    pub fn new(sink: Arc<dyn EventSink>) -> Events {
+        Events(sink)
     }
 
-    pub fn with_observer(mode: Mode, observer: Option<Observer>) -> Events {
-        Events {
-            mode,
-            bar: Mutex::new(None),
-            observer,
-        }
-    }
-
-    fn observe(&self, v: serde_json::Value) {
-        if let Some(o) = &self.observer {
-            (o.0)(&v);
-        }
-    }
-
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
-    /// Starts a phase of `total` steps.
-    pub fn phase(&self, name: &str, total: u64) {
-        match self.mode {
-            Mode::Bar => {
-                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-                let style = ProgressStyle::with_template(
-                    "{prefix:>10} [{bar:30}] {pos}/{len} steps, {per_sec}, ETA {eta} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
-                bar.set_style(style);
-                bar.set_prefix(name.to_string());
-                if let Ok(mut b) = self.bar.lock() {
-                    *b = Some(bar);
-                }
-            }
-            Mode::Plain => eprintln!("{name}: {total} steps"),
-            Mode::Json => emit(json!({"event": "phase", "phase": name, "steps": total})),
-            Mode::Quiet => self.observe(json!({"event": "phase", "phase": name, "steps": total})),
-        }
+    pub fn phase(&self, name: &str, steps: u64) {
+        self.0.event(&Event::Phase { name, steps });
     }
 
     pub fn step(&self, step: &Step, outcome: &Outcome) {
-        let target = step.principal_arn().unwrap_or("cluster");
-        let (status, detail) = match outcome {
-            Outcome::Done { .. } => ("done", String::new()),
-            Outcome::Failed { code, message } => ("failed", format!("{code}: {message}")),
-            Outcome::Skipped {
-                reason,
-                adopted: true,
-            } => ("adopted", reason.clone()),
-            Outcome::Skipped { reason, .. } => ("skipped", reason.clone()),
-        };
-        match self.mode {
-            Mode::Bar => {
-                if let Ok(b) = self.bar.lock() {
-                    if let Some(bar) = b.as_ref() {
-                        bar.inc(1);
-                        if status != "done" {
-                            bar.println(format!("{status} {} {target}: {detail}", step.op()));
-                        }
-                    }
-                }
-            }
-            Mode::Plain => {
-                if detail.is_empty() {
-                    eprintln!("{status} {} {target}", step.op());
-                } else {
-                    eprintln!("{status} {} {target}: {detail}", step.op());
-                }
-            }
-            Mode::Json => emit(json!({
-                "event": "step", "op": step.op(), "principal_arn": step.principal_arn(),
-                "status": status, "detail": detail,
-            })),
-            Mode::Quiet => self.observe(json!({
-                "event": "step", "op": step.op(), "principal_arn": step.principal_arn(),
-                "status": status, "detail": detail,
-            })),
-        }
+        self.0.event(&Event::Step { step, outcome });
     }
 
     pub fn message(&self, text: &str) {
-        match self.mode {
-            Mode::Bar => match self.bar.lock().ok().and_then(|b| b.clone()) {
-                Some(bar) => bar.println(text),
-                None => eprintln!("{text}"),
-            },
-            Mode::Plain => eprintln!("{text}"),
-            Mode::Json => emit(json!({"event": "message", "message": text})),
-            Mode::Quiet => self.observe(json!({"event": "message", "message": text})),
-        }
+        self.0.event(&Event::Message(text));
+    }
+
+    pub fn notice(&self, text: &str) {
+        self.0.event(&Event::Notice(text));
     }
 
     pub fn finish(&self) {
-        if let Ok(mut b) = self.bar.lock() {
-            if let Some(bar) = b.take() {
-                bar.finish_and_clear();
-            }
-        }
+        self.0.event(&Event::Finish);
     }
 }
 
-fn emit(v: serde_json::Value) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{v}");
-    let _ = out.flush();
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Events")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_events_are_the_documented_objects() {
+        let step = Step::DeleteEntry {
+            principal_arn: "arn:aws:iam::111122223333:role/a".into(),
+            tags: Default::default(),
+        };
+        let failed = Outcome::Failed {
+            code: "X".into(),
+            message: "why".into(),
+        };
+        let e = Event::Step {
+            step: &step,
+            outcome: &failed,
+        };
+        assert_eq!(
+            e.to_json().map(|v| v.to_string()).as_deref(),
+            Some(
+                r#"{"detail":"X: why","event":"step","op":"delete-entry","principal_arn":"arn:aws:iam::111122223333:role/a","status":"failed"}"#
+            )
+        );
+        assert_eq!(
+            Event::Phase {
+                name: "apply",
+                steps: 3
+            }
+            .to_json()
+            .map(|v| v.to_string())
+            .as_deref(),
+            Some(r#"{"event":"phase","phase":"apply","steps":3}"#)
+        );
+        assert!(Event::Notice("n").to_json().is_none());
+        assert!(Event::Finish.to_json().is_none());
+    }
 }

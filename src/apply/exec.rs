@@ -10,15 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_eks::types::{AccessScopeType, AuthenticationMode, UpdateAccessConfigRequest};
-use aws_sdk_eks::Client;
 use serde_json::json;
 
-use crate::aws::error::classify;
-use crate::aws::{eks, AwsError};
-use crate::core::cluster::{AuthMode, ClusterStatus};
+use crate::aws::access::{AccessWriter, NewEntry, Removal};
+use crate::aws::AwsError;
+use crate::core::cluster::AuthMode;
 use crate::core::diff::ExistingEntry;
-use crate::core::policy::{AccessScope, ScopeType};
+use crate::core::policy::AccessScope;
 use crate::core::steps::{Outcome, Step};
 use crate::journal::Journal;
 
@@ -108,12 +106,12 @@ pub fn retryable(e: &AwsError) -> bool {
 }
 
 pub struct Executor {
-    pub eks: Client,
+    pub eks: AccessWriter,
     pub cluster: String,
     pub journal: Arc<Journal>,
     pub backoff: Backoff,
     pub cancel: Arc<AtomicBool>,
-    pub events: Arc<Events>,
+    pub events: Events,
     /// The entries as the plan saw them: the `prior` of each intent.
     pub prior: HashMap<String, ExistingEntry>,
     pub calls: std::sync::atomic::AtomicU64,
@@ -210,7 +208,6 @@ impl Executor {
     /// One call for one step. Ok carries a short response summary for the
     /// journal (never credentials).
     async fn call(&self, step: &Step) -> Result<serde_json::Value, AwsError> {
-        let c = &self.cluster;
         match step {
             Step::CreateEntry {
                 principal_arn,
@@ -220,32 +217,15 @@ impl Executor {
                 tags,
                 client_request_token,
             } => {
-                let mut req = self
-                    .eks
-                    .create_access_entry()
-                    .cluster_name(c)
-                    .principal_arn(principal_arn)
-                    .r#type(entry_type.as_str())
-                    .client_request_token(client_request_token)
-                    .set_username(username.clone());
-                if !kubernetes_groups.is_empty() {
-                    req = req.set_kubernetes_groups(Some(kubernetes_groups.clone()));
-                }
-                for (k, v) in tags {
-                    req = req.tags(k, v);
-                }
-                let out = req.send().await.map_err(|e| {
-                    classify(
-                        format!("CreateAccessEntry {principal_arn}"),
-                        "eks:CreateAccessEntry",
-                        e,
-                    )
-                })?;
-                let arn = out
-                    .access_entry()
-                    .and_then(|e| e.access_entry_arn())
-                    .unwrap_or_default();
-                Ok(json!({"access_entry_arn": arn}))
+                let entry = NewEntry {
+                    principal_arn,
+                    entry_type: entry_type.as_str(),
+                    username: username.as_deref(),
+                    kubernetes_groups,
+                    tags,
+                    client_request_token,
+                };
+                self.create_entry(entry).await
             }
             Step::AssociatePolicy {
                 principal_arn,
@@ -253,22 +233,8 @@ impl Executor {
                 access_scope,
                 ..
             } => {
-                self.eks
-                    .associate_access_policy()
-                    .cluster_name(c)
-                    .principal_arn(principal_arn)
-                    .policy_arn(policy_arn)
-                    .access_scope(sdk_scope(access_scope))
-                    .send()
+                self.associate_policy(principal_arn, policy_arn, access_scope)
                     .await
-                    .map_err(|e| {
-                        classify(
-                            format!("AssociateAccessPolicy {principal_arn}"),
-                            "eks:AssociateAccessPolicy",
-                            e,
-                        )
-                    })?;
-                Ok(json!({"policy_arn": policy_arn, "access_scope": access_scope}))
             }
             Step::UpdateEntry {
                 principal_arn,
@@ -276,85 +242,19 @@ impl Executor {
                 kubernetes_groups,
                 ..
             } => {
-                self.eks
-                    .update_access_entry()
-                    .cluster_name(c)
-                    .principal_arn(principal_arn)
-                    .set_username(username.clone())
-                    .set_kubernetes_groups(Some(kubernetes_groups.clone()))
-                    .send()
+                self.update_entry(principal_arn, username.as_deref(), kubernetes_groups)
                     .await
-                    .map_err(|e| {
-                        classify(
-                            format!("UpdateAccessEntry {principal_arn}"),
-                            "eks:UpdateAccessEntry",
-                            e,
-                        )
-                    })?;
-                Ok(json!({"username": username, "kubernetes_groups": kubernetes_groups}))
             }
-            Step::DeleteEntry { principal_arn, .. } => {
-                match self
-                    .eks
-                    .delete_access_entry()
-                    .cluster_name(c)
-                    .principal_arn(principal_arn)
-                    .send()
-                    .await
-                {
-                    Ok(_) => Ok(json!({"deleted": true})),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
-                    {
-                        Ok(json!({"deleted": false, "already_gone": true}))
-                    }
-                    Err(e) => Err(classify(
-                        format!("DeleteAccessEntry {principal_arn}"),
-                        "eks:DeleteAccessEntry",
-                        e,
-                    )),
-                }
-            }
+            Step::DeleteEntry { principal_arn, .. } => self.delete_entry(principal_arn).await,
             Step::DisassociatePolicy {
                 principal_arn,
                 policy_arn,
                 ..
-            } => {
-                match self
-                    .eks
-                    .disassociate_access_policy()
-                    .cluster_name(c)
-                    .principal_arn(principal_arn)
-                    .policy_arn(policy_arn)
-                    .send()
-                    .await
-                {
-                    Ok(_) => Ok(json!({"disassociated": true})),
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
-                    {
-                        Ok(json!({"disassociated": false, "already_gone": true}))
-                    }
-                    Err(e) => Err(classify(
-                        format!("DisassociateAccessPolicy {principal_arn}"),
-                        "eks:DisassociateAccessPolicy",
-                        e,
-                    )),
-                }
-            }
+            } => self.disassociate_policy(principal_arn, policy_arn).await,
             Step::EnableAccessEntries { .. } => self.enable_access_entries().await,
             Step::PutConfigMap { .. }
             | Step::DeleteConfigMap { .. }
-            | Step::CreateConfigMap { .. } => {
-                crate::finish::configmap::run_step_with(&self.eks, c, step)
-                    .await
-                    .map_err(|e| AwsError::Other {
-                        call: format!("{} kube-system/aws-auth", step.op()),
-                        message: e.to_string(),
-                    })
-            }
+            | Step::CreateConfigMap { .. } => self.configmap_step(step).await,
             // finalize switches to API mode itself, after its own checks:
             // never through this executor. Named, not `_`, so a new Step
             // variant fails to compile here until someone decides.
@@ -365,76 +265,119 @@ impl Executor {
         }
     }
 
+    async fn create_entry(&self, entry: NewEntry<'_>) -> Result<serde_json::Value, AwsError> {
+        let arn = self.eks.create_access_entry(&self.cluster, entry).await?;
+        Ok(json!({"access_entry_arn": arn}))
+    }
+
+    async fn associate_policy(
+        &self,
+        principal_arn: &str,
+        policy_arn: &str,
+        access_scope: &AccessScope,
+    ) -> Result<serde_json::Value, AwsError> {
+        self.eks
+            .associate_access_policy(&self.cluster, principal_arn, policy_arn, access_scope)
+            .await?;
+        Ok(json!({"policy_arn": policy_arn, "access_scope": access_scope}))
+    }
+
+    async fn update_entry(
+        &self,
+        principal_arn: &str,
+        username: Option<&str>,
+        kubernetes_groups: &[String],
+    ) -> Result<serde_json::Value, AwsError> {
+        self.eks
+            .update_access_entry(&self.cluster, principal_arn, username, kubernetes_groups)
+            .await?;
+        Ok(json!({"username": username, "kubernetes_groups": kubernetes_groups}))
+    }
+
+    async fn delete_entry(&self, principal_arn: &str) -> Result<serde_json::Value, AwsError> {
+        Ok(
+            match self
+                .eks
+                .delete_access_entry(&self.cluster, principal_arn)
+                .await?
+            {
+                Removal::Removed => json!({"deleted": true}),
+                Removal::AlreadyGone => json!({"deleted": false, "already_gone": true}),
+            },
+        )
+    }
+
+    async fn disassociate_policy(
+        &self,
+        principal_arn: &str,
+        policy_arn: &str,
+    ) -> Result<serde_json::Value, AwsError> {
+        Ok(
+            match self
+                .eks
+                .disassociate_access_policy(&self.cluster, principal_arn, policy_arn)
+                .await?
+            {
+                Removal::Removed => json!({"disassociated": true}),
+                Removal::AlreadyGone => json!({"disassociated": false, "already_gone": true}),
+            },
+        )
+    }
+
+    /// An aws-auth step (prune-configmap, finalize and their undo).
+    async fn configmap_step(&self, step: &Step) -> Result<serde_json::Value, AwsError> {
+        crate::finish::configmap::run_step_with(&self.eks, &self.cluster, step)
+            .await
+            .map_err(|e| AwsError::Other {
+                call: format!("{} kube-system/aws-auth", step.op()),
+                message: e.to_string(),
+            })
+    }
+
     /// UpdateClusterConfig to API_AND_CONFIG_MAP, then DescribeUpdate until
     /// it settles. A second run finds the mode already switched (EKS refuses
     /// the same mode) or an update in progress, and waits for it instead.
     async fn enable_access_entries(&self) -> Result<serde_json::Value, AwsError> {
         let c = &self.cluster;
-        let sent = self
-            .eks
-            .update_cluster_config()
-            .name(c)
-            .access_config(
-                UpdateAccessConfigRequest::builder()
-                    .authentication_mode(AuthenticationMode::ApiAndConfigMap)
-                    .build(),
-            )
-            .send()
-            .await;
-        let update_id = match sent {
-            Ok(out) => out
-                .update()
-                .and_then(|u| u.id())
-                .unwrap_or_default()
-                .to_string(),
-            Err(e) => {
-                let err = classify(
-                    format!("UpdateClusterConfig {c}"),
-                    "eks:UpdateClusterConfig",
-                    e,
-                );
-                // Already switched, or switching: observe the cluster.
-                let (mut mode, status) = self.current_mode().await?;
-                if mode == AuthMode::ConfigMap && status == Some(ClusterStatus::Updating) {
-                    // An update runs (this migration's own, sent before a
-                    // crash, or someone else's): wait for it, then look again.
-                    self.events.message(&format!(
-                        "{c} has an update in progress: waiting for it to end"
-                    ));
-                    mode = self.wait_while_updating().await?;
-                }
-                if mode != AuthMode::ConfigMap {
-                    return Ok(json!({"authentication_mode": mode, "already": true}));
-                }
-                return Err(err);
-            }
+        let update_id = match self.eks.enable_access_entries(c).await {
+            Ok(id) => id,
+            Err(err) => return self.already_switched(err).await,
         };
-        let started = Instant::now();
-        let poll = poll_interval();
         self.events.message(&format!(
             "switching {c} to API_AND_CONFIG_MAP (update {update_id}); this cannot be undone"
         ));
+        self.wait_for_update(&update_id).await
+    }
+
+    /// After a refused switch: the cluster already switched (or switching,
+    /// waited for) is done; still in CONFIG_MAP, the refusal stands.
+    async fn already_switched(&self, err: AwsError) -> Result<serde_json::Value, AwsError> {
+        let c = &self.cluster;
+        let now = self.eks.mode_status(c).await?;
+        let updating = now.is_updating();
+        let mut mode = now.mode;
+        if mode == AuthMode::ConfigMap && updating {
+            // An update runs (this migration's own, sent before a
+            // crash, or someone else's): wait for it, then look again.
+            self.events.message(&format!(
+                "{c} has an update in progress: waiting for it to end"
+            ));
+            mode = self.wait_while_updating().await?;
+        }
+        if mode != AuthMode::ConfigMap {
+            return Ok(json!({"authentication_mode": mode, "already": true}));
+        }
+        Err(err)
+    }
+
+    /// Polls DescribeUpdate until the update succeeds, fails or an hour passes.
+    async fn wait_for_update(&self, update_id: &str) -> Result<serde_json::Value, AwsError> {
+        let c = &self.cluster;
+        let started = Instant::now();
+        let poll = poll_interval();
         loop {
             tokio::time::sleep(poll).await;
-            let out = self
-                .eks
-                .describe_update()
-                .name(c)
-                .update_id(&update_id)
-                .send()
-                .await
-                .map_err(|e| {
-                    classify(
-                        format!("DescribeUpdate {update_id}"),
-                        "eks:DescribeUpdate",
-                        e,
-                    )
-                })?;
-            let status = out
-                .update()
-                .and_then(|u| u.status())
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default();
+            let status = self.eks.update_status(c, update_id).await?;
             match status.as_str() {
                 "Successful" => return Ok(json!({"update_id": update_id, "status": status})),
                 "Failed" | "Cancelled" => {
@@ -463,9 +406,9 @@ impl Executor {
         let started = Instant::now();
         loop {
             tokio::time::sleep(poll_interval()).await;
-            let (mode, status) = self.current_mode().await?;
-            if status != Some(ClusterStatus::Updating) {
-                return Ok(mode);
+            let now = self.eks.mode_status(&self.cluster).await?;
+            if !now.is_updating() {
+                return Ok(now.mode);
             }
             if started.elapsed() > MAX_UPDATE_WAIT {
                 return Err(AwsError::Other {
@@ -474,42 +417,6 @@ impl Executor {
                 });
             }
         }
-    }
-
-    /// The cluster's authentication mode and status.
-    async fn current_mode(&self) -> Result<(AuthMode, Option<ClusterStatus>), AwsError> {
-        let out = self
-            .eks
-            .describe_cluster()
-            .name(&self.cluster)
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    format!("DescribeCluster {}", self.cluster),
-                    "eks:DescribeCluster",
-                    e,
-                )
-            })?;
-        let cluster = out.cluster();
-        let mode = eks::auth_mode(
-            cluster
-                .and_then(|c| c.access_config())
-                .and_then(|a| a.authentication_mode()),
-        );
-        let status = eks::cluster_status(cluster.and_then(|c| c.status()));
-        Ok((mode, status))
-    }
-}
-
-pub fn sdk_scope(scope: &AccessScope) -> aws_sdk_eks::types::AccessScope {
-    let b = aws_sdk_eks::types::AccessScope::builder();
-    match scope.scope_type {
-        ScopeType::Cluster => b.r#type(AccessScopeType::Cluster).build(),
-        ScopeType::Namespace => b
-            .r#type(AccessScopeType::Namespace)
-            .set_namespaces(Some(scope.namespaces.clone()))
-            .build(),
     }
 }
 

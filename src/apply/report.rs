@@ -8,11 +8,11 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use crate::core::steps::Outcome;
-use crate::exit;
+use crate::outcome;
 use crate::render::table::wrap;
 
 use super::exec::StepResult;
-use super::Run;
+use super::run::Run;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
@@ -120,18 +120,18 @@ impl Report {
         self.failed == 0 && self.not_attempted == 0 && !self.interrupted
     }
 
-    /// 0 all done (adopted steps count as done); 3 partial (something
+    /// Ok (0) all done (adopted steps count as done); Partial (3) (something
     /// took effect, in this run or an earlier run of the journal, but not
     /// all; or an undo was skipped; or a step diverged because someone else
-    /// changed the resource); 1 nothing took effect and something failed.
-    pub fn exit_code(&self) -> i32 {
+    /// changed the resource); Error (1) nothing took effect and something failed.
+    pub fn outcome(&self) -> outcome::Outcome {
         if self.complete() && self.skipped == 0 {
-            exit::OK
+            outcome::Outcome::Ok
         } else if self.done + self.skipped + self.diverged + self.adopted + self.previously_done > 0
         {
-            exit::PARTIAL
+            outcome::Outcome::Partial
         } else {
-            exit::ERROR
+            outcome::Outcome::Error
         }
     }
 

@@ -5,6 +5,7 @@
 
 use aws_sdk_eks::types::{AuthenticationMode, UpdateAccessConfigRequest};
 
+use super::access::AccessWriter;
 use super::error::{classify, AwsError};
 use super::Eks;
 
@@ -59,8 +60,8 @@ pub async fn cluster_endpoint(
     })
 }
 
-/// What can look up a cluster's ARN and endpoint: our [`Eks`] or a bare
-/// SDK client (the apply executor holds one).
+/// What can look up a cluster's ARN and endpoint: our [`Eks`], or the
+/// apply executor's [`AccessWriter`].
 pub trait DescribeEndpoint {
     fn cluster_endpoint(
         &self,
@@ -68,9 +69,9 @@ pub trait DescribeEndpoint {
     ) -> impl std::future::Future<Output = Result<ClusterEndpoint, AwsError>> + Send;
 }
 
-impl DescribeEndpoint for aws_sdk_eks::Client {
+impl DescribeEndpoint for AccessWriter {
     async fn cluster_endpoint(&self, cluster: &str) -> Result<ClusterEndpoint, AwsError> {
-        cluster_endpoint(self, cluster).await
+        cluster_endpoint(self.sdk_client(), cluster).await
     }
 }
 

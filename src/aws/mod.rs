@@ -2,6 +2,7 @@
 //! types and [`error::AwsError`]s. `Clients::connect` builds them all from
 //! one configuration; the planner and apply share them.
 
+pub mod access;
 pub mod cluster_config;
 pub mod config;
 pub mod eks;

@@ -21,18 +21,21 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+use crate::apply::events::{self, Events};
 use crate::apply::report::Report;
 use crate::apply::rollback::{self, RollbackFlags};
-use crate::apply::{self, events, Presentation};
+use crate::apply::{self, Presentation};
 use crate::aws::Clients;
 use crate::core::plan::Plan;
 use crate::files;
 use crate::finish::{self, finalize::FinalizeOptions, FinishOptions};
+use crate::journal;
 use crate::live;
+use crate::outcome::Outcome;
 use crate::render;
 
 use fleet::ClusterSpec;
-use progress::{ClusterProgress, Progress, ProgressMode};
+use progress::{ClusterProgress, FleetProgress, StartProgress};
 use report::{ClusterResult, FleetReport, Parity, Status, Steps};
 
 /// The manifest `batch plan` writes beside the plans: how each cluster was
@@ -83,23 +86,10 @@ impl Manifest {
     }
 }
 
-/// `<account>-<region>-<name>`, safe as a file name: ASCII letters,
-/// digits, `.`, `_` and `-` kept, anything else `_`.
+/// `<account>-<region>-<name>`, safe as a file name (as the journal
+/// names its files: [`journal::safe_name`]).
 pub fn file_key(account: &str, region: &str, name: &str) -> String {
-    let mut out: String = format!("{account}-{region}-{name}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.starts_with('.') {
-        out.insert(0, '_');
-    }
-    out
+    journal::safe_name(&format!("{account}-{region}-{name}"))
 }
 
 /// What to do to each cluster.
@@ -141,7 +131,8 @@ pub struct BatchOptions {
     pub plans_dir: PathBuf,
     pub parallel: usize,
     pub fail_fast: bool,
-    pub progress: ProgressMode,
+    /// Who is told how the run goes (the command's display).
+    pub progress: StartProgress,
 }
 
 /// One cluster to work on.
@@ -154,7 +145,7 @@ pub struct Target {
 
 /// Runs `op` over the targets; returns the fleet report. The manifest is
 /// (re)written after `plan` and after an apply of plans made now.
-pub fn run(
+pub async fn run(
     op: Op,
     targets: Vec<Target>,
     fleet_file: Option<PathBuf>,
@@ -162,18 +153,14 @@ pub fn run(
 ) -> Result<FleetReport> {
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("cannot create {}", opts.out_dir.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let command = op.name();
-    let progress = Progress::new(opts.progress, command, targets.len());
+    let progress = (opts.progress)(command, targets.len());
     let ctx = Arc::new(Ctx {
         op,
         out_dir: opts.out_dir.clone(),
         plans_dir: opts.plans_dir.clone(),
     });
-    let results = runtime.block_on(for_each(
+    let results = for_each(
         targets.clone(),
         opts.parallel,
         opts.fail_fast,
@@ -182,7 +169,8 @@ pub fn run(
             let ctx = ctx.clone();
             async move { one(&ctx, t, p).await }
         },
-    ));
+    )
+    .await;
     let (results, entries): (Vec<ClusterResult>, Vec<Option<ManifestEntry>>) =
         results.into_iter().unzip();
     if entries.iter().any(Option::is_some) {
@@ -236,11 +224,11 @@ pub async fn for_each<F, Fut>(
     targets: Vec<Target>,
     parallel: usize,
     fail_fast: bool,
-    progress: Arc<Progress>,
+    progress: Arc<dyn FleetProgress>,
     job: F,
 ) -> Vec<(ClusterResult, Option<ManifestEntry>)>
 where
-    F: Fn(Target, ClusterProgress) -> Fut + Send + Sync + 'static,
+    F: Fn(Target, Arc<dyn ClusterProgress>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = (ClusterResult, Option<ManifestEntry>)> + Send + 'static,
 {
     let job = Arc::new(job);
@@ -300,24 +288,39 @@ struct Ctx {
     plans_dir: PathBuf,
 }
 
-fn quiet(cp: &ClusterProgress, journal: Option<PathBuf>) -> Presentation {
+/// Apply and rollback tell the cluster's progress what happens; nobody is
+/// asked (batch commands are confirmed by their flags).
+fn quiet(cp: &Arc<dyn ClusterProgress>, journal: Option<PathBuf>) -> Presentation {
     Presentation {
-        events: events::Mode::Quiet,
+        events: Events::new(cp.clone()),
         yes: true,
         journal,
-        observer: Some(cp.observer()),
+        ask: None,
     }
 }
 
-/// Runs a blocking single-cluster function (apply, resume, rollback: each
-/// builds its own runtime) off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| anyhow!("a worker failed: {e}"))?
+/// The key of a cluster's files from what its result knows.
+fn result_key(r: &ClusterResult, name: &str) -> String {
+    file_key(
+        r.account.as_deref().unwrap_or("unknown"),
+        r.region.as_deref().unwrap_or("unknown"),
+        name,
+    )
 }
 
-async fn one(ctx: &Ctx, t: Target, cp: ClusterProgress) -> (ClusterResult, Option<ManifestEntry>) {
+/// The result of an apply, resume or rollback: from its report, or its error.
+fn reported(r: ClusterResult, result: Result<Report>) -> ClusterResult {
+    match result {
+        Ok(report) => from_report(r, &report),
+        Err(e) => r.fail(&e),
+    }
+}
+
+async fn one(
+    ctx: &Ctx,
+    t: Target,
+    cp: Arc<dyn ClusterProgress>,
+) -> (ClusterResult, Option<ManifestEntry>) {
     let blank = ClusterResult::new(
         &t.spec.name,
         t.entry
@@ -392,7 +395,7 @@ async fn one(ctx: &Ctx, t: Target, cp: ClusterProgress) -> (ClusterResult, Optio
 pub async fn plan_one(
     spec: &ClusterSpec,
     out_dir: &Path,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> Result<(Plan, ManifestEntry)> {
     let mut opts = spec.inputs.live_options()?;
     // A plan changes nothing: an unverifiable context is a notice in it.
@@ -442,10 +445,10 @@ fn from_report(mut r: ClusterResult, report: &Report) -> ClusterResult {
     if report.journal.is_some() {
         r.journal = report.journal.clone();
     }
-    r.status = match report.exit_code() {
-        0 => Status::Ok,
-        3 => Status::Partial,
-        _ => Status::Failed,
+    r.status = match report.outcome() {
+        Outcome::Ok => Status::Ok,
+        Outcome::Partial => Status::Partial,
+        Outcome::Error | Outcome::Changes => Status::Failed,
     };
     r.note = if report.steps == 0 && report.journal.is_none() {
         "nothing to do".into()
@@ -485,7 +488,7 @@ async fn apply_one(
     t: &Target,
     blank: ClusterResult,
     plan_path: &Path,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let plan = match read_plan(plan_path) {
         Ok(p) => p,
@@ -493,12 +496,7 @@ async fn apply_one(
     };
     let mut r = blank.with_plan(&plan);
     r.plan_file = Some(plan_path.to_path_buf());
-    let key = file_key(
-        r.account.as_deref().unwrap_or("unknown"),
-        r.region.as_deref().unwrap_or("unknown"),
-        &t.spec.name,
-    );
-    let journal = apply_journal(&ctx.out_dir, &key);
+    let journal = apply_journal(&ctx.out_dir, &result_key(&r, &t.spec.name));
     if journal.exists() {
         return r.fail(&anyhow!(
             "{} exists: this cluster was applied from this folder already; finish it with batch apply --resume, or undo it with batch rollback",
@@ -507,19 +505,17 @@ async fn apply_one(
     }
     cp.phase("checking the plan is current");
     let pres = quiet(cp, Some(journal));
-    let inputs = t.spec.inputs.clone();
-    let path = plan_path.to_path_buf();
-    match blocking(move || apply::apply_saved(&path, inputs, pres)).await {
-        Ok(report) => from_report(r, &report),
-        Err(e) => r.fail(&e),
-    }
+    reported(
+        r,
+        apply::apply_saved(plan_path, t.spec.inputs.clone(), pres).await,
+    )
 }
 
 async fn resume_one(
     ctx: &Ctx,
     t: &Target,
     blank: ClusterResult,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let Some(key) = t.entry.as_ref().and_then(ManifestEntry::key) else {
         let mut r = blank;
@@ -541,11 +537,10 @@ async fn resume_one(
     }
     cp.phase("resuming");
     let pres = quiet(cp, None);
-    let inputs = t.spec.inputs.clone();
-    match blocking(move || apply::resume(&journal, inputs, pres)).await {
-        Ok(report) => from_report(r, &report),
-        Err(e) => r.fail(&e),
-    }
+    reported(
+        r,
+        apply::resume(&journal, t.spec.inputs.clone(), pres).await,
+    )
 }
 
 async fn rollback_one(
@@ -553,7 +548,7 @@ async fn rollback_one(
     t: &Target,
     blank: ClusterResult,
     force: bool,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let mut r = blank;
     let key = t.entry.as_ref().and_then(ManifestEntry::key);
@@ -604,10 +599,7 @@ async fn rollback_one(
         force,
     };
     let pres = quiet(cp, None);
-    let mut r = match blocking(move || rollback::rollback(&journal, flags, pres)).await {
-        Ok(report) => from_report(r, &report),
-        Err(e) => r.fail(&e),
-    };
+    let mut r = reported(r, rollback::rollback(&journal, flags, pres).await);
     if let Some(done) = restored {
         r.note = if r.note.is_empty() {
             done
@@ -656,7 +648,7 @@ async fn verify_one(
     ctx: &Ctx,
     t: &Target,
     blank: ClusterResult,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let run = async {
         let mut opts = finish_options(&t.spec)?;
@@ -670,11 +662,7 @@ async fn verify_one(
         Ok(checked) => {
             let v = checked.verification;
             let mut r = blank.with_plan(&checked.plan);
-            let key = file_key(
-                r.account.as_deref().unwrap_or("unknown"),
-                r.region.as_deref().unwrap_or("unknown"),
-                &t.spec.name,
-            );
+            let key = result_key(&r, &t.spec.name);
             let path = ctx.out_dir.join(format!("{key}.verify.json"));
             if let Err(e) = files::write_private(&path, finish::render::json(&v).as_bytes()) {
                 return r.fail(&e);
@@ -704,24 +692,30 @@ async fn verify_one(
     }
 }
 
-/// finalize's events and end, printed as `finalize` prints them.
-struct FinalizeOutput;
+/// finalize's events and its end, told as the cluster's progress messages
+/// (they used to be printed among the fleet report on stdout, without the
+/// cluster's name, and broke `--format json`).
+struct FinalizeOutput<'a>(&'a dyn ClusterProgress);
 
-impl finish::Progress for FinalizeOutput {
-    fn event(&self, event: finish::Event<'_>) {
-        print_finish_lines(&finish::render::event(&event));
-    }
-
-    fn confirm(&self, question: &str, yes: bool) -> Result<()> {
-        finish::confirm(question, yes)
+impl FinalizeOutput<'_> {
+    fn tell(&self, lines: &[finish::render::Line]) {
+        for line in lines {
+            self.0.event(&events::Event::Message(&line.text));
+        }
     }
 }
 
-fn print_finish_lines(lines: &[finish::render::Line]) {
-    for line in lines {
-        match line.stream {
-            finish::render::Stream::Out => println!("{}", line.text),
-            finish::render::Stream::Err => eprintln!("{}", line.text),
+impl finish::Progress for FinalizeOutput<'_> {
+    fn event(&self, event: finish::Event<'_>) {
+        self.tell(&finish::render::event(&event));
+    }
+
+    /// batch finalize runs only with `--yes`: nothing is asked.
+    fn confirm(&self, question: &str, yes: bool) -> Result<()> {
+        if yes {
+            Ok(())
+        } else {
+            bail!("{question} batch finalize asks nothing: pass --yes")
         }
     }
 }
@@ -730,7 +724,7 @@ async fn finalize_one(
     ctx: &Ctx,
     t: &Target,
     blank: ClusterResult,
-    cp: &ClusterProgress,
+    cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
     let Op::Finalize {
         delete_configmap,
@@ -763,23 +757,23 @@ async fn finalize_one(
             timeout,
             skip_compute_check,
         };
-        let report = finish::finalize::run(&clients, &opts, &FinalizeOutput).await?;
-        print_finish_lines(&finish::render::finalize_report(&report));
-        let code = report.outcome().code();
-        Ok((facts, code, journal))
+        let output = FinalizeOutput(cp.as_ref());
+        let report = finish::finalize::run(&clients, &opts, &output).await?;
+        output.tell(&finish::render::finalize_report(&report));
+        Ok((facts, report.outcome(), journal))
     };
     match run.await {
-        Ok((facts, code, journal)) => {
+        Ok((facts, outcome, journal)) => {
             r.account = Some(facts.account);
             r.region = Some(facts.region);
             r.mode = Some(facts.authentication_mode.to_string());
             if journal.exists() {
                 r.journal = Some(journal);
             }
-            (r.status, r.note) = match code {
-                0 => (Status::Ok, "finalized".to_string()),
-                3 => (Status::Partial, "partial: see the journal".to_string()),
-                _ => (
+            (r.status, r.note) = match outcome {
+                Outcome::Ok => (Status::Ok, "finalized".to_string()),
+                Outcome::Partial => (Status::Partial, "partial: see the journal".to_string()),
+                Outcome::Error | Outcome::Changes => (
                     Status::Failed,
                     "refused: run batch verify for the gaps".to_string(),
                 ),
@@ -787,5 +781,25 @@ async fn finalize_one(
             r
         }
         Err(e) => r.fail(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_keys_are_the_journal_lock_keys() {
+        let info = journal::ClusterInfo {
+            name: "prod/eu ü".into(),
+            region: "eu-west-1".into(),
+            account: "111122223333".into(),
+            arn: String::new(),
+        };
+        assert_eq!(
+            file_key(&info.account, &info.region, &info.name),
+            info.lock_key()
+        );
+        assert_eq!(file_key(".a", "b", "c"), "_.a-b-c");
     }
 }

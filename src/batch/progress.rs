@@ -1,197 +1,29 @@
-//! The fleet's progress: on a terminal one indicatif MultiProgress (an
-//! overall bar and a bar per active cluster); otherwise, or with
-//! `--output json`, one JSON object per line on standard error.
+//! Who is told how a fleet run goes, as traits: the command displays it
+//! (bars on a terminal, JSON lines otherwise: `commands::batch_progress`).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{json, Value};
-
-use crate::apply::events::Observer;
+use crate::apply::events::EventSink;
 
 use super::report::ClusterResult;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressMode {
-    Bars,
-    Json,
-    /// Nothing (library use, tests of the library).
-    Silent,
+/// The fleet's progress.
+pub trait FleetProgress: Send + Sync {
+    /// A cluster starts; what it does goes to the returned progress.
+    fn start(&self, cluster: &str) -> Arc<dyn ClusterProgress>;
+    /// The run ended: its summary line and exit code.
+    fn finish(&self, summary_line: &str, exit_code: i32);
 }
 
-struct Bars {
-    multi: MultiProgress,
-    overall: ProgressBar,
-}
-
-pub struct Progress {
-    mode: ProgressMode,
-    bars: Option<Bars>,
-    out: Mutex<()>,
-}
-
-/// One cluster's share of the display.
-#[derive(Clone)]
-pub struct ClusterProgress {
-    fleet: Arc<Progress>,
-    name: String,
-    bar: Option<ProgressBar>,
-}
-
-impl Progress {
-    pub fn new(mode: ProgressMode, command: &str, total: usize) -> Arc<Progress> {
-        let bars = (mode == ProgressMode::Bars).then(|| {
-            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            let overall = multi.add(ProgressBar::new(total as u64));
-            overall.set_style(
-                ProgressStyle::with_template(
-                    "{prefix:>12} [{bar:30}] {pos}/{len} clusters, {elapsed} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            overall.set_prefix(format!("batch {command}"));
-            Bars { multi, overall }
-        });
-        let p = Arc::new(Progress {
-            mode,
-            bars,
-            out: Mutex::new(()),
-        });
-        p.emit(json!({"event": "fleet_start", "command": command, "clusters": total}));
-        p
-    }
-
-    fn emit(&self, v: Value) {
-        if self.mode == ProgressMode::Json {
-            let _guard = self.out.lock();
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{v}");
-            let _ = err.flush();
-        }
-    }
-
-    pub fn start(self: &Arc<Self>, name: &str) -> ClusterProgress {
-        self.emit(json!({"event": "cluster_start", "cluster": name}));
-        let bar = self.bars.as_ref().map(|b| {
-            let bar = b
-                .multi
-                .insert_before(&b.overall, ProgressBar::new_spinner());
-            bar.set_style(
-                ProgressStyle::with_template("{prefix:>24} {spinner} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.set_prefix(short(name, 24));
-            bar.set_message("connecting");
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        ClusterProgress {
-            fleet: self.clone(),
-            name: name.to_string(),
-            bar,
-        }
-    }
-
-    /// A line above the bars (or an event).
-    pub fn message(&self, text: &str) {
-        match &self.bars {
-            Some(b) => b.overall.println(text),
-            None => self.emit(json!({"event": "message", "message": text})),
-        }
-    }
-
-    pub fn finish(&self, summary_line: &str, exit_code: i32) {
-        if let Some(b) = &self.bars {
-            b.overall.finish_and_clear();
-            let _ = b.multi.clear();
-        }
-        self.emit(json!({"event": "fleet_done", "summary": summary_line, "exit_code": exit_code}));
-    }
-}
-
-fn short(name: &str, max: usize) -> String {
-    if name.chars().count() <= max {
-        name.to_string()
-    } else {
-        let tail: String = name
-            .chars()
-            .skip(name.chars().count() - (max - 1))
-            .collect();
-        format!("…{tail}")
-    }
-}
-
-impl ClusterProgress {
+/// One cluster's share: the events of its apply or rollback (as an
+/// [`EventSink`]), what it is doing, and its result.
+pub trait ClusterProgress: EventSink {
     /// What the cluster is doing now (`reading`, `applying`...).
-    pub fn phase(&self, what: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(what.to_string());
-        }
-        self.fleet
-            .emit(json!({"event": "cluster_phase", "cluster": self.name, "phase": what}));
-    }
-
-    /// The observer handed to apply and rollback: their phases and steps
-    /// move this cluster's bar, or become events naming the cluster.
-    pub fn observer(&self) -> Observer {
-        let me = self.clone();
-        Observer(Arc::new(move |v: &Value| me.observe(v)))
-    }
-
-    fn observe(&self, v: &Value) {
-        if let Some(bar) = &self.bar {
-            match v["event"].as_str() {
-                Some("phase") => {
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{prefix:>24} [{bar:20}] {pos}/{len} steps {msg}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
-                    );
-                    bar.set_length(v["steps"].as_u64().unwrap_or(0));
-                    bar.set_position(0);
-                    bar.set_message(v["phase"].as_str().unwrap_or("").to_string());
-                }
-                Some("step") => bar.inc(1),
-                _ => {}
-            }
-        }
-        if self.fleet.mode == ProgressMode::Json {
-            let mut v = v.clone();
-            if let Some(o) = v.as_object_mut() {
-                o.insert("cluster".into(), Value::String(self.name.clone()));
-            }
-            self.fleet.emit(v);
-        }
-    }
-
-    pub fn done(&self, result: &ClusterResult) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-            if let Some(b) = &self.fleet.bars {
-                b.multi.remove(bar);
-                b.overall.inc(1);
-                if result.status.failed() {
-                    b.overall.println(format!(
-                        "{}: {}{}",
-                        result.name,
-                        result.status.as_str(),
-                        result
-                            .error
-                            .as_deref()
-                            .map(|e| format!(": {e}"))
-                            .unwrap_or_default()
-                    ));
-                }
-            }
-        }
-        self.fleet.emit(json!({
-            "event": "cluster_done", "cluster": self.name, "status": result.status,
-            "note": result.note, "error": result.error, "elapsed_ms": result.elapsed_ms,
-        }));
-    }
+    fn phase(&self, what: &str);
+    /// The cluster is done.
+    fn done(&self, result: &ClusterResult);
 }
+
+/// Makes the fleet's progress once the run knows its command (`plan`,
+/// `apply`...) and how many clusters it has.
+pub type StartProgress = Arc<dyn Fn(&str, usize) -> Arc<dyn FleetProgress> + Send + Sync>;

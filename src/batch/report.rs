@@ -10,7 +10,7 @@ use tabled::settings::Style;
 
 use crate::core::plan::Plan;
 use crate::core::verify::Verification;
-use crate::exit;
+use crate::outcome::{one_line, Outcome};
 use crate::render;
 use crate::render::table::wrap;
 
@@ -171,7 +171,7 @@ impl ClusterResult {
     pub fn fail(mut self, error: &anyhow::Error) -> Self {
         self.status = Status::Failed;
         self.note = String::new();
-        self.error = Some(exit::one_line(error));
+        self.error = Some(one_line(error));
         self
     }
 
@@ -210,6 +210,7 @@ pub struct FleetReport {
     pub out_dir: PathBuf,
     pub summary: FleetSummary,
     pub clusters: Vec<ClusterResult>,
+    /// The exit code of the run's [`Outcome`] (an integer in the JSON).
     pub exit_code: i32,
 }
 
@@ -232,12 +233,12 @@ impl FleetReport {
                 s.totals.add(counts);
             }
         }
-        let exit_code = if clusters.iter().any(|c| c.status.failed()) {
-            exit::PARTIAL
+        let outcome = if clusters.iter().any(|c| c.status.failed()) {
+            Outcome::Partial
         } else if s.changes + s.gaps > 0 {
-            exit::CHANGES
+            Outcome::Changes
         } else {
-            exit::OK
+            Outcome::Ok
         };
         FleetReport {
             format_version: "1".into(),
@@ -245,7 +246,7 @@ impl FleetReport {
             out_dir,
             summary: s,
             clusters,
-            exit_code,
+            exit_code: outcome.code(),
         }
     }
 

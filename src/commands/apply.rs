@@ -1,33 +1,40 @@
 //! `aws-auth-migrate apply`.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 use anyhow::{bail, Result};
 
+use crate::apply::events::Events;
 use crate::apply::report::Report;
-use crate::apply::{self, events, ApplyInputs, Presentation};
+use crate::apply::{self, ApplyInputs, Presentation};
 use crate::cli::{ApplyArgs, Format, Output};
 use crate::commands::plan::{render_plan, terminal_style};
+use crate::commands::terminal::{self, Printer};
 
+/// The events printed as `--output` says; questions asked on the terminal
+/// unless `yes`.
 pub fn presentation(
     output: Output,
     yes: bool,
     journal: Option<std::path::PathBuf>,
 ) -> Presentation {
     let mode = match output {
-        Output::Json => events::Mode::Json,
-        Output::Text if std::io::stderr().is_terminal() => events::Mode::Bar,
-        Output::Text => events::Mode::Plain,
+        Output::Json => terminal::Mode::Json,
+        Output::Text if std::io::stderr().is_terminal() => terminal::Mode::Bar,
+        Output::Text => terminal::Mode::Plain,
     };
     Presentation {
-        events: mode,
+        events: Events::new(Arc::new(Printer::new(mode))),
         yes,
         journal,
-        observer: None,
+        ask: Some(Arc::new(|question: &str| {
+            terminal::confirm(question, false)
+        })),
     }
 }
 
-pub fn run(args: ApplyArgs) -> Result<i32> {
+pub async fn run(args: ApplyArgs) -> Result<i32> {
     let inputs = ApplyInputs {
         cluster: args.cluster.clone().unwrap_or_default(),
         region: args.access.conn.region.clone(),
@@ -46,14 +53,15 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
     };
     let json = args.output == Output::Json;
     let report = if let Some(journal) = &args.resume {
-        apply::resume(journal, inputs, presentation(args.output, true, None))?
+        apply::resume(journal, inputs, presentation(args.output, true, None)).await?
     } else if let Some(plan_file) = &args.plan_file {
         // The saved plan is the approval: no question asked.
         apply::apply_saved(
             plan_file,
             inputs,
             presentation(args.output, true, args.journal.clone()),
-        )?
+        )
+        .await?
     } else if args.cluster.is_some() {
         let pres = presentation(args.output, args.yes, args.journal.clone());
         apply::apply_live_with(inputs, pres, |plan| {
@@ -61,7 +69,8 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
                 print!("{}", render_plan(plan, Format::Table));
                 println!();
             }
-        })?
+        })
+        .await?
     } else {
         bail!("say what to apply: --cluster NAME, a saved PLAN_FILE, or --resume JOURNAL");
     };
@@ -71,13 +80,14 @@ pub fn run(args: ApplyArgs) -> Result<i32> {
 /// Prints the final report (a table, or the JSON summary event) and
 /// returns the exit code.
 pub fn finish(report: &Report, output: Output) -> i32 {
+    let code = report.outcome().code();
     if output == Output::Json {
         println!(
             "{}",
-            serde_json::json!({"event": "summary", "report": report, "exit_code": report.exit_code()})
+            serde_json::json!({"event": "summary", "report": report, "exit_code": code})
         );
     } else {
         print!("{}", report.render(terminal_style().width));
     }
-    report.exit_code()
+    code
 }

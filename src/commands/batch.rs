@@ -7,26 +7,26 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use crate::batch::fleet::{Fleet, Selector};
-use crate::batch::progress::ProgressMode;
 use crate::batch::report::FleetReport;
 use crate::batch::{self, BatchOptions, Manifest, Op, Target};
 use crate::cli::{BatchCommand, BatchCommon, Format, Output};
+use crate::commands::batch_progress::{self, ProgressMode};
 use crate::commands::plan::terminal_style;
 use crate::files;
 
-pub fn run(cmd: BatchCommand) -> Result<i32> {
+pub async fn run(cmd: BatchCommand) -> Result<i32> {
     match cmd {
         BatchCommand::Plan(a) => {
             if a.common.fleet.is_none() {
                 bail!("batch plan needs --fleet FILE");
             }
-            go(Op::Plan, &a.common, None)
+            go(Op::Plan, &a.common, None).await
         }
         BatchCommand::Apply(a) => {
             if let Some(plans) = &a.plans {
-                go(Op::Apply { saved: true }, &a.common, Some(plans.clone()))
+                go(Op::Apply { saved: true }, &a.common, Some(plans.clone())).await
             } else if a.resume {
-                go(Op::Resume, &a.common, None)
+                go(Op::Resume, &a.common, None).await
             } else {
                 if !a.yes {
                     bail!("batch apply without --plans applies plans nobody reviewed: pass --yes, or run batch plan and apply its folder with --plans DIR");
@@ -34,10 +34,10 @@ pub fn run(cmd: BatchCommand) -> Result<i32> {
                 if a.common.fleet.is_none() {
                     bail!("batch apply needs --fleet FILE (or --plans DIR, or --resume)");
                 }
-                go(Op::Apply { saved: false }, &a.common, None)
+                go(Op::Apply { saved: false }, &a.common, None).await
             }
         }
-        BatchCommand::Verify(a) => go(Op::Verify, &a.common, None),
+        BatchCommand::Verify(a) => go(Op::Verify, &a.common, None).await,
         BatchCommand::Finalize(a) => {
             if !a.yes {
                 bail!("batch finalize switches every selected cluster to API mode, which cannot be undone: pass --yes to confirm");
@@ -51,6 +51,7 @@ pub fn run(cmd: BatchCommand) -> Result<i32> {
                 &a.common,
                 None,
             )
+            .await
         }
         BatchCommand::Rollback(a) => {
             if !a.yes {
@@ -59,7 +60,7 @@ pub fn run(cmd: BatchCommand) -> Result<i32> {
             if a.common.fleet.is_some() {
                 bail!("batch rollback works from the journals of --out-dir: --fleet is not used (select clusters with --select)");
             }
-            go(Op::Rollback { force: a.force }, &a.common, None)
+            go(Op::Rollback { force: a.force }, &a.common, None).await
         }
     }
 }
@@ -119,7 +120,7 @@ fn targets(common: &BatchCommon, manifest_dir: &Path) -> Result<Vec<Target>> {
     Ok(picked)
 }
 
-fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32> {
+async fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32> {
     let out_dir = match (&common.out_dir, &plans) {
         (Some(d), _) => d.clone(),
         (None, Some(p)) => p.clone(),
@@ -137,13 +138,13 @@ fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32> {
         plans_dir,
         parallel: usize::from(common.parallel),
         fail_fast: common.fail_fast,
-        progress,
+        progress: batch_progress::start(progress),
     };
     let fleet_file = common
         .fleet
         .as_ref()
         .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()));
-    let report = batch::run(op, targets, fleet_file, &opts)?;
+    let report = batch::run(op, targets, fleet_file, &opts).await?;
     save_reports(&report, &out_dir)?;
     print!("{}", render(&report, common.format));
     Ok(report.exit_code)

@@ -8,7 +8,7 @@ use crate::cli::FinalizeArgs;
 use crate::commands::verify::{clients, finish_options, print_lines, Terminal};
 use crate::finish::{self, finalize::FinalizeOptions, render};
 
-pub fn run(args: FinalizeArgs) -> Result<i32> {
+pub async fn run(args: FinalizeArgs) -> Result<i32> {
     let opts = FinalizeOptions {
         finish: finish_options(&args.cluster, true)?,
         yes: args.yes,
@@ -18,11 +18,8 @@ pub fn run(args: FinalizeArgs) -> Result<i32> {
         timeout: Duration::from_secs(args.timeout),
         skip_compute_check: args.skip_compute_check,
     };
-    let runtime = finish::runtime()?;
-    let report = runtime.block_on(async {
-        let clients = clients(&opts.finish).await?;
-        finish::finalize::run(&clients, &opts, &Terminal).await
-    })?;
+    let clients = clients(&opts.finish).await?;
+    let report = finish::finalize::run(&clients, &opts, &Terminal).await?;
     print_lines(&render::finalize_report(&report));
     Ok(report.outcome().code())
 }

@@ -2,24 +2,40 @@
 
 pub mod apply;
 pub mod batch;
+pub mod batch_progress;
 pub mod finalize;
 pub mod plan;
 pub mod prune;
 pub mod rollback;
+pub mod terminal;
 pub mod verify;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::cli::{Cli, Command};
 
-pub fn dispatch(cli: Cli) -> Result<i32> {
+/// Whether the command needs the async runtime: all do but the offline
+/// plan (no `--cluster`), which reads a file and prints.
+pub fn needs_runtime(cli: &Cli) -> bool {
+    !matches!(&cli.command, Command::Plan(args) if args.cluster.is_none())
+}
+
+/// Runs a command that needs no runtime (see [`needs_runtime`]).
+pub fn dispatch_offline(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Plan(args) => plan::run(args),
-        Command::Apply(args) => apply::run(args),
-        Command::Rollback(args) => rollback::run(args),
-        Command::Verify(args) => verify::run(args),
-        Command::PruneConfigmap(args) => prune::run(args),
-        Command::Finalize(args) => finalize::run(args),
-        Command::Batch(cmd) => batch::run(cmd),
+        Command::Plan(args) if args.cluster.is_none() => plan::run_offline(args),
+        _ => bail!("this command needs the async runtime"),
+    }
+}
+
+pub async fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Plan(args) => plan::run(args).await,
+        Command::Apply(args) => apply::run(args).await,
+        Command::Rollback(args) => rollback::run(args).await,
+        Command::Verify(args) => verify::run(args).await,
+        Command::PruneConfigmap(args) => prune::run(args).await,
+        Command::Finalize(args) => finalize::run(args).await,
+        Command::Batch(cmd) => batch::run(cmd).await,
     }
 }

@@ -88,24 +88,31 @@ pub fn plan_from_file(path: &str, opts: &Options) -> Result<Plan> {
     planner::plan_offline(&bytes, source, opts).with_context(|| shown.to_string())
 }
 
-/// Runs a live plan on a runtime of its own (`run` stays synchronous).
-pub fn plan_live(opts: &LiveOptions) -> Result<Plan> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(live::run(opts))
-}
-
-pub fn run(args: PlanArgs) -> Result<i32> {
+/// `plan`: live with `--cluster` (async), else offline.
+pub async fn run(args: PlanArgs) -> Result<i32> {
     let plan = match validate(&args)? {
-        PlanInputs::Live(live) => plan_live(&live)?,
+        PlanInputs::Live(live) => live::run(&live).await?,
         PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
     };
+    output(&args, &plan)
+}
+
+/// `plan` without `--cluster`: reads a file or standard input, needs no
+/// async runtime (so the offline plan starts none).
+pub fn run_offline(args: PlanArgs) -> Result<i32> {
+    let plan = match validate(&args)? {
+        PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
+        PlanInputs::Live(_) => bail!("a plan with --cluster needs the async runtime"),
+    };
+    output(&args, &plan)
+}
+
+/// Saves the plan (`--out`), prints it and picks the exit code.
+fn output(args: &PlanArgs, plan: &Plan) -> Result<i32> {
     if let Some(out) = &args.out {
-        files::write_private(out, render::json::render(&plan).as_bytes())?;
+        files::write_private(out, render::json::render(plan).as_bytes())?;
     }
-    print!("{}", render_plan(&plan, args.format));
+    print!("{}", render_plan(plan, args.format));
     Ok(if args.detailed_exitcode && plan.has_changes() {
         exit::CHANGES
     } else {

@@ -6,7 +6,7 @@ use crate::cli::PruneArgs;
 use crate::commands::verify::{clients, finish_options, print_lines, Terminal};
 use crate::finish::{self, prune::PruneOptions, render};
 
-pub fn run(args: PruneArgs) -> Result<i32> {
+pub async fn run(args: PruneArgs) -> Result<i32> {
     let opts = PruneOptions {
         finish: finish_options(&args.cluster, !args.dry_run)?,
         yes: args.yes,
@@ -14,11 +14,8 @@ pub fn run(args: PruneArgs) -> Result<i32> {
         journal: args.journal.clone(),
         resume: args.resume.clone(),
     };
-    let runtime = finish::runtime()?;
-    let report = runtime.block_on(async {
-        let clients = clients(&opts.finish).await?;
-        finish::prune::run(&clients, &opts, &Terminal).await
-    })?;
+    let clients = clients(&opts.finish).await?;
+    let report = finish::prune::run(&clients, &opts, &Terminal).await?;
     print_lines(&render::prune_report(&report));
     Ok(report.outcome().code())
 }

@@ -6,15 +6,15 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use crate::apply::rollback::{self, rollback_journal_path, RollbackFlags};
-use crate::apply::{confirm, runtime};
 use crate::aws::Clients;
 use crate::cli::{Output, RollbackArgs};
 use crate::commands::apply::{finish, presentation};
+use crate::commands::terminal::confirm;
 use crate::exit;
 use crate::finish::undo::{self, UndoReport};
 use crate::journal::{self, Command};
 
-pub fn run(args: RollbackArgs) -> Result<i32> {
+pub async fn run(args: RollbackArgs) -> Result<i32> {
     let flags = RollbackFlags {
         aws: args.conn.aws(),
         force: args.force,
@@ -22,16 +22,18 @@ pub fn run(args: RollbackArgs) -> Result<i32> {
     let pres = presentation(args.output, args.yes, args.rollback_journal.clone());
     let report = match (&args.journal, &args.migration_id, &args.cluster) {
         (Some(path), _, _) => match journal::read(path)?.header.command {
-            Command::Apply => rollback::rollback(path, flags, pres)?,
+            Command::Apply => rollback::rollback(path, flags, pres).await?,
             Command::PruneConfigmap | Command::Finalize => {
-                return configmap_rollback(path, &args, flags)
+                return configmap_rollback(path, &args, flags).await
             }
             Command::Rollback => bail!(
                 "{} is a rollback journal; give the journal of the run to undo",
                 path.display()
             ),
         },
-        (None, Some(id), Some(cluster)) => rollback::rollback_by_tag(id, cluster, flags, pres)?,
+        (None, Some(id), Some(cluster)) => {
+            rollback::rollback_by_tag(id, cluster, flags, pres).await?
+        }
         _ => bail!("say what to roll back: a JOURNAL, or --migration-id ID --cluster NAME"),
     };
     Ok(finish(&report, args.output))
@@ -39,7 +41,11 @@ pub fn run(args: RollbackArgs) -> Result<i32> {
 
 /// prune-configmap and finalize journals: aws-auth is restored from the
 /// backups they hold; the mode switch is irreversible.
-fn configmap_rollback(path: &Path, args: &RollbackArgs, mut flags: RollbackFlags) -> Result<i32> {
+async fn configmap_rollback(
+    path: &Path,
+    args: &RollbackArgs,
+    mut flags: RollbackFlags,
+) -> Result<i32> {
     let contents = journal::read(path)?;
     if flags.aws.region.is_none() {
         flags.aws.region = Some(contents.header.cluster.region.clone());
@@ -55,19 +61,17 @@ fn configmap_rollback(path: &Path, args: &RollbackArgs, mut flags: RollbackFlags
         .rollback_journal
         .clone()
         .unwrap_or_else(|| rollback_journal_path(path));
-    let report: UndoReport = runtime()?.block_on(async {
-        let clients = Clients::connect(&flags.aws, &Default::default()).await?;
-        let facts = clients
-            .eks
-            .describe_cluster(&contents.header.cluster.name)
-            .await?;
-        let kube = args.conn.kube(true);
-        let target = crate::finish::configmap::connect(&kube, &facts).await?;
-        if let Some(notice) = &target.notice {
-            eprintln!("notice: {notice}");
-        }
-        undo::rollback(&target, path, &out).await
-    })?;
+    let clients = Clients::connect(&flags.aws, &Default::default()).await?;
+    let facts = clients
+        .eks
+        .describe_cluster(&contents.header.cluster.name)
+        .await?;
+    let kube = args.conn.kube(true);
+    let target = crate::finish::configmap::connect(&kube, &facts).await?;
+    if let Some(notice) = &target.notice {
+        eprintln!("notice: {notice}");
+    }
+    let report: UndoReport = undo::rollback(&target, path, &out).await?;
     let code = if report.skipped.is_empty() {
         exit::OK
     } else {

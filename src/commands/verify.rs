@@ -37,7 +37,7 @@ impl Progress for Terminal {
     }
 
     fn confirm(&self, question: &str, yes: bool) -> Result<()> {
-        finish::confirm(question, yes)
+        crate::commands::terminal::confirm(question, yes)
     }
 }
 
@@ -56,13 +56,10 @@ pub async fn clients(opts: &FinishOptions) -> Result<Clients> {
     Ok(Clients::connect(&opts.live.aws, &opts.live.iam_roles).await?)
 }
 
-pub fn run(args: VerifyArgs) -> Result<i32> {
+pub async fn run(args: VerifyArgs) -> Result<i32> {
     let opts = finish_options(&args.cluster, false)?;
-    let runtime = finish::runtime()?;
-    let checked = runtime.block_on(async {
-        let clients = clients(&opts).await?;
-        finish::check(&clients, &opts).await
-    })?;
+    let clients = clients(&opts).await?;
+    let checked = finish::check(&clients, &opts).await?;
     let v = &checked.verification;
     if let Some(out) = &args.out {
         files::write_private(out, render::json(v).as_bytes())?;

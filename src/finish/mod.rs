@@ -25,7 +25,7 @@ use crate::journal::{self, ClusterLock, Command, Header, Journal};
 use crate::kube;
 use crate::live::{self, LiveOptions, LivePlanInputs};
 
-pub use crate::apply::{cluster_info, confirm, new_migration_id, runtime};
+pub use crate::apply::{cluster_info, new_migration_id};
 pub use progress::{Event, Progress};
 
 /// What verify, prune and finalize read the cluster with.

@@ -20,7 +20,7 @@ pub use format::{
 };
 pub use history::{diverged, effective, pending};
 pub use lock::{ClusterLock, LockError};
-pub use paths::{default_path, journal_file_in, state_dir, state_dir_from};
+pub use paths::{default_path, journal_file_in, safe_name, state_dir, state_dir_from};
 pub use read::read;
 pub use writer::Journal;
 

@@ -19,7 +19,7 @@ pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Keeps ASCII letters, digits, `.`, `_` and `-`; replaces anything else
 /// with `_`, and a leading `.` too.
-pub(super) fn safe_name(s: &str) -> String {
+pub fn safe_name(s: &str) -> String {
     let mut out: String = s
         .chars()
         .map(|c| {
