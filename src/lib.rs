@@ -22,6 +22,9 @@ pub mod live;
 pub mod outcome;
 pub mod render;
 
+#[cfg(test)]
+mod architecture_tests;
+
 use anyhow::Context;
 use clap::Parser;
 

@@ -326,7 +326,7 @@ impl Executor {
 
     /// An aws-auth step (prune-configmap, finalize and their undo).
     async fn configmap_step(&self, step: &Step) -> Result<serde_json::Value, AwsError> {
-        crate::finish::configmap::run_step_with(&self.eks, &self.cluster, step)
+        super::configmap::run_step_with(&self.eks, &self.cluster, step)
             .await
             .map_err(|e| AwsError::Other {
                 call: format!("{} kube-system/aws-auth", step.op()),

@@ -13,6 +13,7 @@
 //! [`rollback`], [`run`] (journal, lock, workers), [`settle`] (interrupted
 //! steps from the cluster's state), [`run_file`].
 
+pub mod configmap;
 pub mod events;
 pub mod exec;
 pub mod fresh;

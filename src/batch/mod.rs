@@ -561,7 +561,7 @@ async fn rollback_one(
         .filter(|j| j.exists())
     {
         cp.phase("restoring aws-auth");
-        match undo_finalize(t, &fj).await {
+        match undo_finalize(t, &fj, cp.as_ref()).await {
             Ok(None) => restored = Some("aws-auth restored by an earlier rollback".to_string()),
             Ok(Some(u)) if !u.skipped.is_empty() => {
                 r.status = Status::Partial;
@@ -618,7 +618,11 @@ fn finalize_journal(dir: &Path, key: &str) -> PathBuf {
 /// Restores aws-auth from a finalize journal of this run (`None`: an
 /// earlier `batch rollback` did, its rollback journal is there). The switch
 /// to API mode cannot be undone; the apply's rollback refuses in API mode.
-async fn undo_finalize(t: &Target, journal: &Path) -> Result<Option<finish::undo::UndoReport>> {
+async fn undo_finalize(
+    t: &Target,
+    journal: &Path,
+    cp: &dyn ClusterProgress,
+) -> Result<Option<finish::undo::UndoReport>> {
     let out = rollback::rollback_journal_path(journal);
     if out.exists() {
         return Ok(None);
@@ -626,9 +630,9 @@ async fn undo_finalize(t: &Target, journal: &Path) -> Result<Option<finish::undo
     let opts = finish_options(&t.spec)?;
     let clients = Clients::connect(&opts.live.aws, &opts.live.iam_roles).await?;
     let facts = clients.eks.describe_cluster(&t.spec.name).await?;
-    let target = finish::configmap::connect(&opts.live.kube, &facts).await?;
+    let target = apply::configmap::connect(&opts.live.kube, &facts).await?;
     if let Some(notice) = &target.notice {
-        eprintln!("notice: {notice}");
+        cp.event(&events::Event::Notice(notice));
     }
     Ok(Some(finish::undo::rollback(&target, journal, &out).await?))
 }

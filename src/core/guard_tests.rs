@@ -65,7 +65,7 @@ const FORBIDDEN_STD_GROUP: &[&str] = &["fs", "net", "process", "env", "thread"];
 /// Blanks comments and the contents of string, byte-string, raw-string and
 /// character literals (each blanked character becomes a space, newlines
 /// are kept so line numbers still hold). Lifetimes are left alone.
-fn blank_comments_and_literals(src: &str) -> String {
+pub(crate) fn blank_comments_and_literals(src: &str) -> String {
     let c: Vec<char> = src.chars().collect();
     let mut out = String::with_capacity(src.len());
     let blank = |out: &mut String, ch: char| out.push(if ch == '\n' { '\n' } else { ' ' });
@@ -181,7 +181,7 @@ fn is_ident(ch: char) -> bool {
 
 /// Occurrences of `needle` in `code` that are whole names: not part of a
 /// longer identifier on either side.
-fn find_name(code: &str, needle: &str) -> Vec<usize> {
+pub(crate) fn find_name(code: &str, needle: &str) -> Vec<usize> {
     let first = needle.chars().next().is_some_and(is_ident);
     let last = needle.chars().last().is_some_and(is_ident);
     code.match_indices(needle)
@@ -330,7 +330,7 @@ fn module_of(rel: &Path) -> String {
 /// Removes the items under `#[cfg(test)]` (inline test modules, test-only
 /// `mod x;` declarations, helpers), returning the code left and the names
 /// of the test-only modules declared with `mod x;`.
-fn strip_test_items(code: &str) -> (String, Vec<String>) {
+pub(crate) fn strip_test_items(code: &str) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut test_mods = Vec::new();
     let mut rest = code;

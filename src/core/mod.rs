@@ -22,4 +22,4 @@ pub mod verify;
 pub mod yaml;
 
 #[cfg(test)]
-mod guard_tests;
+pub(crate) mod guard_tests;

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use serde_json::json;
 
-use super::configmap::{self, Target};
 use super::{
     check, connect, poll_interval, start_journal, Checked, Event, FinishOptions, Progress,
 };
+use crate::apply::configmap::{self, Target};
 use crate::aws::cluster_config::UpdateStatus;
 use crate::aws::{AwsError, Clients, ClusterFacts};
 use crate::core::cluster::AuthMode;

@@ -4,7 +4,6 @@
 //! finalize write the same journal as apply (docs/journal.md), so rollback
 //! and resume cover them. docs/verify-and-finalize.md describes them.
 
-pub mod configmap;
 pub mod edit;
 pub mod finalize;
 pub mod progress;
@@ -107,8 +106,8 @@ pub async fn connect(
     kube_target: &kube::KubeTarget,
     facts: &ClusterFacts,
     progress: &dyn Progress,
-) -> Result<configmap::Target> {
-    let target = configmap::connect(kube_target, facts).await?;
+) -> Result<crate::apply::configmap::Target> {
+    let target = crate::apply::configmap::connect(kube_target, facts).await?;
     if let Some(notice) = &target.notice {
         progress.event(Event::ContextNotice(notice));
     }

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use super::configmap::{self, WriteError};
 use super::{check, connect, start_journal, Checked, Event, FinishOptions, Progress};
+use crate::apply::configmap::{self, WriteError};
 use crate::aws::Clients;
 use crate::core::input::Section;
 use crate::core::steps::{self, Settled, Step};

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use super::configmap::{self, Target, WriteError};
+use crate::apply::configmap::{self, Target, WriteError};
 use crate::core::steps::{self, Inverse, Outcome};
 use crate::journal::{self, Command, Header, Journal};
 

@@ -2,7 +2,7 @@
 //! resourceVersion read, so a concurrent edit is a 409, never lost), delete
 //! it on condition, recreate it from a backup. The Kubernetes errors become
 //! [`WriteError`]s; what a write should find first is checked by the caller
-//! (`finish::configmap`).
+//! (`apply::configmap`).
 
 use std::collections::BTreeMap;
 

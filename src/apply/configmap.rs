@@ -1,4 +1,5 @@
-//! Running the aws-auth steps: every write checks first that the ConfigMap
+//! Running the aws-auth steps (prune-configmap, finalize and their undo, for
+//! the executor and for `finish`): every write checks first that the ConfigMap
 //! holds what the step expects ([`steps::still_as_left_configmap`]), then
 //! writes through the Kubernetes adapter (`kube::configmap`) with
 //! the resourceVersion of that read, so nothing written in between is lost.
