@@ -240,8 +240,12 @@ fn the_layer_table_has_no_cycle() {
     assert_eq!(seen, indegree.len(), "the layer table has a cycle");
 }
 
-/// Names that belong to one adapter: (what, the files that may use them).
-fn owned_names() -> [(&'static [&'static str], fn(&Path) -> bool, &'static str); 2] {
+/// Names that belong to one adapter, the files that may use them, and who
+/// that is.
+type Owned = (&'static [&'static str], fn(&Path) -> bool, &'static str);
+
+/// Names that belong to one adapter.
+fn owned_names() -> [Owned; 2] {
     [
         (
             &["aws_sdk_", "aws_config", "aws_smithy_", "aws_types"],
