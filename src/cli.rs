@@ -16,13 +16,13 @@ use crate::live::{LiveFlags, DEFAULT_CONCURRENCY};
     about = "Move Amazon EKS clusters off the aws-auth ConfigMap onto EKS access entries",
     long_about = None
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Plan the access entries that carry over aws-auth, and show the plan.
     Plan(PlanArgs),
     /// Create the planned access entries and policy associations,
@@ -46,7 +46,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum BatchCommand {
+pub(crate) enum BatchCommand {
     /// Plan every cluster; save each plan in --out-dir (exit 2: changes planned).
     Plan(BatchPlanArgs),
     /// Apply the saved plans of a batch plan run (--plans DIR), plans made
@@ -62,7 +62,7 @@ pub enum BatchCommand {
 
 /// Flags every batch command takes.
 #[derive(Debug, Args)]
-pub struct BatchCommon {
+pub(crate) struct BatchCommon {
     /// The fleet file (YAML: defaults and clusters).
     #[arg(long, value_name = "FILE")]
     pub fleet: Option<PathBuf>,
@@ -95,13 +95,13 @@ pub struct BatchCommon {
 }
 
 #[derive(Debug, Args)]
-pub struct BatchPlanArgs {
+pub(crate) struct BatchPlanArgs {
     #[command(flatten)]
     pub common: BatchCommon,
 }
 
 #[derive(Debug, Args)]
-pub struct BatchApplyArgs {
+pub(crate) struct BatchApplyArgs {
     #[command(flatten)]
     pub common: BatchCommon,
 
@@ -120,13 +120,13 @@ pub struct BatchApplyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BatchVerifyArgs {
+pub(crate) struct BatchVerifyArgs {
     #[command(flatten)]
     pub common: BatchCommon,
 }
 
 #[derive(Debug, Args)]
-pub struct BatchFinalizeArgs {
+pub(crate) struct BatchFinalizeArgs {
     #[command(flatten)]
     pub common: BatchCommon,
 
@@ -148,7 +148,7 @@ pub struct BatchFinalizeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BatchRollbackArgs {
+pub(crate) struct BatchRollbackArgs {
     #[command(flatten)]
     pub common: BatchCommon,
 
@@ -164,7 +164,7 @@ pub struct BatchRollbackArgs {
 
 /// How to reach AWS and the cluster's Kubernetes API.
 #[derive(Debug, Clone, Default, Args)]
-pub struct Connection {
+pub(crate) struct Connection {
     /// AWS region of the cluster (default: AWS_REGION or the profile's).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
@@ -199,7 +199,7 @@ pub struct Connection {
 }
 
 impl Connection {
-    pub fn aws(&self) -> crate::aws::AwsOptions {
+    pub(crate) fn aws(&self) -> crate::aws::AwsOptions {
         crate::aws::AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
@@ -209,7 +209,7 @@ impl Connection {
 
     /// The kube target; `changes_cluster`: whether the command writes
     /// (then an unverifiable context needs --allow-unverified-context).
-    pub fn kube(&self, changes_cluster: bool) -> crate::kube::KubeTarget {
+    pub(crate) fn kube(&self, changes_cluster: bool) -> crate::kube::KubeTarget {
         crate::live::kube_target(
             self.kubeconfig.clone(),
             self.context.clone(),
@@ -218,7 +218,7 @@ impl Connection {
     }
 
     /// The first flag given, for commands that need a cluster to use it.
-    pub fn any_given(&self) -> Option<&'static str> {
+    pub(crate) fn any_given(&self) -> Option<&'static str> {
         [
             (self.region.is_some(), "--region"),
             (self.profile.is_some(), "--profile"),
@@ -234,7 +234,7 @@ impl Connection {
 
 /// A connection, plus how to read a cluster's state.
 #[derive(Debug, Clone, Args)]
-pub struct ClusterAccess {
+pub(crate) struct ClusterAccess {
     #[command(flatten)]
     pub conn: Connection,
 
@@ -258,7 +258,7 @@ fn concurrency_parser() -> impl TypedValueParser<Value = NonZeroUsize> {
 }
 
 impl ClusterAccess {
-    pub fn concurrency(&self) -> NonZeroUsize {
+    pub(crate) fn concurrency(&self) -> NonZeroUsize {
         self.concurrency
     }
 
@@ -266,7 +266,7 @@ impl ClusterAccess {
     /// `--policy-map`; `changes_cluster`: whether the command writes (see
     /// [`Connection::kube`]). No `--file`, `--allow-lossy` or
     /// `--merge-existing`: a command that has them sets them.
-    pub fn live_flags<'a>(
+    pub(crate) fn live_flags<'a>(
         &'a self,
         cluster: &'a str,
         changes_cluster: bool,
@@ -287,7 +287,7 @@ impl ClusterAccess {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     /// Progress bar on a terminal, plain lines otherwise, and a final table.
     Text,
     /// One JSON object per line on stdout: each step, then a summary.
@@ -295,7 +295,7 @@ pub enum Output {
 }
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// A plan saved by `plan --cluster NAME --out FILE`: executed without
     /// asking (the saved plan is the approval), if the cluster still
     /// matches it.
@@ -348,7 +348,7 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RollbackArgs {
+pub(crate) struct RollbackArgs {
     /// The journal of the apply to undo.
     #[arg(value_name = "JOURNAL", required_unless_present = "migration_id")]
     pub journal: Option<PathBuf>,
@@ -391,14 +391,14 @@ pub struct RollbackArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     Markdown,
 }
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Read aws-auth from a file (`-` for standard input): a ConfigMap
     /// manifest in YAML or JSON, a List holding it, or a bare data: block.
     #[arg(long, short = 'f', value_name = "PATH")]
@@ -449,7 +449,7 @@ pub struct PlanArgs {
 
 /// The cluster flags of verify, prune-configmap and finalize (as `plan --cluster`).
 #[derive(Debug, Args)]
-pub struct FinishClusterArgs {
+pub(crate) struct FinishClusterArgs {
     /// The EKS cluster.
     #[arg(long, value_name = "NAME")]
     pub cluster: String,
@@ -468,7 +468,7 @@ pub struct FinishClusterArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     #[command(flatten)]
     pub cluster: FinishClusterArgs,
 
@@ -482,7 +482,7 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct PruneArgs {
+pub(crate) struct PruneArgs {
     #[command(flatten)]
     pub cluster: FinishClusterArgs,
 
@@ -504,7 +504,7 @@ pub struct PruneArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct FinalizeArgs {
+pub(crate) struct FinalizeArgs {
     #[command(flatten)]
     pub cluster: FinishClusterArgs,
 

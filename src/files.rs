@@ -9,7 +9,7 @@ use crate::core::input::MAX_INPUT_BYTES;
 
 /// Reads a file or `-` (standard input), refusing more than the input limit
 /// without reading it all.
-pub fn read_input(path: &str) -> Result<Vec<u8>> {
+pub(crate) fn read_input(path: &str) -> Result<Vec<u8>> {
     let limit = (MAX_INPUT_BYTES + 1) as u64;
     let mut buf = Vec::new();
     if path == "-" {
@@ -28,7 +28,7 @@ pub fn read_input(path: &str) -> Result<Vec<u8>> {
 
 /// Writes `bytes` to `path` with mode 0600, through a temporary file and a
 /// rename, so a reader never sees half a file.
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -57,7 +57,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Reads and checks a `--policy-map` file; none given is the empty map.
-pub fn policy_map(path: Option<&Path>) -> Result<crate::core::policy_map::PolicyMap> {
+pub(crate) fn policy_map(path: Option<&Path>) -> Result<crate::core::policy_map::PolicyMap> {
     use crate::core::policy_map::PolicyMap;
     let Some(path) = path else {
         return Ok(PolicyMap::default());

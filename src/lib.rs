@@ -7,20 +7,22 @@
 //! the flags. `run` is all `main` calls: it builds the one async runtime
 //! (when the command needs one) and runs the command on it.
 
+#![warn(unreachable_pub)]
+
 pub mod apply;
-pub mod aws;
+pub(crate) mod aws;
 pub mod batch;
-pub mod cli;
-pub mod commands;
+pub(crate) mod cli;
+pub(crate) mod commands;
 pub mod core;
-pub mod exit;
-pub mod files;
+pub(crate) mod exit;
+pub(crate) mod files;
 pub mod finish;
 pub mod journal;
-pub mod kube;
-pub mod live;
-pub mod outcome;
-pub mod render;
+pub(crate) mod kube;
+pub(crate) mod live;
+pub(crate) mod outcome;
+pub(crate) mod render;
 
 #[cfg(test)]
 mod architecture_tests;

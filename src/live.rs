@@ -21,7 +21,7 @@ use crate::kube::{self, KubeTarget};
 
 /// Default number of calls in flight at once (`unwrap` is evaluated at
 /// compile time).
-pub const DEFAULT_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(8).unwrap();
+pub(crate) const DEFAULT_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(8).unwrap();
 
 /// The flags of a command that reads a live cluster, as given: on the
 /// command line (`plan --cluster`, apply, verify, prune-configmap,
@@ -116,7 +116,7 @@ pub struct LivePlanInputs {
 }
 
 /// Builds the clients and reads everything: the live side of `plan`.
-pub async fn run(opts: &LiveOptions) -> Result<Plan> {
+pub(crate) async fn run(opts: &LiveOptions) -> Result<Plan> {
     let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
     let inputs = gather(&clients, opts).await?;
     plan(&inputs, &opts.translate, opts.merge_existing)
@@ -124,7 +124,7 @@ pub async fn run(opts: &LiveOptions) -> Result<Plan> {
 
 /// DescribeCluster and GetCallerIdentity, with the cluster checked: it
 /// exists and its platform version supports access entries.
-pub async fn cluster_and_caller(
+pub(crate) async fn cluster_and_caller(
     clients: &Clients,
     cluster: &str,
 ) -> Result<(ClusterFacts, Caller)> {
@@ -139,7 +139,10 @@ pub async fn cluster_and_caller(
 }
 
 /// Reads aws-auth from the file or the cluster.
-pub async fn read_aws_auth(opts: &LiveOptions, facts: &ClusterFacts) -> Result<AwsAuthSource> {
+pub(crate) async fn read_aws_auth(
+    opts: &LiveOptions,
+    facts: &ClusterFacts,
+) -> Result<AwsAuthSource> {
     if let Some(path) = &opts.file {
         let bytes = files::read_input(path)?;
         let (kind, shown) = if path == "-" {
@@ -178,7 +181,7 @@ pub async fn read_aws_auth(opts: &LiveOptions, facts: &ClusterFacts) -> Result<A
 }
 
 /// Every access entry with its policies; none (and no call) in CONFIG_MAP mode.
-pub async fn read_existing(
+pub(crate) async fn read_existing(
     clients: &Clients,
     facts: &ClusterFacts,
     concurrency: NonZeroUsize,
@@ -193,7 +196,7 @@ pub async fn read_existing(
 }
 
 /// The translation options for this cluster: its account and partition.
-pub fn cluster_options(opts: &Options, facts: &ClusterFacts) -> Options {
+pub(crate) fn cluster_options(opts: &Options, facts: &ClusterFacts) -> Options {
     Options {
         account: Some(facts.account.clone()),
         partition: Some(facts.partition.clone()),
@@ -208,7 +211,7 @@ pub fn cluster_options(opts: &Options, facts: &ClusterFacts) -> Options {
 /// caller's (or an `--iam-role-for`) account, or one paged
 /// ListRoles/ListUsers (1,000 a page) per account with more than 10 to
 /// check. The IAM lookups overlap the reads of the existing entries.
-pub async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<LivePlanInputs> {
+pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<LivePlanInputs> {
     let (cluster, caller) = cluster_and_caller(clients, &opts.cluster).await?;
     let concurrency = opts.concurrency;
     // Two independent chains run side by side: aws-auth then the IAM
@@ -255,7 +258,7 @@ fn core_plan(src: &AwsAuthSource, opts: &Options) -> Result<Plan> {
 
 /// The live plan, from what [`gather`] read. Pure: the same inputs give the
 /// same plan, byte for byte once rendered.
-pub fn plan(inputs: &LivePlanInputs, opts: &Options, merge_existing: bool) -> Result<Plan> {
+pub(crate) fn plan(inputs: &LivePlanInputs, opts: &Options, merge_existing: bool) -> Result<Plan> {
     let facts = &inputs.cluster;
     let mut plan = core_plan(&inputs.aws_auth, &cluster_options(opts, facts))?;
     plan.source.sha256 = inputs.aws_auth.sha256.clone();
@@ -336,7 +339,7 @@ fn parse_iam_roles(values: &[String]) -> Result<BTreeMap<String, String>> {
 
 /// Where the kubeconfig flags point, and whether a context that cannot be
 /// tied to the cluster may be used (see [`kube::Unverified`]).
-pub fn kube_target(
+pub(crate) fn kube_target(
     kubeconfig: Option<PathBuf>,
     context: Option<String>,
     unverified: kube::Unverified,

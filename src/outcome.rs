@@ -29,7 +29,7 @@ impl Outcome {
 }
 
 /// An error and its causes on one line: `what failed: why`.
-pub fn one_line(e: &anyhow::Error) -> String {
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
         let s = cause.to_string().replace('\n', " ");

@@ -13,13 +13,12 @@ use crate::kube;
 
 /// The Kubernetes adapter's client for aws-auth, what it reads and why a
 /// write fails (see `kube::configmap`).
-pub type Target = kube::configmap::Target;
-pub type Observed = kube::configmap::Observed;
-pub type WriteError = kube::configmap::WriteError;
+pub(crate) type Target = kube::configmap::Target;
+pub(crate) type WriteError = kube::configmap::WriteError;
 
 /// Why an aws-auth step run for the apply/rollback executor failed.
 #[derive(Debug, thiserror::Error)]
-pub enum StepError {
+pub(crate) enum StepError {
     /// Looking the cluster up (DescribeCluster).
     #[error("{0}")]
     Aws(AwsError),
@@ -32,7 +31,7 @@ pub enum StepError {
 
 /// The client for the cluster of `facts`, from the kubeconfig flags (or
 /// their defaults). Its `notice` is for the caller to show.
-pub async fn connect(
+pub(crate) async fn connect(
     kube_target: &kube::KubeTarget,
     facts: &ClusterFacts,
 ) -> Result<Target, kube::KubeError> {
@@ -48,7 +47,7 @@ pub async fn connect(
 /// Runs one aws-auth step: reads the ConfigMap, checks it holds what the
 /// step expects, and writes. The resourceVersion of that read guards the
 /// write, so nothing written in between is lost.
-pub async fn run_on(target: &Target, step: &Step) -> Result<serde_json::Value, WriteError> {
+pub(crate) async fn run_on(target: &Target, step: &Step) -> Result<serde_json::Value, WriteError> {
     let observed = target.observe().await?;
     let data = observed.data();
     steps::still_as_left_configmap(step, data.as_ref())
@@ -76,7 +75,7 @@ pub async fn run_on(target: &Target, step: &Step) -> Result<serde_json::Value, W
 }
 
 /// The outcome to journal for a step's result.
-pub fn outcome_of(result: &Result<serde_json::Value, WriteError>) -> Outcome {
+pub(crate) fn outcome_of(result: &Result<serde_json::Value, WriteError>) -> Outcome {
     match result {
         Ok(response) => Outcome::Done {
             response: response.clone(),
@@ -88,22 +87,10 @@ pub fn outcome_of(result: &Result<serde_json::Value, WriteError>) -> Outcome {
     }
 }
 
-/// For the apply/rollback executor: runs an aws-auth step against the
-/// cluster, with a kube client from the default kubeconfig (`KUBECONFIG` or
-/// `~/.kube/config`; the context named by or pointing at the cluster). The
-/// default refuses a context it cannot tie to the cluster, so there is never
-/// a notice to show.
-pub async fn run_step(facts: &ClusterFacts, step: &Step) -> Result<serde_json::Value, StepError> {
-    let target = connect(&kube::KubeTarget::default(), facts)
-        .await
-        .map_err(|e| StepError::Connect(crate::outcome::one_line(&e.into())))?;
-    run_on(&target, step).await.map_err(StepError::Write)
-}
-
 /// As [`run_step`], for an executor that holds only an EKS client and the
 /// cluster name: DescribeCluster gives the ARN and endpoint that pick the
 /// kubeconfig context.
-pub async fn run_step_with(
+pub(crate) async fn run_step_with(
     eks: &impl DescribeEndpoint,
     cluster: &str,
     step: &Step,

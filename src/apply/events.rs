@@ -30,8 +30,8 @@ pub enum Event<'a> {
 impl Event<'_> {
     /// The event as the JSON object of `--output json` (`None`: not one
     /// of those events).
-    pub fn to_json(&self) -> Option<serde_json::Value> {
-        match *self {
+    pub fn to_json(self) -> Option<serde_json::Value> {
+        match self {
             Event::Phase { name, steps } => {
                 Some(json!({"event": "phase", "phase": name, "steps": steps}))
             }
@@ -50,7 +50,7 @@ impl Event<'_> {
 
 /// A step's status word (`done`, `failed`, `adopted`, `skipped`) and
 /// detail (empty when done).
-pub fn step_status(outcome: &Outcome) -> (&'static str, String) {
+pub(crate) fn step_status(outcome: &Outcome) -> (&'static str, String) {
     match outcome {
         Outcome::Done { .. } => ("done", String::new()),
         Outcome::Failed { code, message } => ("failed", format!("{code}: {message}")),

@@ -26,7 +26,7 @@ use super::pacer::Verdict;
 /// Retry knobs; `AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS` shortens the first
 /// backoff (tests use it).
 #[derive(Debug, Clone, Copy)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     pub initial: Duration,
     pub max: Duration,
     pub attempts: u32,
@@ -89,7 +89,7 @@ pub(crate) fn poll_interval() -> Duration {
 const MAX_THROTTLES: u32 = 500;
 
 /// Whether an error is worth another try.
-pub fn retryable(e: &AwsError) -> bool {
+pub(crate) fn retryable(e: &AwsError) -> bool {
     match e {
         AwsError::Throttled { .. } | AwsError::Unreachable { .. } => true,
         AwsError::Service { code, .. } => matches!(
@@ -105,7 +105,7 @@ pub fn retryable(e: &AwsError) -> bool {
     }
 }
 
-pub struct Executor {
+pub(crate) struct Executor {
     pub eks: AccessWriter,
     pub cluster: String,
     pub journal: Arc<Journal>,
@@ -127,13 +127,13 @@ pub struct StepResult {
 }
 
 impl Executor {
-    pub fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::SeqCst)
     }
 
     /// Journals, runs and journals one step. A journal write failure is an
     /// error: nothing is called without its intent on disk.
-    pub async fn run(&self, step: &Step) -> Result<Outcome, crate::journal::JournalError> {
+    pub(crate) async fn run(&self, step: &Step) -> Result<Outcome, crate::journal::JournalError> {
         let prior = step.principal_arn().and_then(|p| self.prior.get(p));
         let seq = self.journal.intent(step, prior)?;
         let outcome = self.call_with_retries(step).await;
@@ -144,7 +144,7 @@ impl Executor {
 
     /// Runs a principal's steps in order; stops at the first failure (the
     /// rest are not attempted) or when cancelled.
-    pub async fn run_all(
+    pub(crate) async fn run_all(
         &self,
         steps: &[Step],
     ) -> Result<Vec<StepResult>, crate::journal::JournalError> {

@@ -44,7 +44,7 @@ pub(crate) fn context_notice(events: &Events, gathered: &live::LivePlanInputs) {
 
 /// The entries a saved or fresh plan wants, re-diffed against what exists
 /// now (after a mode switch EKS has made node entries of its own).
-pub fn rediff(plan: &Plan, existing: &[diff::ExistingEntry], merge: bool) -> Plan {
+pub(crate) fn rediff(plan: &Plan, existing: &[diff::ExistingEntry], merge: bool) -> Plan {
     let mut p = plan.clone();
     p.entries.retain(|e| e.action != Action::Unmanaged);
     for e in &mut p.entries {

@@ -13,18 +13,18 @@
 //! [`rollback`], [`run`] (journal, lock, workers), [`settle`] (interrupted
 //! steps from the cluster's state), [`run_file`].
 
-pub mod configmap;
-pub mod events;
-pub mod exec;
-pub mod fresh;
-pub mod pacer;
-pub mod report;
-pub mod resume;
-pub mod rollback;
-pub mod run;
-pub mod run_file;
-pub mod saved;
-pub mod settle;
+pub(crate) mod configmap;
+pub(crate) mod events;
+pub(crate) mod exec;
+pub(crate) mod fresh;
+pub(crate) mod pacer;
+pub(crate) mod report;
+pub(crate) mod resume;
+pub(crate) mod rollback;
+pub(crate) mod run;
+pub(crate) mod run_file;
+pub(crate) mod saved;
+pub(crate) mod settle;
 
 use std::path::PathBuf;
 use std::sync::Arc;

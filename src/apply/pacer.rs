@@ -44,7 +44,7 @@ const PROBE_THROTTLES: usize = 1;
 
 /// What an answer changed, for the executor to tell the user.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// A cut was confirmed: the operation is rate-limited, paced at this
     /// many calls per second. Only the first of an operation is reported.
     Limited(f64),
@@ -77,7 +77,7 @@ struct Lane {
 }
 
 #[derive(Debug, Default)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     lanes: Mutex<HashMap<&'static str, Lane>>,
 }
 
@@ -103,7 +103,7 @@ impl Pacer {
 
     /// Waits for this call's slot; returns when the call is sent, for
     /// [`Pacer::answered`].
-    pub async fn wait(&self, op: &'static str) -> Instant {
+    pub(crate) async fn wait(&self, op: &'static str) -> Instant {
         let now = Instant::now();
         let at = self.reserve(op, now);
         if at > now {
@@ -113,7 +113,12 @@ impl Pacer {
     }
 
     /// Records the answer to a call of `op` sent at `sent`.
-    pub fn answered(&self, op: &'static str, sent: Instant, throttled: bool) -> Option<Verdict> {
+    pub(crate) fn answered(
+        &self,
+        op: &'static str,
+        sent: Instant,
+        throttled: bool,
+    ) -> Option<Verdict> {
         self.answered_at(op, sent, throttled, Instant::now())
     }
 

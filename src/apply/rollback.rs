@@ -18,13 +18,13 @@ use super::settle::settle_pending;
 use super::Presentation;
 
 #[derive(Debug, Clone, Default)]
-pub struct RollbackFlags {
+pub(crate) struct RollbackFlags {
     pub aws: AwsOptions,
     pub force: bool,
 }
 
 /// The rollback journal of an apply journal: `<journal>.rollback.jsonl`.
-pub fn rollback_journal_path(journal: &Path) -> PathBuf {
+pub(crate) fn rollback_journal_path(journal: &Path) -> PathBuf {
     let mut s = journal.as_os_str().to_owned();
     s.push(".rollback.jsonl");
     PathBuf::from(s)
@@ -34,7 +34,7 @@ pub fn rollback_journal_path(journal: &Path) -> PathBuf {
 /// switched back: deleting the entries an apply made would take away the
 /// access they carry with nothing to fall back on (admins locked out, nodes
 /// unable to join). Refused unless `--force`.
-pub fn refuse_in_api_mode(cluster: &str, mode: &AuthMode, force: bool) -> Result<()> {
+pub(crate) fn refuse_in_api_mode(cluster: &str, mode: &AuthMode, force: bool) -> Result<()> {
     if *mode == AuthMode::Api && !force {
         bail!(
             "cluster {cluster} is in API mode (finalized): EKS no longer reads aws-auth and the mode cannot be switched back, so deleting the migrated access entries would remove that access outright; rolling back is refused (--force deletes them anyway)"
@@ -45,7 +45,7 @@ pub fn refuse_in_api_mode(cluster: &str, mode: &AuthMode, force: bool) -> Result
 
 /// Rolls back the apply recorded in `journal_path`. Running it again
 /// finishes an interrupted rollback: undos already done are not repeated.
-pub async fn rollback(
+pub(crate) async fn rollback(
     journal_path: &Path,
     flags: RollbackFlags,
     presentation: Presentation,
@@ -247,7 +247,7 @@ async fn settled_without_call(
 
 /// `rollback --migration-id ID --cluster NAME`: without the journal, finds
 /// the entries the tool created by their tag and deletes them.
-pub async fn rollback_by_tag(
+pub(crate) async fn rollback_by_tag(
     migration_id: &str,
     cluster: &str,
     flags: RollbackFlags,

@@ -161,7 +161,7 @@ pub enum JournalSpec {
 }
 
 /// Opens the journal (new, or appended to when resuming) and takes the lock.
-pub fn start_run(
+pub(crate) fn start_run(
     clients: Clients,
     facts: ClusterFacts,
     presentation: &Presentation,

@@ -30,14 +30,14 @@ impl UpdateStatus {
 
 /// What ties a cluster to a kubeconfig context (DescribeCluster).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClusterEndpoint {
+pub(crate) struct ClusterEndpoint {
     pub arn: String,
     pub endpoint: Option<String>,
 }
 
 /// DescribeCluster for its ARN and endpoint only: unlike
 /// [`Eks::describe_cluster`], the ARN is not checked.
-pub async fn cluster_endpoint(
+pub(crate) async fn cluster_endpoint(
     client: &aws_sdk_eks::Client,
     cluster: &str,
 ) -> Result<ClusterEndpoint, AwsError> {
@@ -62,7 +62,7 @@ pub async fn cluster_endpoint(
 
 /// What can look up a cluster's ARN and endpoint: our [`Eks`], or the
 /// apply executor's [`AccessWriter`].
-pub trait DescribeEndpoint {
+pub(crate) trait DescribeEndpoint {
     fn cluster_endpoint(
         &self,
         cluster: &str,

@@ -19,9 +19,9 @@ use super::error::AwsError;
 /// Attempts per call (the first and the retries). Throttling is retried
 /// with backoff and a client-side rate limiter (adaptive mode), so a busy
 /// account slows the plan down instead of failing it.
-pub const MAX_ATTEMPTS: u32 = 8;
+pub(crate) const MAX_ATTEMPTS: u32 = 8;
 
-pub const SESSION_NAME: &str = "aws-auth-migrate";
+pub(crate) const SESSION_NAME: &str = "aws-auth-migrate";
 
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
@@ -36,7 +36,7 @@ pub struct AwsOptions {
 /// tests use it to keep throttled runs quick); the default is the SDK's 1 s.
 /// `AWS_RETRY_MODE=standard` (the SDKs' own variable) chooses plain
 /// exponential backoff instead, still with [`MAX_ATTEMPTS`] attempts.
-pub fn retry_config() -> RetryConfig {
+pub(crate) fn retry_config() -> RetryConfig {
     let standard =
         std::env::var("AWS_RETRY_MODE").is_ok_and(|m| m.eq_ignore_ascii_case("standard"));
     let mut retry = if standard {
@@ -57,7 +57,7 @@ pub fn retry_config() -> RetryConfig {
 }
 
 /// Loads the configuration the clients share. Fails when no region is set.
-pub async fn load(opts: &AwsOptions) -> Result<SdkConfig, AwsError> {
+pub(crate) async fn load(opts: &AwsOptions) -> Result<SdkConfig, AwsError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
@@ -77,7 +77,7 @@ pub async fn load(opts: &AwsOptions) -> Result<SdkConfig, AwsError> {
 
 /// The same configuration with credentials from assuming `role_arn`
 /// (through STS AssumeRole, refreshed as they expire).
-pub async fn assume(base: &SdkConfig, role_arn: &str) -> SdkConfig {
+pub(crate) async fn assume(base: &SdkConfig, role_arn: &str) -> SdkConfig {
     let provider = AssumeRoleProvider::builder(role_arn)
         .session_name(SESSION_NAME)
         .configure(base)
@@ -89,6 +89,6 @@ pub async fn assume(base: &SdkConfig, role_arn: &str) -> SdkConfig {
 }
 
 /// The region the configuration resolved to.
-pub fn region(conf: &SdkConfig) -> String {
+pub(crate) fn region(conf: &SdkConfig) -> String {
     conf.region().map(|r| r.to_string()).unwrap_or_default()
 }

@@ -47,18 +47,20 @@ impl ClusterFacts {
 
 /// The mode of a cluster's access config; clusters made before access
 /// entries report none: they read aws-auth only.
-pub fn auth_mode(mode: Option<&AuthenticationMode>) -> AuthMode {
+pub(crate) fn auth_mode(mode: Option<&AuthenticationMode>) -> AuthMode {
     mode.map_or(AuthMode::ConfigMap, |m| AuthMode::parse(m.as_str()))
 }
 
 /// A cluster's status as DescribeCluster reports it.
-pub fn cluster_status(status: Option<&aws_sdk_eks::types::ClusterStatus>) -> Option<ClusterStatus> {
+pub(crate) fn cluster_status(
+    status: Option<&aws_sdk_eks::types::ClusterStatus>,
+) -> Option<ClusterStatus> {
     status.map(|s| ClusterStatus::parse(s.as_str()))
 }
 
 /// The minimum platform version for access entries, per Kubernetes minor
 /// version (1.23 to 1.30); 1.31 and later all have them.
-pub const MIN_PLATFORM: [(u32, u32); 8] = [
+pub(crate) const MIN_PLATFORM: [(u32, u32); 8] = [
     (30, 2),
     (29, 1),
     (28, 6),
@@ -71,7 +73,7 @@ pub const MIN_PLATFORM: [(u32, u32); 8] = [
 
 /// Why a cluster cannot have access entries (`check_platform`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PlatformError {
+pub(crate) enum PlatformError {
     #[error("cluster {name} reports Kubernetes version {version:?}, which this tool cannot read; access entries need 1.23 or later at a minimum platform version")]
     UnreadableVersion { name: String, version: String },
     #[error("cluster {name} runs Kubernetes 1.{minor}: access entries need Kubernetes 1.23 or later; upgrade the cluster first")]
@@ -94,7 +96,11 @@ pub enum PlatformError {
 
 /// Whether a cluster of this Kubernetes and platform version supports access
 /// entries; the error says why not.
-pub fn check_platform(name: &str, version: &str, platform: &str) -> Result<(), PlatformError> {
+pub(crate) fn check_platform(
+    name: &str,
+    version: &str,
+    platform: &str,
+) -> Result<(), PlatformError> {
     let minor = version
         .strip_prefix("1.")
         .and_then(|m| m.split('.').next())
@@ -138,7 +144,7 @@ pub fn check_platform(name: &str, version: &str, platform: &str) -> Result<(), P
 
 /// The partition and account of a cluster ARN
 /// (`arn:aws:eks:eu-west-1:111122223333:cluster/prod`).
-pub fn cluster_arn_parts(arn: &str) -> Option<(String, String)> {
+pub(crate) fn cluster_arn_parts(arn: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6 || parts[0] != "arn" || parts[2] != "eks" {
         return None;

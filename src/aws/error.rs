@@ -72,7 +72,7 @@ const THROTTLING: [&str; 7] = [
 /// Turns an SDK error into an [`AwsError`]. `call` names the operation and
 /// its target (`DescribeCluster prod`); `permission` is the IAM action the
 /// caller needs, for access-denied errors.
-pub fn classify<E>(call: impl Into<String>, permission: &str, err: SdkError<E>) -> AwsError
+pub(crate) fn classify<E>(call: impl Into<String>, permission: &str, err: SdkError<E>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -122,7 +122,7 @@ where
 }
 
 /// The pure part of [`classify`]: from an error code, status and message.
-pub fn from_parts(
+pub(crate) fn from_parts(
     call: String,
     permission: &str,
     code: Option<&str>,

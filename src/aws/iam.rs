@@ -14,7 +14,7 @@ use crate::core::resolve::Lookup;
 
 /// Above this many roles (or users) to check in one account, one paged
 /// ListRoles (ListUsers) is cheaper than a GetRole (GetUser) each.
-pub const LIST_THRESHOLD: usize = 10;
+pub(crate) const LIST_THRESHOLD: usize = 10;
 
 /// Page size asked of ListRoles and ListUsers: IAM's maximum (its default
 /// is 100), so an account of 3,000 roles costs 3 calls, not 30.
@@ -116,7 +116,7 @@ type Found = ((String, PrincipalKind, String), Option<String>);
 /// Looks every principal up in its own account, `concurrency` calls at a
 /// time; principals of accounts no reader covers are `Unverified`. Keyed by
 /// the principal's ARN as planned.
-pub async fn lookup_all(
+pub(crate) async fn lookup_all(
     readers: &IamReaders,
     principals: &[PrincipalArn],
     concurrency: std::num::NonZeroUsize,

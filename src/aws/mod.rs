@@ -2,23 +2,23 @@
 //! types and [`error::AwsError`]s. `Clients::connect` builds them all from
 //! one configuration; the planner and apply share them.
 
-pub mod access;
-pub mod cluster_config;
-pub mod config;
-pub mod eks;
-pub mod error;
-pub mod iam;
-pub mod sts;
+pub(crate) mod access;
+pub(crate) mod cluster_config;
+pub(crate) mod config;
+pub(crate) mod eks;
+pub(crate) mod error;
+pub(crate) mod iam;
+pub(crate) mod sts;
 
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
 
-pub use config::AwsOptions;
-pub use eks::{ClusterFacts, Eks};
-pub use error::AwsError;
-pub use iam::{Iam, IamReaders};
-pub use sts::{Caller, Sts};
+pub(crate) use config::AwsOptions;
+pub(crate) use eks::{ClusterFacts, Eks};
+pub(crate) use error::AwsError;
+pub(crate) use iam::{Iam, IamReaders};
+pub(crate) use sts::{Caller, Sts};
 
 /// Every client a live command needs.
 #[derive(Debug, Clone)]

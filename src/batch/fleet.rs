@@ -12,7 +12,7 @@ use crate::apply::ApplyInputs;
 /// Settings every cluster inherits unless it says otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Defaults {
+pub(crate) struct Defaults {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub role_arn: Option<String>,
@@ -32,7 +32,7 @@ pub struct Defaults {
 /// Per-cluster values of the settings that are otherwise fleet-wide.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     pub allow_lossy: Option<bool>,
     pub merge_existing: Option<bool>,
     pub enable_access_entries: Option<bool>,
@@ -42,7 +42,7 @@ pub struct Overrides {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FleetCluster {
+pub(crate) struct FleetCluster {
     pub name: String,
     pub region: Option<String>,
     pub profile: Option<String>,
@@ -62,7 +62,7 @@ pub struct FleetCluster {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Fleet {
+pub(crate) struct Fleet {
     #[serde(default)]
     pub defaults: Defaults,
     pub clusters: Vec<FleetCluster>,
@@ -103,7 +103,7 @@ fn absolute(base: &Path, p: &Option<PathBuf>) -> Option<PathBuf> {
 }
 
 impl Fleet {
-    pub fn parse(text: &str) -> Result<Fleet> {
+    pub(crate) fn parse(text: &str) -> Result<Fleet> {
         // serde_yaml copies an aliased string for every alias: bound that
         // with the tree parser's alias limits first (see core::yaml::parse).
         if let Err(e) = crate::core::yaml::parse(text) {
@@ -119,7 +119,7 @@ impl Fleet {
         Ok(fleet)
     }
 
-    pub fn load(path: &Path) -> Result<Fleet> {
+    pub(crate) fn load(path: &Path) -> Result<Fleet> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the fleet file {}", path.display()))?;
         Fleet::parse(&text).with_context(|| format!("fleet file {}", path.display()))
@@ -158,7 +158,7 @@ impl Fleet {
 
     /// Every cluster with the defaults applied; relative paths are taken
     /// from `base` (the fleet file's folder).
-    pub fn specs(&self, base: &Path) -> Vec<ClusterSpec> {
+    pub(crate) fn specs(&self, base: &Path) -> Vec<ClusterSpec> {
         let d = &self.defaults;
         self.clusters
             .iter()
@@ -208,7 +208,7 @@ impl Fleet {
 /// match (`label=value`, or a name glob with `*` and `?`); a cluster is
 /// selected when any value matches. No value selects every cluster.
 #[derive(Debug, Clone, Default)]
-pub struct Selector {
+pub(crate) struct Selector {
     any_of: Vec<Vec<Term>>,
 }
 
@@ -219,7 +219,7 @@ enum Term {
 }
 
 impl Selector {
-    pub fn parse(values: &[String]) -> Result<Selector> {
+    pub(crate) fn parse(values: &[String]) -> Result<Selector> {
         let mut any_of = Vec::new();
         for v in values {
             let mut all = Vec::new();
@@ -238,7 +238,7 @@ impl Selector {
         Ok(Selector { any_of })
     }
 
-    pub fn matches(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
+    pub(crate) fn matches(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
         self.any_of.is_empty()
             || self.any_of.iter().any(|all| {
                 all.iter().all(|t| match t {
@@ -247,14 +247,10 @@ impl Selector {
                 })
             })
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.any_of.is_empty()
-    }
 }
 
 /// Shell-style glob: `*` any run, `?` one character; the rest literal.
-pub fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0, 0);

@@ -7,8 +7,8 @@
 //! `<account>-<region>-<name>`; a failing cluster does not stop the others
 //! unless `fail_fast`.
 
-pub mod fleet;
-pub mod progress;
+pub(crate) mod fleet;
+pub(crate) mod progress;
 pub mod report;
 
 use std::future::Future;

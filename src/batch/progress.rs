@@ -26,4 +26,4 @@ pub trait ClusterProgress: EventSink {
 
 /// Makes the fleet's progress once the run knows its command (`plan`,
 /// `apply`...) and how many clusters it has.
-pub type StartProgress = Arc<dyn Fn(&str, usize) -> Arc<dyn FleetProgress> + Send + Sync>;
+pub(crate) type StartProgress = Arc<dyn Fn(&str, usize) -> Arc<dyn FleetProgress> + Send + Sync>;

@@ -14,7 +14,7 @@ use crate::commands::terminal::{self, Printer};
 
 /// The events printed as `--output` says; questions asked on the terminal
 /// unless `yes`.
-pub fn presentation(
+pub(crate) fn presentation(
     output: Output,
     yes: bool,
     journal: Option<std::path::PathBuf>,
@@ -34,7 +34,7 @@ pub fn presentation(
     }
 }
 
-pub async fn run(args: ApplyArgs) -> Result<i32> {
+pub(crate) async fn run(args: ApplyArgs) -> Result<i32> {
     let inputs = ApplyInputs {
         cluster: args.cluster.clone().unwrap_or_default(),
         region: args.access.conn.region.clone(),
@@ -79,7 +79,7 @@ pub async fn run(args: ApplyArgs) -> Result<i32> {
 
 /// Prints the final report (a table, or the JSON summary event) and
 /// returns the exit code.
-pub fn finish(report: &Report, output: Output) -> i32 {
+pub(crate) fn finish(report: &Report, output: Output) -> i32 {
     let code = report.outcome().code();
     if output == Output::Json {
         println!(

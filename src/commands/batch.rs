@@ -14,7 +14,7 @@ use crate::commands::batch_progress::{self, ProgressMode};
 use crate::commands::plan::terminal_style;
 use crate::files;
 
-pub async fn run(cmd: BatchCommand) -> Result<i32> {
+pub(crate) async fn run(cmd: BatchCommand) -> Result<i32> {
     match cmd {
         BatchCommand::Plan(a) => {
             if a.common.fleet.is_none() {
@@ -162,7 +162,7 @@ fn save_reports(report: &FleetReport, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn render(report: &FleetReport, format: Format) -> String {
+pub(crate) fn render(report: &FleetReport, format: Format) -> String {
     match format {
         Format::Table => report.table(terminal_style().width),
         Format::Json => report.json(),

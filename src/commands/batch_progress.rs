@@ -14,11 +14,9 @@ use crate::batch::progress::{self, FleetProgress, StartProgress};
 use crate::batch::report::ClusterResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressMode {
+pub(crate) enum ProgressMode {
     Bars,
     Json,
-    /// Nothing (library use, tests of the library).
-    Silent,
 }
 
 struct Bars {
@@ -26,7 +24,7 @@ struct Bars {
     overall: ProgressBar,
 }
 
-pub struct Progress {
+pub(crate) struct Progress {
     mode: ProgressMode,
     bars: Option<Bars>,
     out: Mutex<()>,
@@ -34,14 +32,14 @@ pub struct Progress {
 
 /// One cluster's share of the display.
 #[derive(Clone)]
-pub struct ClusterProgress {
+pub(crate) struct ClusterProgress {
     fleet: Arc<Progress>,
     name: String,
     bar: Option<ProgressBar>,
 }
 
 impl Progress {
-    pub fn new(mode: ProgressMode, command: &str, total: usize) -> Arc<Progress> {
+    pub(crate) fn new(mode: ProgressMode, command: &str, total: usize) -> Arc<Progress> {
         let bars = (mode == ProgressMode::Bars).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let overall = multi.add(ProgressBar::new(total as u64));
@@ -73,7 +71,7 @@ impl Progress {
         }
     }
 
-    pub fn start(self: &Arc<Self>, name: &str) -> ClusterProgress {
+    pub(crate) fn start(self: &Arc<Self>, name: &str) -> ClusterProgress {
         self.emit(json!({"event": "cluster_start", "cluster": name}));
         let bar = self.bars.as_ref().map(|b| {
             let bar = b
@@ -95,15 +93,7 @@ impl Progress {
         }
     }
 
-    /// A line above the bars (or an event).
-    pub fn message(&self, text: &str) {
-        match &self.bars {
-            Some(b) => b.overall.println(text),
-            None => self.emit(json!({"event": "message", "message": text})),
-        }
-    }
-
-    pub fn finish(&self, summary_line: &str, exit_code: i32) {
+    pub(crate) fn finish(&self, summary_line: &str, exit_code: i32) {
         if let Some(b) = &self.bars {
             b.overall.finish_and_clear();
             let _ = b.multi.clear();
@@ -125,7 +115,7 @@ fn short(name: &str, max: usize) -> String {
 }
 
 /// The fleet's progress shown as `mode` says, made when the run starts.
-pub fn start(mode: ProgressMode) -> StartProgress {
+pub(crate) fn start(mode: ProgressMode) -> StartProgress {
     Arc::new(move |command: &str, total: usize| {
         Arc::new(Display(Progress::new(mode, command, total))) as Arc<dyn FleetProgress>
     })

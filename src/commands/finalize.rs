@@ -8,7 +8,7 @@ use crate::cli::FinalizeArgs;
 use crate::commands::verify::{clients, finish_options, print_lines, Terminal};
 use crate::finish::{self, finalize::FinalizeOptions, render};
 
-pub async fn run(args: FinalizeArgs) -> Result<i32> {
+pub(crate) async fn run(args: FinalizeArgs) -> Result<i32> {
     let opts = FinalizeOptions {
         finish: finish_options(&args.cluster, true)?,
         yes: args.yes,

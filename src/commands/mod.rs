@@ -1,14 +1,14 @@
 //! One module per subcommand; each validates its flags, then runs.
 
-pub mod apply;
-pub mod batch;
-pub mod batch_progress;
-pub mod finalize;
-pub mod plan;
-pub mod prune;
-pub mod rollback;
-pub mod terminal;
-pub mod verify;
+pub(crate) mod apply;
+pub(crate) mod batch;
+pub(crate) mod batch_progress;
+pub(crate) mod finalize;
+pub(crate) mod plan;
+pub(crate) mod prune;
+pub(crate) mod rollback;
+pub(crate) mod terminal;
+pub(crate) mod verify;
 
 use anyhow::{bail, Result};
 
@@ -16,19 +16,19 @@ use crate::cli::{Cli, Command};
 
 /// Whether the command needs the async runtime: all do but the offline
 /// plan (no `--cluster`), which reads a file and prints.
-pub fn needs_runtime(cli: &Cli) -> bool {
+pub(crate) fn needs_runtime(cli: &Cli) -> bool {
     !matches!(&cli.command, Command::Plan(args) if args.cluster.is_none())
 }
 
 /// Runs a command that needs no runtime (see [`needs_runtime`]).
-pub fn dispatch_offline(cli: Cli) -> Result<i32> {
+pub(crate) fn dispatch_offline(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Plan(args) if args.cluster.is_none() => plan::run_offline(args),
         _ => bail!("this command needs the async runtime"),
     }
 }
 
-pub async fn dispatch(cli: Cli) -> Result<i32> {
+pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,

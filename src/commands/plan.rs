@@ -15,7 +15,7 @@ use crate::live::{self, LiveFlags, LiveOptions};
 use crate::render::{self, table::TableStyle};
 
 /// What `plan` was asked for, its flags validated.
-pub enum PlanInputs {
+pub(crate) enum PlanInputs {
     /// aws-auth from a file (`-`: standard input), planned offline.
     Offline { path: String, opts: Options },
     /// `--cluster`.
@@ -25,7 +25,7 @@ pub enum PlanInputs {
 /// Checks the flags, in the order their errors are reported: `--account`,
 /// `--partition`, the policy map, `--iam-role-for` (with `--cluster`), then
 /// the flags that need `--cluster` and where aws-auth is (without).
-pub fn validate(args: &PlanArgs) -> Result<PlanInputs> {
+pub(crate) fn validate(args: &PlanArgs) -> Result<PlanInputs> {
     if let Some(a) = &args.account {
         if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
             bail!("--account {a:?} is not a 12-digit AWS account ID");
@@ -71,7 +71,7 @@ pub fn validate(args: &PlanArgs) -> Result<PlanInputs> {
     })
 }
 
-pub fn plan_from_file(path: &str, opts: &Options) -> Result<Plan> {
+pub(crate) fn plan_from_file(path: &str, opts: &Options) -> Result<Plan> {
     let bytes = files::read_input(path)?;
     let source = if path == "-" {
         SourceInfo {
@@ -89,7 +89,7 @@ pub fn plan_from_file(path: &str, opts: &Options) -> Result<Plan> {
 }
 
 /// `plan`: live with `--cluster` (async), else offline.
-pub async fn run(args: PlanArgs) -> Result<i32> {
+pub(crate) async fn run(args: PlanArgs) -> Result<i32> {
     let plan = match validate(&args)? {
         PlanInputs::Live(live) => live::run(&live).await?,
         PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
@@ -99,7 +99,7 @@ pub async fn run(args: PlanArgs) -> Result<i32> {
 
 /// `plan` without `--cluster`: reads a file or standard input, needs no
 /// async runtime (so the offline plan starts none).
-pub fn run_offline(args: PlanArgs) -> Result<i32> {
+pub(crate) fn run_offline(args: PlanArgs) -> Result<i32> {
     let plan = match validate(&args)? {
         PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
         PlanInputs::Live(_) => bail!("a plan with --cluster needs the async runtime"),
@@ -120,7 +120,7 @@ fn output(args: &PlanArgs, plan: &Plan) -> Result<i32> {
     })
 }
 
-pub fn render_plan(plan: &Plan, format: Format) -> String {
+pub(crate) fn render_plan(plan: &Plan, format: Format) -> String {
     match format {
         Format::Json => render::json::render(plan),
         Format::Markdown => render::markdown::render(plan),
@@ -129,7 +129,7 @@ pub fn render_plan(plan: &Plan, format: Format) -> String {
 }
 
 /// Colour only on a terminal and without NO_COLOR; width from COLUMNS.
-pub fn terminal_style() -> TableStyle {
+pub(crate) fn terminal_style() -> TableStyle {
     let tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let width = std::env::var("COLUMNS")

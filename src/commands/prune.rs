@@ -6,7 +6,7 @@ use crate::cli::PruneArgs;
 use crate::commands::verify::{clients, finish_options, print_lines, Terminal};
 use crate::finish::{self, prune::PruneOptions, render};
 
-pub async fn run(args: PruneArgs) -> Result<i32> {
+pub(crate) async fn run(args: PruneArgs) -> Result<i32> {
     let opts = PruneOptions {
         finish: finish_options(&args.cluster, !args.dry_run)?,
         yes: args.yes,

@@ -14,7 +14,7 @@ use crate::exit;
 use crate::finish::undo::{self, UndoReport};
 use crate::journal::{self, Command};
 
-pub async fn run(args: RollbackArgs) -> Result<i32> {
+pub(crate) async fn run(args: RollbackArgs) -> Result<i32> {
     let flags = RollbackFlags {
         aws: args.conn.aws(),
         force: args.force,

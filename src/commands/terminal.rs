@@ -13,20 +13,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::apply::events::{step_status, Event, EventSink};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Bar,
     Plain,
     Json,
 }
 
 /// Prints the events of a run as `mode` says.
-pub struct Printer {
+pub(crate) struct Printer {
     mode: Mode,
     bar: Mutex<Option<ProgressBar>>,
 }
 
 impl Printer {
-    pub fn new(mode: Mode) -> Printer {
+    pub(crate) fn new(mode: Mode) -> Printer {
         Printer {
             mode,
             bar: Mutex::new(None),
@@ -111,7 +111,7 @@ fn emit(v: serde_json::Value) {
 }
 
 /// Confirmation: `--yes`, or a typed "yes" on a terminal; refused otherwise.
-pub fn confirm(question: &str, yes: bool) -> Result<()> {
+pub(crate) fn confirm(question: &str, yes: bool) -> Result<()> {
     use std::io::{BufRead, IsTerminal};
     if yes {
         return Ok(());

@@ -14,7 +14,10 @@ use crate::live::{LiveFlags, LiveOptions};
 
 /// Validates the shared cluster flags; `changes_cluster`: whether the
 /// command writes (prune-configmap, finalize).
-pub fn finish_options(args: &FinishClusterArgs, changes_cluster: bool) -> Result<FinishOptions> {
+pub(crate) fn finish_options(
+    args: &FinishClusterArgs,
+    changes_cluster: bool,
+) -> Result<FinishOptions> {
     Ok(FinishOptions {
         // Lossy entries are planned too, so their rows are compared.
         live: LiveOptions::from_flags(LiveFlags {
@@ -29,7 +32,7 @@ pub fn finish_options(args: &FinishClusterArgs, changes_cluster: bool) -> Result
 
 /// Shows a prune-configmap or finalize run on the terminal: each event as
 /// it happens, and the confirmations asked there.
-pub struct Terminal;
+pub(crate) struct Terminal;
 
 impl Progress for Terminal {
     fn event(&self, event: Event<'_>) {
@@ -42,7 +45,7 @@ impl Progress for Terminal {
 }
 
 /// Prints rendered lines, each on its stream.
-pub fn print_lines(lines: &[Line]) {
+pub(crate) fn print_lines(lines: &[Line]) {
     for line in lines {
         match line.stream {
             Stream::Out => println!("{}", line.text),
@@ -52,11 +55,11 @@ pub fn print_lines(lines: &[Line]) {
 }
 
 /// Connects the AWS clients for the shared flags.
-pub async fn clients(opts: &FinishOptions) -> Result<Clients> {
+pub(crate) async fn clients(opts: &FinishOptions) -> Result<Clients> {
     Ok(Clients::connect(&opts.live.aws, &opts.live.iam_roles).await?)
 }
 
-pub async fn run(args: VerifyArgs) -> Result<i32> {
+pub(crate) async fn run(args: VerifyArgs) -> Result<i32> {
     let opts = finish_options(&args.cluster, false)?;
     let clients = clients(&opts).await?;
     let checked = finish::check(&clients, &opts).await?;

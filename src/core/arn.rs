@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Partitions an IAM principal can live in.
-pub const PARTITIONS: [&str; 8] = [
+pub(crate) const PARTITIONS: [&str; 8] = [
     "aws",
     "aws-cn",
     "aws-us-gov",
@@ -32,7 +32,7 @@ impl fmt::Display for PrincipalKind {
 
 /// An IAM role or user ARN: `arn:P:iam::ACCOUNT:role/PATH/NAME`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PrincipalArn {
+pub(crate) struct PrincipalArn {
     pub partition: String,
     pub account: String,
     pub kind: PrincipalKind,
@@ -42,34 +42,26 @@ pub struct PrincipalArn {
 }
 
 impl PrincipalArn {
-    pub fn has_path(&self) -> bool {
+    pub(crate) fn has_path(&self) -> bool {
         self.path != "/"
     }
 
     /// A service-linked role. aws-auth usually names one without its
     /// `/aws-service-role/...` path (EMR on EKS documents it that way), so
     /// the `AWSServiceRoleFor` name prefix counts too.
-    pub fn is_service_linked(&self) -> bool {
+    pub(crate) fn is_service_linked(&self) -> bool {
         self.kind == PrincipalKind::Role
             && (self.path.starts_with("/aws-service-role/")
                 || self.name.starts_with("AWSServiceRoleFor"))
     }
 
     /// An IAM Identity Center (SSO) role, whose real ARN carries a path.
-    pub fn is_sso_reserved(&self) -> bool {
+    pub(crate) fn is_sso_reserved(&self) -> bool {
         self.kind == PrincipalKind::Role && self.name.starts_with("AWSReservedSSO_")
     }
 
-    /// The same principal with another path (as IAM resolution finds it).
-    pub fn with_path(&self, path: &str) -> PrincipalArn {
-        PrincipalArn {
-            path: path.to_string(),
-            ..self.clone()
-        }
-    }
-
     /// The key the authenticator matches a role by: the lowercased ARN.
-    pub fn match_key(&self) -> String {
+    pub(crate) fn match_key(&self) -> String {
         self.to_string().to_lowercase()
     }
 }
@@ -90,7 +82,7 @@ impl fmt::Display for PrincipalArn {
 /// account root and federated users keep their ARN. A row matches a caller
 /// when its ARN equals the canonical one, ignoring case.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArnClass {
+pub(crate) enum ArnClass {
     Principal(PrincipalArn),
     /// `arn:P:iam::A:root`: the account root, an accepted caller that
     /// matches such a row; access entries cannot name it.
@@ -121,7 +113,7 @@ impl ArnClass {
     /// Whether some caller's canonical ARN can equal this one (ignoring
     /// case): a role without a path, a user (with its path), the account
     /// root, a federated user. Everything else matches no one.
-    pub fn can_match_a_caller(&self) -> bool {
+    pub(crate) fn can_match_a_caller(&self) -> bool {
         match self {
             ArnClass::Principal(p) => !(p.kind == PrincipalKind::Role && p.has_path()),
             ArnClass::Root { .. } | ArnClass::FederatedUser { .. } => true,
@@ -131,7 +123,7 @@ impl ArnClass {
 
     /// The key the authenticator matches this ARN by (lowercased), for
     /// the ARNs that can match a caller.
-    pub fn match_key(&self) -> Option<String> {
+    pub(crate) fn match_key(&self) -> Option<String> {
         match self {
             ArnClass::Principal(p) if self.can_match_a_caller() => Some(p.match_key()),
             ArnClass::Root { partition, account } => {
@@ -149,7 +141,7 @@ impl ArnClass {
     }
 }
 
-pub fn classify(arn: &str) -> ArnClass {
+pub(crate) fn classify(arn: &str) -> ArnClass {
     if arn.trim() != arn {
         return ArnClass::Invalid("it has leading or trailing white space".into());
     }
@@ -253,7 +245,7 @@ pub fn classify(arn: &str) -> ArnClass {
 
 /// The partition and account of an ARN-like string, for inferring the
 /// cluster's account offline; `None` when it has neither.
-pub fn partition_and_account(arn: &str) -> Option<(String, String)> {
+pub(crate) fn partition_and_account(arn: &str) -> Option<(String, String)> {
     match classify(arn) {
         ArnClass::Principal(p) => Some((p.partition, p.account)),
         ArnClass::Root { partition, account }

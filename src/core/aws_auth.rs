@@ -57,7 +57,7 @@ pub struct AwsAuth {
     pub sections: Vec<SectionReport>,
 }
 
-pub fn parse(data: &AwsAuthData) -> AwsAuth {
+pub(crate) fn parse(data: &AwsAuthData) -> AwsAuth {
     let mut out = AwsAuth::default();
     for section in Section::ALL {
         let Some((_, source)) = data.sections.iter().find(|(s, _)| *s == section) else {

@@ -7,11 +7,13 @@ use super::policy::{self, PolicyAssociation};
 use super::reason::{Code, Reason};
 
 // The existing-state types live below the plan model; their old paths stay.
-pub use super::existing::{default_username, sha256_hex, EntryDiff, ExistingEntry, Fingerprint};
+pub(crate) use super::existing::{
+    default_username, sha256_hex, EntryDiff, ExistingEntry, Fingerprint,
+};
 
 /// Sets each entry's action against what exists, and appends the existing
 /// entries no row of aws-auth accounts for as `unmanaged`.
-pub fn diff(entries: &mut Vec<Entry>, existing: &[ExistingEntry], merge_existing: bool) {
+pub(crate) fn diff(entries: &mut Vec<Entry>, existing: &[ExistingEntry], merge_existing: bool) {
     let by_arn: BTreeMap<String, &ExistingEntry> = existing
         .iter()
         .map(|e| (e.principal_arn.to_lowercase(), e))

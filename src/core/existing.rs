@@ -107,12 +107,12 @@ impl Fingerprint {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// The username EKS gives an entry created without one.
-pub fn default_username(principal_arn: &str) -> Option<String> {
+pub(crate) fn default_username(principal_arn: &str) -> Option<String> {
     match arn::classify(principal_arn) {
         ArnClass::Principal(p) => Some(match p.kind {
             PrincipalKind::User => p.to_string(),

@@ -8,10 +8,12 @@ use super::yaml::{self, Node, Value};
 /// Inputs larger than this are refused: a ConfigMap holds at most 1 MiB of
 /// data, and its manifest (annotations, managedFields, JSON escaping) stays
 /// well below this.
-pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 /// The API server's limit on a ConfigMap's data.
-pub const CONFIGMAP_DATA_LIMIT: usize = 1024 * 1024;
+pub(crate) const CONFIGMAP_DATA_LIMIT: usize = 1024 * 1024;
 
+/// The three sections of aws-auth; the variants are named after the keys.
+#[allow(clippy::enum_variant_names)] // MapRoles, MapUsers, MapAccounts: aws-auth's own names
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Section {
     #[serde(rename = "mapRoles")]
@@ -42,7 +44,7 @@ impl std::fmt::Display for Section {
 
 /// One section's raw content and where it sits in the input.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SectionSource {
+pub(crate) enum SectionSource {
     /// The usual form: a string holding YAML.
     Text {
         text: String,
@@ -55,7 +57,7 @@ pub enum SectionSource {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct AwsAuthData {
+pub(crate) struct AwsAuthData {
     pub sections: Vec<(Section, SectionSource)>,
     /// Things about the input a reviewer should know.
     pub notices: Vec<String>,
@@ -104,7 +106,7 @@ pub enum InputError {
 }
 
 /// Checks size and encoding and returns the text (a UTF-8 BOM removed).
-pub fn decode(bytes: &[u8]) -> Result<&str, InputError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<&str, InputError> {
     if bytes.len() > MAX_INPUT_BYTES {
         return Err(InputError::TooLarge {
             size: bytes.len(),
@@ -125,7 +127,7 @@ pub fn decode(bytes: &[u8]) -> Result<&str, InputError> {
 }
 
 /// Finds the aws-auth data in a document.
-pub fn locate(text: &str) -> Result<AwsAuthData, InputError> {
+pub(crate) fn locate(text: &str) -> Result<AwsAuthData, InputError> {
     let root = yaml::parse(text).map_err(|e| match e.kind {
         yaml::ErrorKind::Syntax => InputError::Syntax {
             line: e.line,

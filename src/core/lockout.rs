@@ -8,7 +8,7 @@ use super::policy;
 use super::reason::Code;
 
 // The plan model holds the type; its old path stays.
-pub use super::plan::Lockout;
+pub(crate) use super::plan::Lockout;
 
 /// The IAM principal behind a caller ARN, compared without the role path
 /// (STS never reports it): (partition, account, kind, lowercased name).
@@ -37,7 +37,7 @@ fn caller_key(caller: &str) -> Option<(String, String, PrincipalKind, String)> {
 /// entries of the plan (with their resolved ARNs), and the node roles skipped
 /// for being of another account. Principals IAM does not know are left out:
 /// no node can use them.
-pub fn node_rows(entries: &[Entry], mappings: &[Mapping]) -> Vec<String> {
+pub(crate) fn node_rows(entries: &[Entry], mappings: &[Mapping]) -> Vec<String> {
     let mut out: Vec<String> = entries
         .iter()
         .filter(|e| {
@@ -64,7 +64,7 @@ pub fn node_rows(entries: &[Entry], mappings: &[Mapping]) -> Vec<String> {
 
 /// `entries` are the planned entries after the diff; `node_rows` the
 /// principal ARNs of aws-auth's node-shaped rows (planned or not).
-pub fn analyse(
+pub(crate) fn analyse(
     caller: Option<&str>,
     entries: &[Entry],
     existing: &[ExistingEntry],

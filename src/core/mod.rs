@@ -2,24 +2,24 @@
 //! model. No I/O, no async, no clock: every function here is a unit-tested
 //! function of its inputs.
 
-pub mod arn;
-pub mod aws_auth;
-pub mod cluster;
-pub mod diff;
-pub mod existing;
-pub mod input;
-pub mod lockout;
-pub mod plan;
+pub(crate) mod arn;
+pub(crate) mod aws_auth;
+pub(crate) mod cluster;
+pub(crate) mod diff;
+pub(crate) mod existing;
+pub(crate) mod input;
+pub(crate) mod lockout;
+pub(crate) mod plan;
 pub mod planner;
-pub mod policy;
-pub mod policy_map;
-pub mod reason;
-pub mod resolve;
+pub(crate) mod policy;
+pub(crate) mod policy_map;
+pub(crate) mod reason;
+pub(crate) mod resolve;
 pub mod review;
-pub mod steps;
+pub(crate) mod steps;
 pub mod translate;
-pub mod verify;
-pub mod yaml;
+pub(crate) mod verify;
+pub(crate) mod yaml;
 
 #[cfg(test)]
 pub(crate) mod guard_tests;

@@ -11,7 +11,7 @@ use super::input::Section;
 use super::policy::PolicyAssociation;
 use super::reason::{Reason, Severity};
 
-pub const FORMAT_VERSION: &str = "1";
+pub(crate) const FORMAT_VERSION: &str = "1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Access policy names known offline (the EKS user guide's list). The live
 /// planner also accepts what ListAccessPolicies returns.
-pub const KNOWN_POLICIES: [&str; 19] = [
+pub(crate) const KNOWN_POLICIES: [&str; 19] = [
     "AmazonAIOpsAssistantPolicy",
     "AmazonARCRegionSwitchScalingPolicy",
     "AmazonEKSAdminPolicy",
@@ -26,15 +26,15 @@ pub const KNOWN_POLICIES: [&str; 19] = [
     "AmazonSagemakerHyperpodSystemNamespacePolicy",
 ];
 
-pub const CLUSTER_ADMIN: &str = "AmazonEKSClusterAdminPolicy";
+pub(crate) const CLUSTER_ADMIN: &str = "AmazonEKSClusterAdminPolicy";
 
 /// `arn:{partition}:eks::aws:cluster-access-policy/{name}`
-pub fn policy_arn(partition: &str, name: &str) -> String {
+pub(crate) fn policy_arn(partition: &str, name: &str) -> String {
     format!("arn:{partition}:eks::aws:cluster-access-policy/{name}")
 }
 
 /// The partition and name of an access policy ARN.
-pub fn parse_policy_arn(arn: &str) -> Option<(&str, &str)> {
+pub(crate) fn parse_policy_arn(arn: &str) -> Option<(&str, &str)> {
     let rest = arn.strip_prefix("arn:")?;
     let (partition, rest) = rest.split_once(':')?;
     let name = rest.strip_prefix("eks::aws:cluster-access-policy/")?;
@@ -45,7 +45,7 @@ pub fn parse_policy_arn(arn: &str) -> Option<(&str, &str)> {
 }
 
 /// The short name of a policy ARN, for display.
-pub fn short_name(arn: &str) -> &str {
+pub(crate) fn short_name(arn: &str) -> &str {
     parse_policy_arn(arn).map(|(_, n)| n).unwrap_or(arn)
 }
 
@@ -120,7 +120,7 @@ pub struct PolicyAssociation {
 
 /// Adds `assoc` to `list`, widening the scope of an association of the same
 /// policy (EKS holds one scope per policy and entry).
-pub fn merge_association(list: &mut Vec<PolicyAssociation>, assoc: PolicyAssociation) {
+pub(crate) fn merge_association(list: &mut Vec<PolicyAssociation>, assoc: PolicyAssociation) {
     match list.iter_mut().find(|p| p.policy_arn == assoc.policy_arn) {
         Some(existing) => existing.access_scope = existing.access_scope.union(&assoc.access_scope),
         None => list.push(assoc),

@@ -21,7 +21,7 @@ pub enum Lookup {
 }
 
 /// The principals the entries name, once each, sorted: what to look up.
-pub fn principals(entries: &[Entry]) -> Vec<PrincipalArn> {
+pub(crate) fn principals(entries: &[Entry]) -> Vec<PrincipalArn> {
     let mut out: BTreeMap<String, PrincipalArn> = BTreeMap::new();
     for e in entries {
         if let ArnClass::Principal(p) = arn::classify(&e.principal_arn) {
@@ -33,7 +33,11 @@ pub fn principals(entries: &[Entry]) -> Vec<PrincipalArn> {
 
 /// Rewrites, annotates or skips each entry by its lookup (keyed by the
 /// entry's ARN as planned). Entries without a lookup are left alone.
-pub fn apply(entries: &mut [Entry], mappings: &mut [Mapping], lookups: &BTreeMap<String, Lookup>) {
+pub(crate) fn apply(
+    entries: &mut [Entry],
+    mappings: &mut [Mapping],
+    lookups: &BTreeMap<String, Lookup>,
+) {
     for entry in entries.iter_mut() {
         let Some(lookup) = lookups.get(&entry.principal_arn) else {
             continue;

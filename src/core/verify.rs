@@ -14,11 +14,11 @@ mod rows;
 
 use std::collections::BTreeMap;
 
-pub use blockers::{compute_roles_without_entry, finalize_blockers};
-pub use report::{
+pub(crate) use blockers::{compute_roles_without_entry, finalize_blockers};
+pub(crate) use report::{
     row_label, OrphanEntry, RowCheck, RowStatus, Verification, VerifySummary, FORMAT_VERSION,
 };
-pub use row_id::{parse_row_ids, RowId, RowIdError};
+pub(crate) use row_id::{parse_row_ids, RowId};
 
 use crate::core::cluster::AuthMode;
 use crate::core::existing::ExistingEntry;
@@ -29,11 +29,11 @@ use crate::core::resolve::Lookup;
 /// Why verify refuses: rows `--accept-gaps` names that are not gaps.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-pub struct VerifyError(pub Vec<NotAGap>);
+pub(crate) struct VerifyError(pub Vec<NotAGap>);
 
 /// A row `--accept-gaps` names that cannot be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NotAGap {
+pub(crate) enum NotAGap {
     /// The row exists and loses nothing.
     #[error("--accept-gaps {id}: that row is {}, not a gap ({label})", .status.as_str())]
     NotAGap {
@@ -51,7 +51,7 @@ pub enum NotAGap {
 /// `merge_existing` off) against the entries that exist. `existing_lookups`
 /// are IAM's answers for the existing entries' principals (keyed by ARN);
 /// `accepted` the rows `--accept-gaps` names, each of which must be a gap.
-pub fn verify(
+pub(crate) fn verify(
     plan: &Plan,
     existing_lookups: &BTreeMap<String, Lookup>,
     caller: Option<&str>,

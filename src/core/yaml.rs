@@ -13,7 +13,7 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// The JSON type goyaml v2 gives a scalar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScalarKind {
+pub(crate) enum ScalarKind {
     Str,
     Null,
     Bool,
@@ -22,7 +22,7 @@ pub enum ScalarKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Scalar {
+pub(crate) struct Scalar {
     pub text: String,
     pub kind: ScalarKind,
     /// True when the scalar was a YAML block (`|` or `>`): its content starts
@@ -31,14 +31,14 @@ pub struct Scalar {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Scalar(Scalar),
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     /// 1-based line of the node's first token in the parsed text.
     pub line: usize,
     pub value: Value,
@@ -46,14 +46,14 @@ pub struct Node {
 
 /// A syntax error, with its 1-based line in the parsed text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     pub line: usize,
     pub message: String,
     pub kind: ErrorKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// Not YAML (or an alias to an unknown anchor).
     Syntax,
     /// goyaml v2's alias-expansion ratio limit, which the authenticator
@@ -66,13 +66,13 @@ pub enum ErrorKind {
 }
 
 /// goyaml v2's message for a document whose aliases expand too much.
-pub const EXCESSIVE_ALIASING: &str = "document contains excessive aliasing";
+pub(crate) const EXCESSIVE_ALIASING: &str = "document contains excessive aliasing";
 
 /// The most scalar text a document may hold once its aliases are expanded:
 /// twice its own length plus 1 MiB. A document without aliases holds at
 /// most its own length; this bounds what aliases of a long string (which
 /// goyaml v2's node count does not see) can make this tool copy.
-pub fn expansion_limit(text_len: usize) -> u64 {
+pub(crate) fn expansion_limit(text_len: usize) -> u64 {
     2 * text_len as u64 + 1024 * 1024
 }
 
@@ -92,20 +92,20 @@ fn allowed_alias_ratio(decodes: u64) -> f64 {
 }
 
 impl Node {
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Scalar(s) if s.kind == ScalarKind::Str => Some(&s.text),
             _ => None,
         }
     }
 
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(&self.value, Value::Scalar(s) if s.kind == ScalarKind::Null)
     }
 
     /// The value under an exact (case-sensitive) key of a mapping; the last
     /// one wins when a key is repeated, as in goyaml v2.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
             Value::Map(pairs) => pairs
                 .iter()
@@ -118,7 +118,7 @@ impl Node {
 
     /// The string a scalar map key becomes in JSON (sigs.k8s.io/yaml);
     /// `None` for keys JSON cannot hold (null, sequences, mappings).
-    pub fn key_string(&self) -> Option<String> {
+    pub(crate) fn key_string(&self) -> Option<String> {
         match &self.value {
             Value::Scalar(s) => match s.kind {
                 ScalarKind::Null => None,
@@ -133,7 +133,7 @@ impl Node {
 
     /// The first mapping key anywhere below this node that JSON cannot hold:
     /// sigs.k8s.io/yaml refuses the whole document for it.
-    pub fn first_unsupported_key(&self) -> Option<&Node> {
+    pub(crate) fn first_unsupported_key(&self) -> Option<&Node> {
         match &self.value {
             Value::Scalar(_) => None,
             Value::Seq(items) => items.iter().find_map(Node::first_unsupported_key),
@@ -148,7 +148,7 @@ impl Node {
     }
 
     /// A short description of the node's JSON type, for messages.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match &self.value {
             Value::Scalar(s) => match s.kind {
                 ScalarKind::Str => "a string",
@@ -164,7 +164,7 @@ impl Node {
 
     /// The scalar text as sigs.k8s.io/yaml converts it for a Go `string`
     /// target (used for mapAccounts, which is unmarshalled with a target).
-    pub fn to_go_string(&self) -> Option<String> {
+    pub(crate) fn to_go_string(&self) -> Option<String> {
         match &self.value {
             Value::Scalar(s) => match s.kind {
                 ScalarKind::Str => Some(s.text.clone()),
@@ -184,7 +184,7 @@ impl Node {
 /// nested aliases (a "billion laughs" document) cannot exhaust memory:
 /// goyaml v2's own alias ratio (refused with its message, as the
 /// authenticator refuses it) and [`expansion_limit`] on the text copied.
-pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut builder = Builder {
         byte_limit: expansion_limit(text.len()),
         ..Builder::default()

@@ -12,7 +12,7 @@ use crate::kube;
 
 /// Why a section's rows cannot be removed line by line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EditError {
+pub(crate) enum EditError {
     #[error("line {line}: {message}")]
     Syntax { line: usize, message: String },
     #[error("the section is not a list")]
@@ -39,7 +39,7 @@ pub enum EditError {
 
 /// Why aws-auth's data cannot be pruned.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PruneError {
+pub(crate) enum PruneError {
     #[error("aws-auth has no {0} to remove rows from")]
     NoSection(&'static str),
     #[error("cannot remove rows from {section} line by line: {why}; edit aws-auth by hand")]
@@ -79,7 +79,7 @@ fn dash_indent(line: &str) -> Option<usize> {
 /// changing nothing, when the text is not a block sequence whose items
 /// start at lines this can find (flow style `[...]`, several items per
 /// line, anchors shared between items...).
-pub fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, EditError> {
+pub(crate) fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, EditError> {
     if remove.is_empty() {
         return Ok(text.to_string());
     }
@@ -162,7 +162,7 @@ pub fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<String, Edit
 }
 
 /// The rows of aws-auth data as the core reads them.
-pub fn rows_of(data: &BTreeMap<String, String>) -> Result<Vec<Row>, PruneError> {
+pub(crate) fn rows_of(data: &BTreeMap<String, String>) -> Result<Vec<Row>, PruneError> {
     let text = kube::manifest(data, None);
     let located = input::locate(&text).map_err(PruneError::Unreadable)?;
     Ok(aws_auth::parse(&located).rows)
@@ -183,7 +183,7 @@ fn row_key(r: &Row) -> (Section, String, Option<String>, String, Vec<String>) {
 /// checked: reading it back gives every other row, unchanged and in order,
 /// and the sections keep their status. Keys other than the sections are
 /// untouched.
-pub fn prune_data(
+pub(crate) fn prune_data(
     data: &BTreeMap<String, String>,
     remove: &BTreeSet<(Section, usize)>,
 ) -> Result<BTreeMap<String, String>, PruneError> {

@@ -24,7 +24,7 @@ use crate::journal::{ClusterLock, Command, Journal};
 use crate::outcome::{one_line, Outcome};
 
 #[derive(Debug, Clone)]
-pub struct FinalizeOptions {
+pub(crate) struct FinalizeOptions {
     pub finish: FinishOptions,
     pub yes: bool,
     pub delete_configmap: bool,
@@ -39,7 +39,7 @@ pub struct FinalizeOptions {
 
 /// How a finalize ended (errors before any change are `Err`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FinalizeReport {
+pub(crate) enum FinalizeReport {
     /// The cluster was in API mode already and aws-auth is left as it is:
     /// `configmap_present` without `--delete-configmap`, or it is gone.
     AlreadyApi {
@@ -64,7 +64,7 @@ pub enum FinalizeReport {
 
 /// What deleting aws-auth after the switch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Deletion {
+pub(crate) enum Deletion {
     /// Backed up into the journal and deleted.
     Deleted,
     /// aws-auth no longer existed.
@@ -74,7 +74,7 @@ pub enum Deletion {
 }
 
 impl FinalizeReport {
-    pub fn outcome(&self) -> Outcome {
+    pub(crate) fn outcome(&self) -> Outcome {
         match self {
             FinalizeReport::Refused { .. } => Outcome::Error,
             FinalizeReport::Switched {
@@ -88,7 +88,10 @@ impl FinalizeReport {
 
 /// The roles of managed node groups and Fargate profiles, each with what
 /// uses it (see [`crate::aws::Eks::compute_roles`]).
-pub async fn compute_roles(clients: &Clients, cluster: &str) -> Result<Vec<(String, String)>> {
+pub(crate) async fn compute_roles(
+    clients: &Clients,
+    cluster: &str,
+) -> Result<Vec<(String, String)>> {
     Ok(clients.eks.compute_roles(cluster).await?)
 }
 
@@ -370,7 +373,7 @@ async fn switch_journaled(
 
 /// Runs finalize. Progress and the confirmation go through `progress`;
 /// the report says how it ended.
-pub async fn run(
+pub(crate) async fn run(
     clients: &Clients,
     opts: &FinalizeOptions,
     progress: &dyn Progress,

@@ -4,11 +4,11 @@
 //! finalize write the same journal as apply (docs/journal.md), so rollback
 //! and resume cover them. docs/verify-and-finalize.md describes them.
 
-pub mod edit;
-pub mod finalize;
-pub mod progress;
-pub mod prune;
-pub mod render;
+pub(crate) mod edit;
+pub(crate) mod finalize;
+pub(crate) mod progress;
+pub(crate) mod prune;
+pub(crate) mod render;
 pub mod undo;
 
 use std::collections::BTreeMap;

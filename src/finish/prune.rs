@@ -17,10 +17,10 @@ use crate::core::steps::{self, Settled, Step};
 use crate::journal::Command;
 
 /// Reads (and PUT attempts) before giving up on concurrent edits.
-pub const ATTEMPTS: usize = 3;
+pub(crate) const ATTEMPTS: usize = 3;
 
 #[derive(Debug, Clone)]
-pub struct PruneOptions {
+pub(crate) struct PruneOptions {
     pub finish: FinishOptions,
     pub yes: bool,
     pub dry_run: bool,
@@ -31,7 +31,7 @@ pub struct PruneOptions {
 
 /// What a prune did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PruneReport {
+pub(crate) enum PruneReport {
     /// Nothing proven migrated: aws-auth unchanged.
     Nothing,
     /// `--dry-run`: what would be removed.
@@ -45,7 +45,7 @@ pub enum PruneReport {
 
 impl PruneReport {
     /// Every way a prune ends without error is a success.
-    pub fn outcome(&self) -> crate::outcome::Outcome {
+    pub(crate) fn outcome(&self) -> crate::outcome::Outcome {
         crate::outcome::Outcome::Ok
     }
 }
@@ -70,7 +70,7 @@ fn targets(c: &Checked) -> (BTreeSet<(Section, usize)>, Vec<String>) {
 
 /// Runs prune-configmap. Progress and the confirmation go through
 /// `progress`; the report says what it did.
-pub async fn run(
+pub(crate) async fn run(
     clients: &Clients,
     opts: &PruneOptions,
     progress: &dyn Progress,

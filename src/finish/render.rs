@@ -11,7 +11,7 @@ use super::prune::PruneReport;
 use crate::core::verify::{row_label, RowCheck, RowStatus, Verification};
 use crate::render::table::{wrap, TableStyle};
 
-pub fn json(v: &Verification) -> String {
+pub(crate) fn json(v: &Verification) -> String {
     let mut s = serde_json::to_string_pretty(v)
         .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()));
     s.push('\n');
@@ -19,7 +19,7 @@ pub fn json(v: &Verification) -> String {
 }
 
 /// One line: parity or not, and the counts.
-pub fn summary_line(v: &Verification) -> String {
+pub(crate) fn summary_line(v: &Verification) -> String {
     let s = &v.summary;
     let mut parts = vec![format!("{} migrated", s.migrated)];
     parts.push(format!("{} gaps", s.gaps));
@@ -102,7 +102,7 @@ fn lockout_lines(v: &Verification) -> Vec<String> {
     out
 }
 
-pub fn table(v: &Verification, style: TableStyle) -> String {
+pub(crate) fn table(v: &Verification, style: TableStyle) -> String {
     let mut out = String::new();
     out.push_str(&header(v));
     out.push_str("\n\n");
@@ -167,7 +167,7 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', "<br>")
 }
 
-pub fn markdown(v: &Verification) -> String {
+pub(crate) fn markdown(v: &Verification) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "### aws-auth-migrate verify: {}\n\n",
@@ -229,14 +229,14 @@ pub fn markdown(v: &Verification) -> String {
 
 /// Where a line goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
+pub(crate) enum Stream {
     Out,
     Err,
 }
 
 /// One line to print (without its newline).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub(crate) struct Line {
     pub stream: Stream,
     pub text: String,
 }
@@ -264,7 +264,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// What an event of a prune-configmap or finalize run shows.
-pub fn event(e: &Event<'_>) -> Vec<Line> {
+pub(crate) fn event(e: &Event<'_>) -> Vec<Line> {
     match *e {
         Event::ContextNotice(notice) => vec![err(format!("notice: {notice}"))],
         Event::LockTakenOver(message) => vec![err(message)],
@@ -359,7 +359,7 @@ fn finalize_plan(
 }
 
 /// What finalize says when it ends.
-pub fn finalize_report(r: &FinalizeReport) -> Vec<Line> {
+pub(crate) fn finalize_report(r: &FinalizeReport) -> Vec<Line> {
     match r {
         FinalizeReport::AlreadyApi {
             cluster,
@@ -404,7 +404,7 @@ pub fn finalize_report(r: &FinalizeReport) -> Vec<Line> {
 }
 
 /// What prune-configmap says when it ends.
-pub fn prune_report(r: &PruneReport) -> Vec<Line> {
+pub(crate) fn prune_report(r: &PruneReport) -> Vec<Line> {
     match r {
         PruneReport::Nothing => vec![out(
             "Nothing to prune: no aws-auth row is proven migrated (run verify to see why).",

@@ -36,7 +36,7 @@ pub enum JournalError {
     NoStateDir,
 }
 
-pub type Result<T> = std::result::Result<T, JournalError>;
+pub(crate) type Result<T> = std::result::Result<T, JournalError>;
 
 pub(super) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
     move |source| JournalError::Io {

@@ -9,7 +9,7 @@ use crate::core::diff::ExistingEntry;
 use crate::core::steps::{Inverse, Outcome, Step};
 
 /// The journal format's major version.
-pub const FORMAT_VERSION: &str = "1";
+pub(crate) const FORMAT_VERSION: &str = "1";
 
 /// The cluster a journal is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -55,7 +55,7 @@ pub fn effective(contents: &JournalContents) -> Vec<(Step, Outcome)> {
 /// The steps settled as diverged (someone else changed the resource) and
 /// not done since, in intent order, with that outcome: resume neither
 /// redoes nor undoes them, it reports them.
-pub fn diverged(contents: &JournalContents) -> Vec<(Step, Outcome)> {
+pub(crate) fn diverged(contents: &JournalContents) -> Vec<(Step, Outcome)> {
     let outcomes: BTreeMap<u64, &Outcome> = contents
         .records
         .iter()

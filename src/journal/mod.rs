@@ -13,16 +13,23 @@ mod paths;
 mod read;
 mod writer;
 
-pub use error::{JournalError, Result};
-pub use format::{
-    ClusterInfo, Command, Header, IntentRecord, JournalContents, OutcomeRecord, Record,
-    FORMAT_VERSION,
-};
-pub use history::{diverged, effective, pending};
-pub use lock::{ClusterLock, LockError};
-pub use paths::{default_path, journal_file_in, safe_name, state_dir, state_dir_from};
+pub(crate) use error::JournalError;
+pub(crate) use format::{ClusterInfo, Command, Header, JournalContents};
+pub(crate) use history::diverged;
+pub use history::{effective, pending};
+pub(crate) use lock::ClusterLock;
+pub(crate) use paths::{default_path, safe_name, state_dir};
+// Named by the unit tests only.
+#[cfg(test)]
+pub(crate) use error::Result;
+#[cfg(test)]
+pub(crate) use format::{IntentRecord, OutcomeRecord, Record};
+#[cfg(test)]
+pub(crate) use lock::LockError;
+#[cfg(test)]
+pub(crate) use paths::{journal_file_in, state_dir_from};
 pub use read::read;
-pub use writer::Journal;
+pub(crate) use writer::Journal;
 
 #[cfg(test)]
 mod tests;

@@ -19,7 +19,7 @@ pub(super) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Keeps ASCII letters, digits, `.`, `_` and `-`; replaces anything else
 /// with `_`, and a leading `.` too.
-pub fn safe_name(s: &str) -> String {
+pub(crate) fn safe_name(s: &str) -> String {
     let mut out: String = s
         .chars()
         .map(|c| {
@@ -38,12 +38,15 @@ pub fn safe_name(s: &str) -> String {
 
 /// The tool's state directory: `$XDG_STATE_HOME/aws-auth-migrate` when
 /// XDG_STATE_HOME is an absolute path, else `$HOME/.local/state/aws-auth-migrate`.
-pub fn state_dir() -> Result<PathBuf> {
+pub(crate) fn state_dir() -> Result<PathBuf> {
     state_dir_from(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
 }
 
 /// [`state_dir`] from given values of XDG_STATE_HOME and HOME.
-pub fn state_dir_from(xdg_state_home: Option<OsString>, home: Option<OsString>) -> Result<PathBuf> {
+pub(crate) fn state_dir_from(
+    xdg_state_home: Option<OsString>,
+    home: Option<OsString>,
+) -> Result<PathBuf> {
     let absolute = |v: Option<OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
     if let Some(x) = absolute(xdg_state_home) {
         return Ok(x.join("aws-auth-migrate"));
@@ -55,12 +58,12 @@ pub fn state_dir_from(xdg_state_home: Option<OsString>, home: Option<OsString>) 
 }
 
 /// The default journal path: `{state_dir}/{cluster}-{migration_id}.jsonl`.
-pub fn default_path(cluster_name: &str, migration_id: &str) -> Result<PathBuf> {
+pub(crate) fn default_path(cluster_name: &str, migration_id: &str) -> Result<PathBuf> {
     Ok(journal_file_in(&state_dir()?, cluster_name, migration_id))
 }
 
 /// The journal file name under `dir`, both parts made safe for a file name.
-pub fn journal_file_in(dir: &Path, cluster_name: &str, migration_id: &str) -> PathBuf {
+pub(crate) fn journal_file_in(dir: &Path, cluster_name: &str, migration_id: &str) -> PathBuf {
     dir.join(format!(
         "{}-{}.jsonl",
         safe_name(cluster_name),

@@ -3,7 +3,7 @@
 //! manifest, so it is parsed exactly as a file would be. Writing aws-auth
 //! (replace, delete, recreate) is in [`configmap`].
 
-pub mod configmap;
+pub(crate) mod configmap;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -98,7 +98,7 @@ pub enum KubeError {
 
 /// The aws-auth ConfigMap as read from the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchedAwsAuth {
+pub(crate) struct FetchedAwsAuth {
     /// Every key of `data` (not only the three the authenticator reads).
     pub data: BTreeMap<String, String>,
     pub resource_version: Option<String>,
@@ -108,19 +108,19 @@ pub struct FetchedAwsAuth {
 
 impl FetchedAwsAuth {
     /// The ConfigMap as a JSON manifest, for the core's input reader.
-    pub fn manifest(&self) -> String {
+    pub(crate) fn manifest(&self) -> String {
         manifest(&self.data, self.resource_version.as_deref())
     }
 
     /// The content the fingerprint hashes: the data alone, canonical JSON
     /// (sorted keys), so a rewrite with the same content hashes the same.
-    pub fn content(&self) -> String {
+    pub(crate) fn content(&self) -> String {
         manifest(&self.data, None)
     }
 }
 
 /// A ConfigMap manifest holding `data` (keys sorted), as JSON.
-pub fn manifest(data: &BTreeMap<String, String>, resource_version: Option<&str>) -> String {
+pub(crate) fn manifest(data: &BTreeMap<String, String>, resource_version: Option<&str>) -> String {
     let mut metadata = serde_json::Map::new();
     metadata.insert("name".into(), "aws-auth".into());
     metadata.insert("namespace".into(), "kube-system".into());
@@ -140,7 +140,11 @@ pub fn manifest(data: &BTreeMap<String, String>, resource_version: Option<&str>)
 
 /// The context of `kc` that belongs to the cluster ([`tie`] is
 /// [`Tie::Ours`]); one named by the ARN first.
-pub fn context_for(kc: &Kubeconfig, cluster_arn: &str, endpoint: Option<&str>) -> Option<String> {
+pub(crate) fn context_for(
+    kc: &Kubeconfig,
+    cluster_arn: &str,
+    endpoint: Option<&str>,
+) -> Option<String> {
     let ours = |name: &str| tie(kc, name, cluster_arn, endpoint) == Tie::Ours;
     if let Some(c) = kc
         .contexts
@@ -157,7 +161,7 @@ pub fn context_for(kc: &Kubeconfig, cluster_arn: &str, endpoint: Option<&str>) -
 
 /// What ties a kubeconfig context to a cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tie {
+pub(crate) enum Tie {
     /// Its server is the cluster's endpoint, or it (or its cluster entry)
     /// is named by the cluster's ARN, and nothing says otherwise.
     Ours,
@@ -173,7 +177,7 @@ pub enum Tie {
 /// cluster wins over evidence of this one: a context named by this
 /// cluster's ARN whose server is another cluster's endpoint is another
 /// cluster's.
-pub fn tie(kc: &Kubeconfig, name: &str, cluster_arn: &str, endpoint: Option<&str>) -> Tie {
+pub(crate) fn tie(kc: &Kubeconfig, name: &str, cluster_arn: &str, endpoint: Option<&str>) -> Tie {
     let Some(c) = kc.contexts.iter().find(|c| c.name == name) else {
         return Tie::Unknown;
     };
@@ -313,7 +317,7 @@ fn server_of<'a>(kc: &'a Kubeconfig, context: &str) -> Option<&'a str> {
 /// `in-cluster`), and, when the connection cannot be tied to the cluster
 /// (a `--context` through a proxy or a tunnel, the in-cluster service
 /// account) and that is allowed, a notice saying so.
-pub struct Connection {
+pub(crate) struct Connection {
     pub client: Client,
     pub context: String,
     pub unmatched: Option<String>,
@@ -339,7 +343,7 @@ fn unverified_notice(
 /// [`Unverified::Notice`]. Without `--context`: the one [`context_for`]
 /// finds, else the current context is refused (silently reading another
 /// cluster's aws-auth is how a migration grants the wrong people access).
-pub fn choose_context(
+pub(crate) fn choose_context(
     kc: &Kubeconfig,
     explicit: Option<&str>,
     cluster_name: &str,
@@ -415,7 +419,7 @@ fn same_url(a: &str, b: &str) -> bool {
 }
 
 /// A kube client for the cluster (see [`choose_context`]).
-pub async fn client_for(
+pub(crate) async fn client_for(
     target: &KubeTarget,
     cluster_name: &str,
     cluster_arn: &str,
@@ -493,10 +497,10 @@ pub async fn client_for(
 }
 
 /// Tries of the aws-auth GET when the API server throttles or fails.
-pub const KUBE_ATTEMPTS: u32 = 4;
+pub(crate) const KUBE_ATTEMPTS: u32 = 4;
 
 /// GET kube-system/aws-auth. A 404 is [`KubeError::NotFound`].
-pub async fn get_aws_auth(
+pub(crate) async fn get_aws_auth(
     client: Client,
     cluster_name: &str,
     context: &str,

@@ -5,7 +5,7 @@ use crate::core::review;
 
 /// The plan as JSON; a live plan (one with a fingerprint) gets its
 /// `digest` (core::review), which `apply PLAN_FILE` checks.
-pub fn render(plan: &Plan) -> String {
+pub(crate) fn render(plan: &Plan) -> String {
     let mut with_digest;
     let mut plan = plan;
     if plan.fingerprint.is_some() {

@@ -9,13 +9,13 @@ use crate::core::plan::Plan;
 use crate::core::reason::Severity;
 
 /// GitHub refuses comments longer than this.
-pub const COMMENT_LIMIT: usize = 65_535;
+pub(crate) const COMMENT_LIMIT: usize = 65_535;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', "<br>")
 }
 
-pub fn render(plan: &Plan) -> String {
+pub(crate) fn render(plan: &Plan) -> String {
     let mut out = String::new();
     out.push_str(&format!("### aws-auth-migrate: {}\n\n", summary_line(plan)));
     out.push_str(&format!("{}\n\n", header(plan)));

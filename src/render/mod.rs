@@ -1,16 +1,16 @@
 //! Rendering one plan three ways: a terminal table, JSON, and Markdown for
 //! pull requests. Each renderer is a pure function of the plan.
 
-pub mod json;
-pub mod markdown;
-pub mod table;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod table;
 
 use crate::core::arn::{self, ArnClass};
 use crate::core::plan::{Action, Entry, Plan};
 use crate::core::policy::{self, PolicyAssociation};
 
 /// `role/name`, with the account when it is not the cluster's.
-pub fn principal_label(arn: &str, cluster_account: Option<&str>) -> String {
+pub(crate) fn principal_label(arn: &str, cluster_account: Option<&str>) -> String {
     match arn::classify(arn) {
         ArnClass::Principal(p) => {
             let base = format!("{}{}{}", p.kind, p.path, p.name);
@@ -25,7 +25,7 @@ pub fn principal_label(arn: &str, cluster_account: Option<&str>) -> String {
 }
 
 /// `ClusterAdmin@cluster`, `View@ns:a,b`.
-pub fn policy_label(p: &PolicyAssociation) -> String {
+pub(crate) fn policy_label(p: &PolicyAssociation) -> String {
     let name = policy::short_name(&p.policy_arn);
     let short = name
         .strip_prefix("AmazonEKS")
@@ -35,7 +35,7 @@ pub fn policy_label(p: &PolicyAssociation) -> String {
     format!("{short}@{}", p.access_scope)
 }
 
-pub fn policies_label(e: &Entry) -> String {
+pub(crate) fn policies_label(e: &Entry) -> String {
     if e.policies.is_empty() {
         return "-".into();
     }
@@ -46,7 +46,7 @@ pub fn policies_label(e: &Entry) -> String {
         .join(", ")
 }
 
-pub fn groups_label(e: &Entry) -> String {
+pub(crate) fn groups_label(e: &Entry) -> String {
     if e.kubernetes_groups.is_empty() {
         "-".into()
     } else {
@@ -54,7 +54,7 @@ pub fn groups_label(e: &Entry) -> String {
     }
 }
 
-pub fn username_label(e: &Entry) -> String {
+pub(crate) fn username_label(e: &Entry) -> String {
     if e.entry_type.is_node() {
         return "(node)".into();
     }
@@ -62,7 +62,7 @@ pub fn username_label(e: &Entry) -> String {
 }
 
 /// One line that says what the plan would do.
-pub fn summary_line(plan: &Plan) -> String {
+pub(crate) fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
     let mut parts = vec![
         format!("{} to create", s.create),
@@ -108,7 +108,7 @@ pub fn summary_line(plan: &Plan) -> String {
 
 /// The rows whose access no entry can carry (root-user, federated-user):
 /// `mapUsers#1`, the ARN, and the lossy reasons.
-pub fn lossy_rows(plan: &Plan) -> Vec<(String, String, Vec<String>)> {
+pub(crate) fn lossy_rows(plan: &Plan) -> Vec<(String, String, Vec<String>)> {
     use crate::core::reason::Severity;
     plan.lossy_rows()
         .into_iter()
@@ -127,7 +127,7 @@ pub fn lossy_rows(plan: &Plan) -> Vec<(String, String, Vec<String>)> {
 }
 
 /// The rows that are not migrated, with their deciding reason first.
-pub fn skipped_rows(plan: &Plan) -> Vec<(String, String, String, String, String)> {
+pub(crate) fn skipped_rows(plan: &Plan) -> Vec<(String, String, String, String, String)> {
     use crate::core::plan::Outcome;
     use crate::core::reason::Severity;
     plan.mappings

@@ -13,7 +13,7 @@ use crate::core::plan::{Action, Entry, Fidelity, Plan};
 use crate::core::reason::Severity;
 
 #[derive(Debug, Clone, Copy)]
-pub struct TableStyle {
+pub(crate) struct TableStyle {
     pub color: bool,
     pub width: usize,
 }
@@ -26,7 +26,7 @@ fn paint(text: &str, code: &str, on: bool) -> String {
     }
 }
 
-pub fn action_color(a: Action) -> &'static str {
+pub(crate) fn action_color(a: Action) -> &'static str {
     match a {
         Action::Create => "32",
         Action::Update => "33",
@@ -39,7 +39,7 @@ pub fn action_color(a: Action) -> &'static str {
 
 /// Wraps `text` to `width` columns, breaking after `/ , : _ -` or at spaces
 /// where it can, mid-token where it must. Existing newlines are kept.
-pub fn wrap(text: &str, width: usize) -> String {
+pub(crate) fn wrap(text: &str, width: usize) -> String {
     let width = width.max(8);
     let mut out = Vec::new();
     for para in text.split('\n') {
@@ -91,7 +91,7 @@ fn access_cell(e: &Entry) -> String {
     lines.join("\n")
 }
 
-pub fn render(plan: &Plan, style: TableStyle) -> String {
+pub(crate) fn render(plan: &Plan, style: TableStyle) -> String {
     let mut out = String::new();
     out.push_str(&wrap(&header(plan), style.width));
     out.push('\n');
@@ -214,7 +214,7 @@ pub fn render(plan: &Plan, style: TableStyle) -> String {
     out
 }
 
-pub fn header(plan: &Plan) -> String {
+pub(crate) fn header(plan: &Plan) -> String {
     let c = &plan.cluster;
     let account = c.account.as_deref().unwrap_or("unknown");
     match &c.name {

@@ -11,7 +11,7 @@ use super::settle::Settled;
 /// How aws-auth differs from what an aws-auth step expects
 /// (`still_as_left_configmap`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigMapChanged {
+pub(crate) enum ConfigMapChanged {
     /// The step expects no ConfigMap and one exists.
     #[error("aws-auth exists again (someone recreated it)")]
     Recreated,
@@ -26,7 +26,7 @@ pub enum ConfigMapChanged {
 /// What an aws-auth step needs to find before it runs: `Some(data)` (the
 /// ConfigMap exists with exactly this data) or `None` (it does not exist).
 /// None for other steps.
-pub fn configmap_precondition(step: &Step) -> Option<Option<&BTreeMap<String, String>>> {
+pub(crate) fn configmap_precondition(step: &Step) -> Option<Option<&BTreeMap<String, String>>> {
     match step {
         Step::PutConfigMap { backup_data, .. } => Some(Some(backup_data)),
         Step::DeleteConfigMap { backup } => Some(Some(&backup.data)),
@@ -37,7 +37,7 @@ pub fn configmap_precondition(step: &Step) -> Option<Option<&BTreeMap<String, St
 
 /// The ConfigMap data an aws-auth step leaves: `Some(data)`, or `None`
 /// when it deletes it. None (outer) for other steps.
-pub fn configmap_result(step: &Step) -> Option<Option<&BTreeMap<String, String>>> {
+pub(crate) fn configmap_result(step: &Step) -> Option<Option<&BTreeMap<String, String>>> {
     match step {
         Step::PutConfigMap { new_data, .. } => Some(Some(new_data)),
         Step::DeleteConfigMap { .. } => Some(None),
@@ -58,7 +58,10 @@ fn show_presence(d: Option<&BTreeMap<String, String>>) -> &'static str {
 /// ConfigMap's data now (`None`: it does not exist): done when it holds
 /// what the step leaves, not done when it holds what the step expected,
 /// diverged otherwise (someone else changed it).
-pub fn settle_configmap(step: &Step, observed: Option<&BTreeMap<String, String>>) -> Settled {
+pub(crate) fn settle_configmap(
+    step: &Step,
+    observed: Option<&BTreeMap<String, String>>,
+) -> Settled {
     let (Some(before), Some(after)) = (configmap_precondition(step), configmap_result(step)) else {
         return Settled::Diverged(format!("{} is not an aws-auth step", step.op()));
     };
@@ -78,7 +81,7 @@ pub fn settle_configmap(step: &Step, observed: Option<&BTreeMap<String, String>>
 /// Before an aws-auth step runs (forward or as an undo): does the ConfigMap
 /// hold what the step expects? An `Err` says what differs: someone changed
 /// aws-auth since the tool read (or left) it.
-pub fn still_as_left_configmap(
+pub(crate) fn still_as_left_configmap(
     step: &Step,
     observed: Option<&BTreeMap<String, String>>,
 ) -> Result<(), ConfigMapChanged> {

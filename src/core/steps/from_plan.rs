@@ -10,7 +10,7 @@ use crate::core::plan::{Action, Plan};
 
 /// Why a plan's steps cannot be computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StepsError {
+pub(crate) enum StepsError {
     /// An `update` entry without the diff its inverse needs (the prior
     /// state).
     #[error("the plan updates {principal_arn} but does not say what exists now; re-plan against the cluster")]
@@ -26,7 +26,7 @@ pub enum StepsError {
 ///
 /// Fails, rather than guessing, when an `update` entry carries no diff (the
 /// prior state its inverse needs).
-pub fn steps_for(
+pub(crate) fn steps_for(
     plan: &Plan,
     migration_id: &str,
     tool_version: &str,
@@ -112,7 +112,7 @@ pub fn steps_for(
 
 /// The authentication-mode switch a plan needs: `EnableAccessEntries` when
 /// the cluster is in CONFIG_MAP mode, None otherwise (or when unknown).
-pub fn mode_step(plan: &Plan) -> Option<Step> {
+pub(crate) fn mode_step(plan: &Plan) -> Option<Step> {
     match plan.cluster.authentication_mode {
         Some(AuthMode::ConfigMap) => Some(Step::EnableAccessEntries {
             from_mode: AuthMode::ConfigMap,
@@ -124,7 +124,7 @@ pub fn mode_step(plan: &Plan) -> Option<Step> {
 /// The CreateAccessEntry idempotency token: the first 32 hex characters of
 /// sha256(migration_id + "\n" + principal_arn). A re-send after a lost
 /// response is then recognised by EKS as the same request.
-pub fn client_request_token(migration_id: &str, principal_arn: &str) -> String {
+pub(crate) fn client_request_token(migration_id: &str, principal_arn: &str) -> String {
     let mut h = sha256_hex(format!("{migration_id}\n{principal_arn}").as_bytes());
     h.truncate(32);
     h
@@ -133,7 +133,7 @@ pub fn client_request_token(migration_id: &str, principal_arn: &str) -> String {
 /// Splits steps into per-principal runs, keeping order: each inner list
 /// must run sequentially, distinct lists may run concurrently. Cluster-wide
 /// steps form a run of their own.
-pub fn by_principal(steps: &[Step]) -> Vec<Vec<Step>> {
+pub(crate) fn by_principal(steps: &[Step]) -> Vec<Vec<Step>> {
     let mut out: Vec<Vec<Step>> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for s in steps {

@@ -123,7 +123,7 @@ pub enum Inverse {
 
 /// One undo for rollback.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undo {
+pub(crate) struct Undo {
     /// Position of the undone step in the list given to [`rollback_steps`].
     pub index: usize,
     /// The step that took effect.
@@ -138,7 +138,7 @@ pub struct Undo {
 /// The undos of the steps that took effect, in reverse order. Associations
 /// on an entry whose creation took effect are folded into that entry's undo
 /// (`covers`); irreversible steps are listed with [`Inverse::Irreversible`].
-pub fn rollback_steps(done: &[(Step, Outcome)]) -> Vec<Undo> {
+pub(crate) fn rollback_steps(done: &[(Step, Outcome)]) -> Vec<Undo> {
     let created: BTreeSet<&str> = done
         .iter()
         .filter(|(_, o)| o.took_effect())

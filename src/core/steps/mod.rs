@@ -18,16 +18,20 @@ mod reconcile;
 mod settle;
 mod still_as_left;
 
-pub use configmap::{
-    configmap_precondition, configmap_result, settle_configmap, still_as_left_configmap,
-    ConfigMapChanged,
-};
-pub use from_plan::{by_principal, client_request_token, mode_step, steps_for, StepsError};
-pub use inverse::{rollback_steps, Inverse, Undo};
-pub use model::{ConfigMapBackup, Outcome, Step, DIVERGED, TAG_MIGRATION_ID, TAG_VERSION};
-pub use reconcile::{reconcile, Reconciled};
-pub use settle::{settle, settle_mode, Settled};
-pub use still_as_left::{still_as_left, NotAsLeft};
+pub(crate) use configmap::{settle_configmap, still_as_left_configmap};
+pub(crate) use from_plan::{by_principal, mode_step, steps_for};
+pub(crate) use inverse::{rollback_steps, Inverse, Undo};
+pub(crate) use model::{ConfigMapBackup, Outcome, Step, TAG_MIGRATION_ID};
+pub(crate) use reconcile::{reconcile, Reconciled};
+pub(crate) use settle::{settle, settle_mode, Settled};
+pub(crate) use still_as_left::still_as_left;
+// Named by the unit tests only.
+#[cfg(test)]
+pub(crate) use configmap::configmap_precondition;
+#[cfg(test)]
+pub(crate) use from_plan::client_request_token;
+#[cfg(test)]
+pub(crate) use model::TAG_VERSION;
 
 #[cfg(test)]
 mod finish_step_tests;

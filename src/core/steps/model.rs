@@ -12,11 +12,11 @@ use crate::core::plan::EntryType;
 use crate::core::policy::AccessScope;
 
 /// Tag naming the migration that created an entry.
-pub const TAG_MIGRATION_ID: &str = "aws-auth-migrate/migration-id";
+pub(crate) const TAG_MIGRATION_ID: &str = "aws-auth-migrate/migration-id";
 /// Tag naming the tool version that created an entry.
-pub const TAG_VERSION: &str = "aws-auth-migrate/version";
+pub(crate) const TAG_VERSION: &str = "aws-auth-migrate/version";
 /// The outcome code of a step settled as changed by someone else.
-pub const DIVERGED: &str = "Diverged";
+pub(crate) const DIVERGED: &str = "Diverged";
 
 /// One call that changes the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use crate::core::existing::ExistingEntry;
 /// What `--resume` does with a step of the plan that has not taken effect,
 /// judged from its principal's entry as it is now (see [`reconcile`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reconciled {
+pub(crate) enum Reconciled {
     /// Not there yet: execute it.
     Run,
     /// Already as the step leaves it, on this migration's own entry (a call
@@ -36,7 +36,7 @@ pub enum Reconciled {
 /// groups, and every policy at a scope covering the planned one. Otherwise
 /// it is diverged. Other steps are settled as a pending step is
 /// ([`settle`]): done, to run, or diverged.
-pub fn reconcile(group: &[Step], observed: Option<&ExistingEntry>) -> Vec<Reconciled> {
+pub(crate) fn reconcile(group: &[Step], observed: Option<&ExistingEntry>) -> Vec<Reconciled> {
     let mut out = Vec::new();
     let Some(e) = observed else {
         for step in group {

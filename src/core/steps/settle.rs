@@ -10,7 +10,7 @@ use crate::core::existing::ExistingEntry;
 
 /// The state of a step journaled without an outcome, as observed now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Settled {
+pub(crate) enum Settled {
     /// The step took effect.
     Done,
     /// The step did not take effect: it can be executed again.
@@ -25,7 +25,7 @@ pub enum Settled {
 
 impl Settled {
     /// The outcome to journal for a settled step (None while in progress).
-    pub fn to_outcome(&self) -> Option<Outcome> {
+    pub(crate) fn to_outcome(&self) -> Option<Outcome> {
         match self {
             Settled::Done => Some(Outcome::Done {
                 response: serde_json::json!({"settled": "observed on resume"}),
@@ -46,7 +46,7 @@ impl Settled {
 /// Settles a step whose intent was journaled but whose outcome was not,
 /// from the observed state of its principal (`None`: no entry). The
 /// authentication-mode step is settled with [`settle_mode`] instead.
-pub fn settle(step: &Step, observed: Option<&ExistingEntry>) -> Settled {
+pub(crate) fn settle(step: &Step, observed: Option<&ExistingEntry>) -> Settled {
     match step {
         Step::EnableAccessEntries { .. } | Step::SwitchToApi { .. } => Settled::Diverged(
             "an authentication mode switch is settled from the cluster's mode (settle_mode)".into(),
@@ -166,7 +166,7 @@ pub fn settle(step: &Step, observed: Option<&ExistingEntry>) -> Settled {
 
 /// Settles an `EnableAccessEntries` step from the cluster's authentication
 /// mode and whether an access-config update is in progress.
-pub fn settle_mode(step: &Step, mode: &AuthMode, update_in_progress: bool) -> Settled {
+pub(crate) fn settle_mode(step: &Step, mode: &AuthMode, update_in_progress: bool) -> Settled {
     let (from_mode, target) = match step {
         Step::SwitchToApi { from_mode } => (from_mode, AuthMode::Api),
         Step::EnableAccessEntries { from_mode } => (from_mode, AuthMode::ApiAndConfigMap),

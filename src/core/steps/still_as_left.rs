@@ -11,7 +11,7 @@ use crate::core::policy::AccessScope;
 
 /// How a resource changed since the tool left it (`still_as_left`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NotAsLeft {
+pub(crate) enum NotAsLeft {
     /// The principal's entry is gone.
     #[error("the entry for {principal_arn} no longer exists")]
     Gone { principal_arn: String },
@@ -50,7 +50,10 @@ pub enum NotAsLeft {
 /// is the principal's entry now (`None`: no entry). An `Err` says what
 /// changed; rollback reports it and skips the undo unless forced.
 /// Irreversible undos have nothing to check.
-pub fn still_as_left(undo: &Undo, observed: Option<&ExistingEntry>) -> Result<(), NotAsLeft> {
+pub(crate) fn still_as_left(
+    undo: &Undo,
+    observed: Option<&ExistingEntry>,
+) -> Result<(), NotAsLeft> {
     if !matches!(undo.inverse, Inverse::Undo { .. }) {
         return Ok(());
     }

@@ -8,7 +8,7 @@ use crate::core::plan::EntryType;
 
 /// The roles EKS's own compute uses (managed node groups, Fargate
 /// profiles) that have no node-type access entry now.
-pub fn compute_roles_without_entry(
+pub(crate) fn compute_roles_without_entry(
     roles: &[(String, String)],
     existing: &[ExistingEntry],
 ) -> Vec<(String, String)> {
@@ -27,7 +27,7 @@ pub fn compute_roles_without_entry(
 /// Why `finalize` must not switch the cluster to API mode; empty when it
 /// may. `compute_missing` are node group / Fargate roles without a node
 /// entry (by [`compute_roles_without_entry`]), each with what uses it.
-pub fn finalize_blockers(
+pub(crate) fn finalize_blockers(
     v: &Verification,
     mode: &AuthMode,
     update_in_progress: Option<&str>,

@@ -9,7 +9,7 @@ use crate::core::lockout::Lockout;
 use crate::core::plan::{ClusterRef, Source, Tool};
 
 /// The verification report's format version (fields may be added).
-pub const FORMAT_VERSION: &str = "1";
+pub(crate) const FORMAT_VERSION: &str = "1";
 
 /// What verify concludes about one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -130,7 +130,7 @@ impl Verification {
 }
 
 /// What a row names: its ARN, `account A`, or `-`.
-pub fn row_label(r: &RowCheck) -> String {
+pub(crate) fn row_label(r: &RowCheck) -> String {
     match (&r.arn, &r.account) {
         (Some(a), _) => a.clone(),
         (None, Some(acc)) => format!("account {acc}"),

@@ -73,7 +73,7 @@ impl FromStr for RowId {
 }
 
 /// Parses `--accept-gaps a,b` (repeatable) into row ids.
-pub fn parse_row_ids(values: &[String]) -> Result<Vec<RowId>, RowIdError> {
+pub(crate) fn parse_row_ids(values: &[String]) -> Result<Vec<RowId>, RowIdError> {
     let mut out = Vec::new();
     for v in values {
         for part in v.split(',').filter(|p| !p.trim().is_empty()) {
