@@ -1,11 +1,12 @@
 //! aws-auth-migrate: move Amazon EKS clusters off the aws-auth ConfigMap
 //! onto EKS access entries.
 //!
-//! Layout: `core` is pure (parse, translate, diff, plan model); `render`
-//! turns a plan into text; the adapters (`files`, and the AWS and
-//! Kubernetes clients) do I/O; `commands` wire them together; `cli` holds
-//! the flags. `run` is all `main` calls: it builds the one async runtime
-//! (when the command needs one) and runs the command on it.
+//! Layout (docs/architecture.md, checked by `architecture_tests`): `core`
+//! and `render` are pure; the adapters (`aws`, `kube`, `journal`, `files`)
+//! do all I/O; execution (`live`, `apply`, `finish`, `batch`) returns
+//! values; `commands` validate flags (`cli`), print and pick exit codes.
+//! `run` is all `main` calls: it builds the one async runtime (when the
+//! command needs one) and runs the command on it.
 
 #![warn(unreachable_pub)]
 
