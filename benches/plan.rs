@@ -1,4 +1,4 @@
-//! Planner speed on generated aws-auth ConfigMaps (`cargo bench --bench plan`).
+//! Planner speed on generated aws-auth `ConfigMaps` (`cargo bench --bench plan`).
 //! Prints a Markdown table; figures go in docs/benchmarks.md. Timing is
 //! reported, never asserted.
 

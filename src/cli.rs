@@ -165,11 +165,11 @@ pub(crate) struct BatchRollbackArgs {
 /// How to reach AWS and the cluster's Kubernetes API.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct Connection {
-    /// AWS region of the cluster (default: AWS_REGION or the profile's).
+    /// AWS region of the cluster (default: `AWS_REGION` or the profile's).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 
-    /// AWS profile (default: AWS_PROFILE, else the default chain).
+    /// AWS profile (default: `AWS_PROFILE`, else the default chain).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
@@ -326,7 +326,7 @@ pub(crate) struct ApplyArgs {
     #[arg(long)]
     pub merge_existing: bool,
 
-    /// Switch a CONFIG_MAP cluster to API_AND_CONFIG_MAP first. Irreversible.
+    /// Switch a `CONFIG_MAP` cluster to `API_AND_CONFIG_MAP` first. Irreversible.
     #[arg(long)]
     pub enable_access_entries: bool,
 
@@ -399,7 +399,7 @@ pub(crate) enum Format {
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
-    /// Read aws-auth from a file (`-` for standard input): a ConfigMap
+    /// Read aws-auth from a file (`-` for standard input): a `ConfigMap`
     /// manifest in YAML or JSON, a List holding it, or a bare data: block.
     #[arg(long, short = 'f', value_name = "PATH")]
     pub file: Option<String>,

@@ -36,8 +36,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or(Path::new("."));
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "plan".into());
+        .map_or_else(|| "plan".into(), |n| n.to_string_lossy().to_string());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
@@ -50,7 +49,7 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .open(&tmp)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     f.write_all(bytes)
-        .and_then(|_| f.sync_all())
+        .and_then(|()| f.sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

@@ -1,4 +1,4 @@
-//! aws-auth-migrate: move Amazon EKS clusters off the aws-auth ConfigMap
+//! aws-auth-migrate: move Amazon EKS clusters off the aws-auth `ConfigMap`
 //! onto EKS access entries.
 //!
 //! Layout (docs/architecture.md, checked by `architecture_tests`): `core`

@@ -88,15 +88,15 @@ impl LiveOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsAuthSource {
     /// The bytes handed to the core's input reader: the file, or the
-    /// ConfigMap serialised as a JSON manifest.
+    /// `ConfigMap` serialised as a JSON manifest.
     pub bytes: Vec<u8>,
     pub kind: String,
     pub path: Option<String>,
-    /// SHA-256 of the content: the file's bytes, or the ConfigMap's data
+    /// SHA-256 of the content: the file's bytes, or the `ConfigMap`'s data
     /// (canonical JSON, without the resourceVersion).
     pub sha256: String,
     pub resource_version: Option<String>,
-    /// The kubeconfig context read from, for a ConfigMap.
+    /// The kubeconfig context read from, for a `ConfigMap`.
     pub context: Option<String>,
     /// When the kube connection could not be tied to the cluster (and that
     /// was allowed): a plan notice.
@@ -109,7 +109,7 @@ pub struct LivePlanInputs {
     pub caller: Caller,
     pub cluster: ClusterFacts,
     pub aws_auth: AwsAuthSource,
-    /// Sorted by principal ARN; empty in CONFIG_MAP mode.
+    /// Sorted by principal ARN; empty in `CONFIG_MAP` mode.
     pub existing: Vec<ExistingEntry>,
     /// IAM's answer for each planned principal, keyed by its ARN as planned.
     pub iam: BTreeMap<String, Lookup>,
@@ -122,7 +122,7 @@ pub(crate) async fn run(opts: &LiveOptions) -> Result<Plan> {
     plan(&inputs, &opts.translate, opts.merge_existing)
 }
 
-/// DescribeCluster and GetCallerIdentity, with the cluster checked: it
+/// `DescribeCluster` and `GetCallerIdentity`, with the cluster checked: it
 /// exists and its platform version supports access entries.
 pub(crate) async fn cluster_and_caller(
     clients: &Clients,
@@ -180,7 +180,7 @@ pub(crate) async fn read_aws_auth(
     })
 }
 
-/// Every access entry with its policies; none (and no call) in CONFIG_MAP mode.
+/// Every access entry with its policies; none (and no call) in `CONFIG_MAP` mode.
 pub(crate) async fn read_existing(
     clients: &Clients,
     facts: &ClusterFacts,
@@ -204,10 +204,10 @@ pub(crate) fn cluster_options(opts: &Options, facts: &ClusterFacts) -> Options {
     }
 }
 
-/// All the I/O of a live plan. Calls: DescribeCluster, GetCallerIdentity,
-/// one GET of aws-auth (unless `--file`), ListAccessEntries plus
-/// DescribeAccessEntry and ListAssociatedAccessPolicies per existing entry
-/// (not in CONFIG_MAP mode), and one GetRole/GetUser per principal of the
+/// All the I/O of a live plan. Calls: `DescribeCluster`, `GetCallerIdentity`,
+/// one GET of aws-auth (unless `--file`), `ListAccessEntries` plus
+/// `DescribeAccessEntry` and `ListAssociatedAccessPolicies` per existing entry
+/// (not in `CONFIG_MAP` mode), and one GetRole/GetUser per principal of the
 /// caller's (or an `--iam-role-for`) account, or one paged
 /// ListRoles/ListUsers (1,000 a page) per account with more than 10 to
 /// check. The IAM lookups overlap the reads of the existing entries.
@@ -261,9 +261,11 @@ fn core_plan(src: &AwsAuthSource, opts: &Options) -> Result<Plan> {
 pub(crate) fn plan(inputs: &LivePlanInputs, opts: &Options, merge_existing: bool) -> Result<Plan> {
     let facts = &inputs.cluster;
     let mut plan = core_plan(&inputs.aws_auth, &cluster_options(opts, facts))?;
-    plan.source.sha256 = inputs.aws_auth.sha256.clone();
+    plan.source.sha256.clone_from(&inputs.aws_auth.sha256);
     if inputs.aws_auth.resource_version.is_some() {
-        plan.source.resource_version = inputs.aws_auth.resource_version.clone();
+        plan.source
+            .resource_version
+            .clone_from(&inputs.aws_auth.resource_version);
     }
     plan.cluster = ClusterRef {
         name: Some(facts.name.clone()),

@@ -1,5 +1,5 @@
 //! Running the aws-auth steps (prune-configmap, finalize and their undo, for
-//! the executor and for `finish`): every write checks first that the ConfigMap
+//! the executor and for `finish`): every write checks first that the `ConfigMap`
 //! holds what the step expects ([`steps::still_as_left_configmap`]), then
 //! writes through the Kubernetes adapter (`kube::configmap`) with
 //! the resourceVersion of that read, so nothing written in between is lost.
@@ -19,7 +19,7 @@ pub(crate) type WriteError = kube::configmap::WriteError;
 /// Why an aws-auth step run for the apply/rollback executor failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StepError {
-    /// Looking the cluster up (DescribeCluster).
+    /// Looking the cluster up (`DescribeCluster`).
     #[error("{0}")]
     Aws(AwsError),
     /// Connecting to the cluster's API server.
@@ -44,7 +44,7 @@ pub(crate) async fn connect(
     .await
 }
 
-/// Runs one aws-auth step: reads the ConfigMap, checks it holds what the
+/// Runs one aws-auth step: reads the `ConfigMap`, checks it holds what the
 /// step expects, and writes. The resourceVersion of that read guards the
 /// write, so nothing written in between is lost.
 pub(crate) async fn run_on(target: &Target, step: &Step) -> Result<serde_json::Value, WriteError> {
@@ -88,7 +88,7 @@ pub(crate) fn outcome_of(result: &Result<serde_json::Value, WriteError>) -> Outc
 }
 
 /// As [`run_step`], for an executor that holds only an EKS client and the
-/// cluster name: DescribeCluster gives the ARN and endpoint that pick the
+/// cluster name: `DescribeCluster` gives the ARN and endpoint that pick the
 /// kubeconfig context.
 pub(crate) async fn run_step_with(
     eks: &impl DescribeEndpoint,

@@ -37,8 +37,7 @@ impl Default for Backoff {
         let initial = std::env::var("AWS_AUTH_MIGRATE_INITIAL_BACKOFF_MS")
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_millis(100));
+            .map_or(Duration::from_millis(100), Duration::from_millis);
         Backoff {
             initial,
             max: Duration::from_secs(10),
@@ -63,8 +62,7 @@ impl Backoff {
 fn jitter(salt: u64) -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_nanos() as u64);
     let mut x = t ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -73,7 +71,7 @@ fn jitter(salt: u64) -> u64 {
 }
 
 /// How long a cluster update is waited for before giving up.
-pub(crate) const MAX_UPDATE_WAIT: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_UPDATE_WAIT: Duration = Duration::from_hours(1);
 
 /// How often a running cluster update is polled (5 s;
 /// `AWS_AUTH_MIGRATE_POLL_MS` changes it, tests use it).
@@ -81,8 +79,7 @@ pub(crate) fn poll_interval() -> Duration {
     std::env::var("AWS_AUTH_MIGRATE_POLL_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(5))
+        .map_or(Duration::from_secs(5), Duration::from_millis)
 }
 
 /// How many throttled answers one step takes before it fails.
@@ -167,7 +164,7 @@ impl Executor {
     }
 
     async fn call_with_retries(&self, step: &Step) -> Outcome {
-        let salt = self as *const _ as u64 ^ step.op().len() as u64;
+        let salt = std::ptr::from_ref(self) as u64 ^ step.op().len() as u64;
         let op = step.op();
         let (mut attempt, mut throttles) = (0, 0);
         loop {
@@ -190,7 +187,7 @@ impl Executor {
                 Err(e) if retryable(&e) && attempt + 1 < self.backoff.attempts => {
                     tokio::time::sleep(
                         self.backoff
-                            .wait(attempt, salt.wrapping_add(attempt as u64)),
+                            .wait(attempt, salt.wrapping_add(u64::from(attempt))),
                     )
                     .await;
                     attempt += 1;
@@ -334,7 +331,7 @@ impl Executor {
             })
     }
 
-    /// UpdateClusterConfig to API_AND_CONFIG_MAP, then DescribeUpdate until
+    /// `UpdateClusterConfig` to `API_AND_CONFIG_MAP`, then `DescribeUpdate` until
     /// it settles. A second run finds the mode already switched (EKS refuses
     /// the same mode) or an update in progress, and waits for it instead.
     async fn enable_access_entries(&self) -> Result<serde_json::Value, AwsError> {
@@ -350,7 +347,7 @@ impl Executor {
     }
 
     /// After a refused switch: the cluster already switched (or switching,
-    /// waited for) is done; still in CONFIG_MAP, the refusal stands.
+    /// waited for) is done; still in `CONFIG_MAP`, the refusal stands.
     async fn already_switched(&self, err: AwsError) -> Result<serde_json::Value, AwsError> {
         let c = &self.cluster;
         let now = self.eks.mode_status(c).await?;
@@ -370,7 +367,7 @@ impl Executor {
         Err(err)
     }
 
-    /// Polls DescribeUpdate until the update succeeds, fails or an hour passes.
+    /// Polls `DescribeUpdate` until the update succeeds, fails or an hour passes.
     async fn wait_for_update(&self, update_id: &str) -> Result<serde_json::Value, AwsError> {
         let c = &self.cluster;
         let started = Instant::now();
@@ -400,7 +397,7 @@ impl Executor {
         }
     }
 
-    /// Polls DescribeCluster until the cluster is no longer `UPDATING`;
+    /// Polls `DescribeCluster` until the cluster is no longer `UPDATING`;
     /// returns its authentication mode then.
     async fn wait_while_updating(&self) -> Result<AuthMode, AwsError> {
         let started = Instant::now();
@@ -432,7 +429,7 @@ mod tests {
             attempts: 5,
         };
         for attempt in 0..10 {
-            let w = b.wait(attempt, attempt as u64);
+            let w = b.wait(attempt, u64::from(attempt));
             let ceiling =
                 Duration::from_millis(100 * (1u64 << attempt)).min(Duration::from_secs(2));
             assert!(w < ceiling, "{attempt}: {w:?} >= {ceiling:?}");

@@ -153,21 +153,18 @@ impl Lane {
         }
         prune(&mut self.throttles, now);
         prune(&mut self.recent, now);
-        match &mut self.probe {
-            Some(probe) => {
-                if sent >= probe.at {
-                    if throttled {
-                        probe.throttled += 1;
-                    } else {
-                        probe.ok += 1;
-                    }
+        if let Some(probe) = &mut self.probe {
+            if sent >= probe.at {
+                if throttled {
+                    probe.throttled += 1;
+                } else {
+                    probe.ok += 1;
                 }
-                self.judge()
             }
-            None => {
-                self.maybe_cut(now);
-                None
-            }
+            self.judge()
+        } else {
+            self.maybe_cut(now);
+            None
         }
     }
 
@@ -358,7 +355,7 @@ mod tests {
                 simulate(&p, workers, Duration::from_millis(25), 60, |at| {
                     sent += 1;
                     let t = limit(at);
-                    throttled += t as usize;
+                    throttled += usize::from(t);
                     t
                 });
             // The floor: the burst and 10 a second.
@@ -427,7 +424,12 @@ mod tests {
         cut(&p);
         for _ in 0..5 {
             assert_eq!(
-                p.answered_at(OP, ms(t0, 0) - Duration::from_millis(1), true, ms(t0, 20)),
+                p.answered_at(
+                    OP,
+                    ms(t0, 0).checked_sub(Duration::from_millis(1)).unwrap(),
+                    true,
+                    ms(t0, 20)
+                ),
                 None
             );
         }
@@ -532,7 +534,7 @@ mod tests {
         assert_eq!(p.rate(OP), Some(19.0));
         // The calls in flight come back throttled too: one signal (and
         // they were sent before the cut: its test does not count them).
-        let before_cut = t0 - Duration::from_millis(1);
+        let before_cut = t0.checked_sub(Duration::from_millis(1)).unwrap();
         p.answered_at(OP, before_cut, true, ms(t0, 100));
         p.answered_at(OP, before_cut, true, ms(t0, 900));
         assert_eq!(p.rate(OP), Some(19.0));

@@ -152,12 +152,11 @@ impl Report {
                 .reasons
                 .iter()
                 .find(|r| r.severity == crate::core::reason::Severity::Lossy)
-                .map(|r| r.code.as_str())
-                .unwrap_or("lossy");
+                .map_or("lossy", |r| r.code.as_str());
             self.left_alone.push(format!(
                 "{}#{} {}: {code}, no access entry can carry it; its aws-auth row keeps working until finalize (which refuses unless --accept-gaps names it)",
                 m.section,
-                m.index.map(|i| i + 1).unwrap_or(0),
+                m.index.map_or(0, |i| i + 1),
                 m.arn.as_deref().unwrap_or("-")
             ));
         }

@@ -73,15 +73,16 @@ pub async fn resume(
     let mut results = Vec::new();
     let plan = match run_file.plan {
         Some(p) => p,
-        None => match plan_after_switch(&run, &opts, &inputs, &mut results).await? {
-            Some(plan) => plan,
-            None => {
+        None => {
+            if let Some(plan) = plan_after_switch(&run, &opts, &inputs, &mut results).await? {
+                plan
+            } else {
                 let total = results.len();
                 let mut report = Report::new(&run, results, total);
                 report.previously_done = done.len();
                 return Ok(report);
             }
-        },
+        }
     };
     let all = steps::steps_for(&plan, &run.migration_id, env!("CARGO_PKG_VERSION"))
         .map_err(|e| anyhow!(e))?;
@@ -145,7 +146,7 @@ async fn plan_after_switch(
 }
 
 /// The entries of `principals` as they are now (`None`: no entry): one
-/// ListAccessEntries, then a describe of each listed one, `concurrency` at
+/// `ListAccessEntries`, then a describe of each listed one, `concurrency` at
 /// a time.
 async fn observe(
     run: &Run,

@@ -129,7 +129,7 @@ impl Run {
         Ok(by_group.into_iter().flat_map(|(_, r)| r).collect())
     }
 
-    /// Runs the switch to API_AND_CONFIG_MAP and adds its result to
+    /// Runs the switch to `API_AND_CONFIG_MAP` and adds its result to
     /// `results`; false when the run stops there (the switch did not take
     /// effect, or an interrupt came).
     pub(crate) async fn switch_mode(

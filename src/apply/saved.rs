@@ -32,7 +32,7 @@ fn read_saved_plan(plan_path: &Path) -> Result<Plan> {
 }
 
 /// Refuses a saved plan whose decisions differ from those of the plan
-/// made now from the cluster with the apply's flags (core::review).
+/// made now from the cluster with the apply's flags (`core::review`).
 fn check_decisions(plan_path: &Path, saved: &Plan, now: &Plan) -> Result<()> {
     let diffs = review::differences(saved, now);
     let Some(first) = diffs.first() else {

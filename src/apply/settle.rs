@@ -52,7 +52,7 @@ pub async fn settle_pending(
     Ok(settled)
 }
 
-/// Polls DescribeCluster until the cluster is no longer `UPDATING`.
+/// Polls `DescribeCluster` until the cluster is no longer `UPDATING`.
 async fn wait_while_updating(run: &Run) -> Result<ClusterFacts> {
     let started = std::time::Instant::now();
     loop {

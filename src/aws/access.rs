@@ -12,7 +12,7 @@ use super::error::{classify, AwsError};
 use super::Clients;
 use crate::core::policy::{AccessScope, ScopeType};
 
-/// A CreateAccessEntry request.
+/// A `CreateAccessEntry` request.
 #[derive(Debug, Clone, Copy)]
 pub struct NewEntry<'a> {
     pub principal_arn: &'a str,
@@ -34,7 +34,7 @@ pub enum Removal {
     AlreadyGone,
 }
 
-/// The cluster's authentication mode and status, as DescribeCluster says.
+/// The cluster's authentication mode and status, as `DescribeCluster` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModeStatus {
     /// `CONFIG_MAP` when the cluster reports no access config.
@@ -73,7 +73,7 @@ impl AccessWriter {
         &self.client
     }
 
-    /// CreateAccessEntry; returns the new entry's ARN (empty if EKS gave none).
+    /// `CreateAccessEntry`; returns the new entry's ARN (empty if EKS gave none).
     pub async fn create_access_entry(
         &self,
         cluster: &str,
@@ -108,7 +108,7 @@ impl AccessWriter {
             .to_string())
     }
 
-    /// AssociateAccessPolicy (an upsert of the policy's scope).
+    /// `AssociateAccessPolicy` (an upsert of the policy's scope).
     pub async fn associate_access_policy(
         &self,
         cluster: &str,
@@ -134,7 +134,7 @@ impl AccessWriter {
         Ok(())
     }
 
-    /// UpdateAccessEntry; both fields are sent (EKS resets omitted ones).
+    /// `UpdateAccessEntry`; both fields are sent (EKS resets omitted ones).
     pub async fn update_access_entry(
         &self,
         cluster: &str,
@@ -160,7 +160,7 @@ impl AccessWriter {
         Ok(())
     }
 
-    /// DeleteAccessEntry; an entry that is not there is already gone.
+    /// `DeleteAccessEntry`; an entry that is not there is already gone.
     pub async fn delete_access_entry(
         &self,
         cluster: &str,
@@ -177,7 +177,7 @@ impl AccessWriter {
             Ok(_) => Ok(Removal::Removed),
             Err(e)
                 if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                    .is_some_and(aws_sdk_eks::operation::delete_access_entry::DeleteAccessEntryError::is_resource_not_found_exception) =>
             {
                 Ok(Removal::AlreadyGone)
             }
@@ -189,7 +189,7 @@ impl AccessWriter {
         }
     }
 
-    /// DisassociateAccessPolicy; an association that is not there is
+    /// `DisassociateAccessPolicy`; an association that is not there is
     /// already gone.
     pub async fn disassociate_access_policy(
         &self,
@@ -209,7 +209,7 @@ impl AccessWriter {
             Ok(_) => Ok(Removal::Removed),
             Err(e)
                 if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                    .is_some_and(aws_sdk_eks::operation::disassociate_access_policy::DisassociateAccessPolicyError::is_resource_not_found_exception) =>
             {
                 Ok(Removal::AlreadyGone)
             }
@@ -221,7 +221,7 @@ impl AccessWriter {
         }
     }
 
-    /// UpdateClusterConfig to `API_AND_CONFIG_MAP`; returns the update's id
+    /// `UpdateClusterConfig` to `API_AND_CONFIG_MAP`; returns the update's id
     /// (empty if EKS gave none).
     pub async fn enable_access_entries(&self, cluster: &str) -> Result<String, AwsError> {
         let out = self
@@ -249,7 +249,7 @@ impl AccessWriter {
             .to_string())
     }
 
-    /// DescribeUpdate: the update's status (`InProgress`, `Successful`,
+    /// `DescribeUpdate`: the update's status (`InProgress`, `Successful`,
     /// `Failed`, `Cancelled`; empty if EKS gave none).
     pub async fn update_status(&self, cluster: &str, update_id: &str) -> Result<String, AwsError> {
         let out = self
@@ -273,7 +273,7 @@ impl AccessWriter {
             .unwrap_or_default())
     }
 
-    /// DescribeCluster: the authentication mode and status only.
+    /// `DescribeCluster`: the authentication mode and status only.
     pub async fn mode_status(&self, cluster: &str) -> Result<ModeStatus, AwsError> {
         let out = self
             .client

@@ -9,7 +9,7 @@ use super::access::AccessWriter;
 use super::error::{classify, AwsError};
 use super::Eks;
 
-/// How an EKS update stands (DescribeUpdate).
+/// How an EKS update stands (`DescribeUpdate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpdateStatus {
     InProgress,
@@ -28,14 +28,14 @@ impl UpdateStatus {
     }
 }
 
-/// What ties a cluster to a kubeconfig context (DescribeCluster).
+/// What ties a cluster to a kubeconfig context (`DescribeCluster`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ClusterEndpoint {
     pub arn: String,
     pub endpoint: Option<String>,
 }
 
-/// DescribeCluster for its ARN and endpoint only: unlike
+/// `DescribeCluster` for its ARN and endpoint only: unlike
 /// [`Eks::describe_cluster`], the ARN is not checked.
 pub(crate) async fn cluster_endpoint(
     client: &aws_sdk_eks::Client,
@@ -83,8 +83,8 @@ impl DescribeEndpoint for Eks {
 
 impl Eks {
     /// The roles of managed node groups and Fargate profiles, each with
-    /// what uses it: ListNodegroups + DescribeNodegroup, ListFargateProfiles
-    /// + DescribeFargateProfile.
+    /// what uses it: `ListNodegroups` + `DescribeNodegroup`, `ListFargateProfiles`
+    /// + `DescribeFargateProfile`.
     pub async fn compute_roles(&self, cluster: &str) -> Result<Vec<(String, String)>, AwsError> {
         let eks = self.client();
         let mut out = Vec::new();
@@ -155,7 +155,7 @@ impl Eks {
         Ok(out)
     }
 
-    /// UpdateClusterConfig to the API authentication mode; returns the id
+    /// `UpdateClusterConfig` to the API authentication mode; returns the id
     /// of the update it started (empty when EKS answers none).
     pub async fn start_switch_to_api(&self, cluster: &str) -> Result<String, AwsError> {
         let sent = self
@@ -183,7 +183,7 @@ impl Eks {
             .to_string())
     }
 
-    /// DescribeUpdate: how update `id` stands (no status: in progress).
+    /// `DescribeUpdate`: how update `id` stands (no status: in progress).
     pub async fn update_status(&self, cluster: &str, id: &str) -> Result<UpdateStatus, AwsError> {
         use aws_sdk_eks::types::UpdateStatus as Sdk;
         let d = self

@@ -76,7 +76,7 @@ pub(crate) async fn load(opts: &AwsOptions) -> Result<SdkConfig, AwsError> {
 }
 
 /// The same configuration with credentials from assuming `role_arn`
-/// (through STS AssumeRole, refreshed as they expire).
+/// (through STS `AssumeRole`, refreshed as they expire).
 pub(crate) async fn assume(base: &SdkConfig, role_arn: &str) -> SdkConfig {
     let provider = AssumeRoleProvider::builder(role_arn)
         .session_name(SESSION_NAME)
@@ -90,5 +90,7 @@ pub(crate) async fn assume(base: &SdkConfig, role_arn: &str) -> SdkConfig {
 
 /// The region the configuration resolved to.
 pub(crate) fn region(conf: &SdkConfig) -> String {
-    conf.region().map(|r| r.to_string()).unwrap_or_default()
+    conf.region()
+        .map(std::string::ToString::to_string)
+        .unwrap_or_default()
 }

@@ -13,7 +13,7 @@ use crate::core::cluster::{AuthMode, ClusterStatus};
 use crate::core::diff::ExistingEntry;
 use crate::core::policy::{AccessScope, PolicyAssociation};
 
-/// What DescribeCluster says about a cluster, as the planner needs it.
+/// What `DescribeCluster` says about a cluster, as the planner needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterFacts {
     pub name: String,
@@ -23,18 +23,18 @@ pub struct ClusterFacts {
     pub account: String,
     /// From the cluster ARN.
     pub partition: String,
-    /// `CONFIG_MAP` when DescribeCluster reports no access config.
+    /// `CONFIG_MAP` when `DescribeCluster` reports no access config.
     pub authentication_mode: AuthMode,
     pub version: String,
     pub platform_version: String,
-    /// None when DescribeCluster reports none.
+    /// None when `DescribeCluster` reports none.
     pub status: Option<ClusterStatus>,
     /// The Kubernetes API server URL.
     pub endpoint: Option<String>,
 }
 
 impl ClusterFacts {
-    /// True when the cluster reads access entries (API or API_AND_CONFIG_MAP).
+    /// True when the cluster reads access entries (API or `API_AND_CONFIG_MAP`).
     pub fn has_access_entries(&self) -> bool {
         self.authentication_mode.has_access_entries()
     }
@@ -51,7 +51,7 @@ pub(crate) fn auth_mode(mode: Option<&AuthenticationMode>) -> AuthMode {
     mode.map_or(AuthMode::ConfigMap, |m| AuthMode::parse(m.as_str()))
 }
 
-/// A cluster's status as DescribeCluster reports it.
+/// A cluster's status as `DescribeCluster` reports it.
 pub(crate) fn cluster_status(
     status: Option<&aws_sdk_eks::types::ClusterStatus>,
 ) -> Option<ClusterStatus> {
@@ -173,7 +173,7 @@ impl Eks {
         &self.client
     }
 
-    /// DescribeCluster, checked: the cluster exists and its ARN reads.
+    /// `DescribeCluster`, checked: the cluster exists and its ARN reads.
     pub async fn describe_cluster(&self, name: &str) -> Result<ClusterFacts, AwsError> {
         let call = format!("DescribeCluster {name}");
         let out = self
@@ -222,7 +222,7 @@ impl Eks {
         })
     }
 
-    /// ListAccessEntries, every page; sorted.
+    /// `ListAccessEntries`, every page; sorted.
     pub async fn list_access_entries(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
         let mut pages = self
             .client
@@ -246,7 +246,7 @@ impl Eks {
         Ok(out)
     }
 
-    /// DescribeAccessEntry and ListAssociatedAccessPolicies (every page) of
+    /// `DescribeAccessEntry` and `ListAssociatedAccessPolicies` (every page) of
     /// one principal; `None` when the entry went away in between.
     pub async fn existing_entry(
         &self,
@@ -264,7 +264,7 @@ impl Eks {
             Ok(o) => o,
             Err(e)
                 if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                    .is_some_and(aws_sdk_eks::operation::describe_access_entry::DescribeAccessEntryError::is_resource_not_found_exception) =>
             {
                 return Ok(None)
             }
@@ -301,7 +301,7 @@ impl Eks {
         }))
     }
 
-    /// ListAssociatedAccessPolicies, every page; sorted. `Err(None)`: the
+    /// `ListAssociatedAccessPolicies`, every page; sorted. `Err(None)`: the
     /// entry is gone.
     async fn associated_policies(
         &self,
@@ -321,7 +321,7 @@ impl Eks {
                 Ok(p) => p,
                 Err(e)
                     if e.as_service_error()
-                        .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                        .is_some_and(aws_sdk_eks::operation::list_associated_access_policies::ListAssociatedAccessPoliciesError::is_resource_not_found_exception) =>
                 {
                     return Err(None)
                 }
@@ -341,8 +341,8 @@ impl Eks {
     }
 
     /// Every access entry of the cluster with its policies: one
-    /// ListAccessEntries (per page of 100), then DescribeAccessEntry and
-    /// ListAssociatedAccessPolicies per entry, `concurrency` principals at a
+    /// `ListAccessEntries` (per page of 100), then `DescribeAccessEntry` and
+    /// `ListAssociatedAccessPolicies` per entry, `concurrency` principals at a
     /// time. Sorted by principal ARN.
     pub async fn existing_entries(
         &self,

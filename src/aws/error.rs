@@ -79,10 +79,10 @@ where
     let call = call.into();
     let status = err.raw_response().map(|r| r.status().as_u16());
     let code = err.code().map(str::to_string);
-    let message = err
-        .message()
-        .map(str::to_string)
-        .unwrap_or_else(|| one_line(&DisplayErrorContext(&err).to_string()));
+    let message = err.message().map_or_else(
+        || one_line(&DisplayErrorContext(&err).to_string()),
+        str::to_string,
+    );
     match &err {
         SdkError::DispatchFailure(d) => {
             let text = one_line(&DisplayErrorContext(&err).to_string());
@@ -231,17 +231,17 @@ fn credentials_failure(
 }
 
 /// The STS answer behind a credentials failure, when the credentials come
-/// from AssumeRole (`--role-arn`, `--iam-role-for`): its code and message.
+/// from `AssumeRole` (`--role-arn`, `--iam-role-for`): its code and message.
 fn assume_role_failure(err: &(dyn std::error::Error + 'static)) -> Option<(String, String)> {
     use aws_sdk_sts::operation::assume_role::AssumeRoleError;
     let mut cur = err.source();
     while let Some(e) = cur {
         if let Some(sdk) = e.downcast_ref::<aws_sdk_sts::error::SdkError<AssumeRoleError>>() {
             let code = sdk.code().unwrap_or("Error").to_string();
-            let message = sdk
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| one_line(&DisplayErrorContext(sdk).to_string()));
+            let message = sdk.message().map_or_else(
+                || one_line(&DisplayErrorContext(sdk).to_string()),
+                str::to_string,
+            );
             return Some((code, message));
         }
         cur = e.source();

@@ -13,10 +13,10 @@ use crate::core::arn::{PrincipalArn, PrincipalKind};
 use crate::core::resolve::Lookup;
 
 /// Above this many roles (or users) to check in one account, one paged
-/// ListRoles (ListUsers) is cheaper than a GetRole (GetUser) each.
+/// `ListRoles` (`ListUsers`) is cheaper than a `GetRole` (`GetUser`) each.
 pub(crate) const LIST_THRESHOLD: usize = 10;
 
-/// Page size asked of ListRoles and ListUsers: IAM's maximum (its default
+/// Page size asked of `ListRoles` and `ListUsers`: IAM's maximum (its default
 /// is 100), so an account of 3,000 roles costs 3 calls, not 30.
 const LIST_PAGE: i32 = 1000;
 
@@ -32,13 +32,14 @@ impl Iam {
         }
     }
 
-    /// GetRole: the role's ARN, `None` when IAM has no such role.
+    /// `GetRole`: the role's ARN, `None` when IAM has no such role.
     pub async fn get_role(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self.client.get_role().role_name(name).send().await {
             Ok(out) => Ok(out.role().map(|r| r.arn().to_string())),
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                if e.as_service_error().is_some_and(
+                    aws_sdk_iam::operation::get_role::GetRoleError::is_no_such_entity_exception,
+                ) =>
             {
                 Ok(None)
             }
@@ -46,13 +47,14 @@ impl Iam {
         }
     }
 
-    /// GetUser: the user's ARN, `None` when IAM has no such user.
+    /// `GetUser`: the user's ARN, `None` when IAM has no such user.
     pub async fn get_user(&self, name: &str) -> Result<Option<String>, AwsError> {
         match self.client.get_user().user_name(name).send().await {
             Ok(out) => Ok(out.user().map(|u| u.arn().to_string())),
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                if e.as_service_error().is_some_and(
+                    aws_sdk_iam::operation::get_user::GetUserError::is_no_such_entity_exception,
+                ) =>
             {
                 Ok(None)
             }
@@ -60,7 +62,7 @@ impl Iam {
         }
     }
 
-    /// ListRoles or ListUsers, every page: lowercased name → ARN of every
+    /// `ListRoles` or `ListUsers`, every page: lowercased name → ARN of every
     /// principal of `kind` in the account.
     pub async fn list(
         &self,
@@ -78,7 +80,7 @@ impl Iam {
                 .await
                 .map_err(|e| classify(format!("ListRoles in {account}"), "iam:ListRoles", e))?
                 .iter()
-                .flat_map(|page| page.roles())
+                .flat_map(aws_sdk_iam::operation::list_roles::ListRolesOutput::roles)
                 .map(|r| (r.role_name().to_string(), r.arn().to_string()))
                 .collect(),
             PrincipalKind::User => self
@@ -91,7 +93,7 @@ impl Iam {
                 .await
                 .map_err(|e| classify(format!("ListUsers in {account}"), "iam:ListUsers", e))?
                 .iter()
-                .flat_map(|page| page.users())
+                .flat_map(aws_sdk_iam::operation::list_users::ListUsersOutput::users)
                 .map(|u| (u.user_name().to_string(), u.arn().to_string()))
                 .collect(),
         };
@@ -149,7 +151,7 @@ pub(crate) async fn lookup_all(
     for (account, kinds) in &wanted {
         let iam = readers.by_account[*account].clone();
         for (kind, names) in kinds {
-            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let names: Vec<String> = names.iter().map(std::string::ToString::to_string).collect();
             let account = account.to_string();
             let kind = *kind;
             if names.len() > LIST_THRESHOLD {

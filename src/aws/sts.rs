@@ -24,7 +24,7 @@ impl Sts {
         }
     }
 
-    /// GetCallerIdentity.
+    /// `GetCallerIdentity`.
     pub async fn caller(&self) -> Result<Caller, AwsError> {
         let out = self
             .client

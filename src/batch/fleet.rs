@@ -281,7 +281,7 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
 
-    const FLEET: &str = r#"
+    const FLEET: &str = r"
 defaults:
   region: eu-west-1
   profile: platform
@@ -300,7 +300,7 @@ clusters:
     overrides: {allow_lossy: true, concurrency: 2, merge_existing: true}
   - name: dev-a
     labels: {env: dev}
-"#;
+";
 
     #[test]
     fn defaults_apply_and_clusters_override() {
@@ -353,7 +353,12 @@ clusters:
         let f = Fleet::parse(FLEET).unwrap();
         let specs = f.specs(Path::new("/"));
         let pick = |v: &[&str]| {
-            let s = Selector::parse(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+            let s = Selector::parse(
+                &v.iter()
+                    .map(std::string::ToString::to_string)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap();
             specs
                 .iter()
                 .filter(|c| s.matches(&c.name, &c.labels))

@@ -332,7 +332,7 @@ async fn one(
     let blank = match &t.entry {
         Some(e) => {
             let mut b = blank;
-            b.account = e.account.clone();
+            b.account.clone_from(&e.account);
             b
         }
         None => blank,
@@ -443,7 +443,7 @@ fn from_report(mut r: ClusterResult, report: &Report) -> ClusterResult {
         not_attempted: report.not_attempted,
     });
     if report.journal.is_some() {
-        r.journal = report.journal.clone();
+        r.journal.clone_from(&report.journal);
     }
     r.status = match report.outcome() {
         Outcome::Ok => Status::Ok,
@@ -577,7 +577,7 @@ async fn rollback_one(
                     "finalize left aws-auth as it was".to_string()
                 } else {
                     format!("aws-auth restored ({})", u.undone.join(", "))
-                })
+                });
             }
             Err(e) => return r.fail(&e.context(format!("undoing {}", fj.display()))),
         }

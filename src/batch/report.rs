@@ -78,8 +78,7 @@ impl Counts {
             lockout_warnings: plan
                 .lockout
                 .as_ref()
-                .map(|l| l.warnings.len() + l.node_roles_at_risk.len())
-                .unwrap_or(0),
+                .map_or(0, |l| l.warnings.len() + l.node_roles_at_risk.len()),
             policies: s.policies,
         }
     }
@@ -178,7 +177,7 @@ impl ClusterResult {
     /// Takes cluster, mode and counts from a live plan.
     pub fn with_plan(mut self, plan: &Plan) -> Self {
         self.region = plan.cluster.region.clone().or(self.region);
-        self.account = plan.cluster.account.clone();
+        self.account.clone_from(&plan.cluster.account);
         self.mode = plan
             .cluster
             .authentication_mode
@@ -291,8 +290,7 @@ impl FleetReport {
                 let n = |f: fn(&Counts) -> usize| {
                     c.counts
                         .as_ref()
-                        .map(|k| f(k).to_string())
-                        .unwrap_or_else(|| "-".into())
+                        .map_or_else(|| "-".into(), |k| f(k).to_string())
                 };
                 [
                     c.name.clone(),
@@ -323,7 +321,7 @@ impl FleetReport {
 
     pub fn table(&self, width: usize) -> String {
         let mut b = Builder::default();
-        b.push_record(Self::HEADER.map(|h| h.to_string()));
+        b.push_record(Self::HEADER.map(std::string::ToString::to_string));
         for r in self.rows() {
             let mut r = r;
             r[3] = r[3].replace("_AND_", "_AND_\n");
@@ -398,8 +396,7 @@ impl FleetReport {
             }
             if let Some(text) = &c.text {
                 out.push_str(&format!(
-                    "<details><summary>Report</summary>\n\n```text\n{}```\n\n</details>\n\n",
-                    text
+                    "<details><summary>Report</summary>\n\n```text\n{text}```\n\n</details>\n\n"
                 ));
             }
             if let Some(v) = &c.verification {

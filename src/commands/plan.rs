@@ -128,7 +128,7 @@ pub(crate) fn render_plan(plan: &Plan, format: Format) -> String {
     }
 }
 
-/// Colour only on a terminal and without NO_COLOR; width from COLUMNS.
+/// Colour only on a terminal and without `NO_COLOR`; width from COLUMNS.
 pub(crate) fn terminal_style() -> TableStyle {
     let tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

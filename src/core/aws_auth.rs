@@ -92,7 +92,7 @@ pub(crate) fn parse(data: &AwsAuthData) -> AwsAuth {
                 match yaml::parse(text) {
                     Ok(root) => (root, *line_offset, *key_line),
                     Err(e) => {
-                        let line = line_offset.map(|o| o + e.line).unwrap_or(*key_line);
+                        let line = line_offset.map_or(*key_line, |o| o + e.line);
                         out.sections.push(unparseable(
                             section,
                             line,
@@ -339,7 +339,7 @@ fn groups_field(value: &Node, key: &str, notes: &mut Vec<Reason>) -> Vec<String>
 }
 
 /// mapAccounts is decoded by gopkg.in/yaml.v2 straight into []string
-/// (pkg/mapper/configmap/configmap.go ParseMap), not through JSON: a scalar
+/// (pkg/mapper/configmap/configmap.go `ParseMap`), not through JSON: a scalar
 /// keeps its literal text (`- 012345678901` stays "012345678901"); an item
 /// that is null, a list or a mapping cannot be decoded and is dropped.
 fn account_row(index: usize, line: Option<usize>, item: &Node) -> Row {
@@ -417,7 +417,7 @@ mod tests {
 
     /// pkg/mapper/configmap/configmap.go isSkippable: a value that trims to
     /// empty, "", '' or two backquotes is an empty section
-    /// (TestBadParseMap, TestBadParseMapSingleQuote).
+    /// (`TestBadParseMap`, `TestBadParseMapSingleQuote`).
     #[test]
     fn empty_section_markers_are_the_authenticators() {
         for value in [

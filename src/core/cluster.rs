@@ -84,7 +84,7 @@ impl<'de> Deserialize<'de> for AuthMode {
     }
 }
 
-/// A cluster's status as DescribeCluster reports it.
+/// A cluster's status as `DescribeCluster` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ClusterStatus {
     Active,

@@ -63,10 +63,10 @@ pub(crate) fn diff(entries: &mut Vec<Entry>, existing: &[ExistingEntry], merge_e
 
 /// Makes an `update` entry describe the entry after the update: the
 /// existing username, the union of the groups, the existing policies with
-/// the missing ones added (UpdateAccessEntry resets what it is not sent).
+/// the missing ones added (`UpdateAccessEntry` resets what it is not sent).
 fn merge_into(entry: &mut Entry, d: &EntryDiff) {
     if !entry.entry_type.is_node() {
-        entry.username = d.existing.username.clone();
+        entry.username.clone_from(&d.existing.username);
         let mut groups: BTreeSet<String> = d.existing.kubernetes_groups.iter().cloned().collect();
         groups.extend(entry.kubernetes_groups.iter().cloned());
         entry.kubernetes_groups = groups.into_iter().collect();
@@ -97,8 +97,8 @@ fn compare(entry: &Entry, found: &ExistingEntry) -> EntryDiff {
         (Vec::new(), Vec::new())
     } else {
         (
-            want.difference(&have).map(|g| g.to_string()).collect(),
-            have.difference(&want).map(|g| g.to_string()).collect(),
+            want.difference(&have).map(|g| (*g).clone()).collect(),
+            have.difference(&want).map(|g| (*g).clone()).collect(),
         )
     };
     // What to associate so the entry grants at least the plan: a policy the
@@ -232,7 +232,10 @@ mod tests {
             principal_arn: arn.into(),
             entry_type: ty,
             username: username.map(str::to_string),
-            kubernetes_groups: groups.iter().map(|g| g.to_string()).collect(),
+            kubernetes_groups: groups
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             policies: vec![],
             fidelity: Fidelity::Exact,
             reasons: vec![],
@@ -247,7 +250,10 @@ mod tests {
             principal_arn: arn.into(),
             entry_type: ty.into(),
             username: username.map(str::to_string),
-            kubernetes_groups: groups.iter().map(|g| g.to_string()).collect(),
+            kubernetes_groups: groups
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             policies: vec![],
             tags: BTreeMap::new(),
         }

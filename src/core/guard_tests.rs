@@ -460,7 +460,7 @@ fn references(me: &str, code: &str, modules: &BTreeSet<String>) -> BTreeSet<Stri
     } else {
         format!("{me}::")
     };
-    for child in modules.iter() {
+    for child in modules {
         let Some(name) = child.strip_prefix(&prefix) else {
             continue;
         };

@@ -1,15 +1,15 @@
-//! Finding the aws-auth data in what a user hands the tool: a ConfigMap
+//! Finding the aws-auth data in what a user hands the tool: a `ConfigMap`
 //! manifest (YAML or JSON), a `List` holding it, or a bare `data:` block.
 
 use serde::{Deserialize, Serialize};
 
 use super::yaml::{self, Node, Value};
 
-/// Inputs larger than this are refused: a ConfigMap holds at most 1 MiB of
+/// Inputs larger than this are refused: a `ConfigMap` holds at most 1 MiB of
 /// data, and its manifest (annotations, managedFields, JSON escaping) stays
 /// well below this.
 pub(crate) const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
-/// The API server's limit on a ConfigMap's data.
+/// The API server's limit on a `ConfigMap`'s data.
 pub(crate) const CONFIGMAP_DATA_LIMIT: usize = 1024 * 1024;
 
 /// The three sections of aws-auth; the variants are named after the keys.
@@ -167,7 +167,7 @@ pub(crate) fn locate(text: &str) -> Result<AwsAuthData, InputError> {
             // planning from it would plan access that exists nowhere. A
             // bare block is checked on its three keys only.
             for (k, v) in pairs {
-                let name = k.as_str().map(str::to_string).unwrap_or_else(|| "?".into());
+                let name = k.as_str().map_or_else(|| "?".into(), str::to_string);
                 let checked = from_data_key || Section::ALL.iter().any(|s| s.key() == name);
                 let is_string = match &v.value {
                     Value::Scalar(s) => {
@@ -212,7 +212,7 @@ pub(crate) fn locate(text: &str) -> Result<AwsAuthData, InputError> {
                         if let Err(e) = yaml::parse(&s.text) {
                             if e.kind == yaml::ErrorKind::ExpansionLimit {
                                 return Err(InputError::SectionExpansion {
-                                    line: line_offset.map(|o| o + e.line).unwrap_or(key.line),
+                                    line: line_offset.map_or(key.line, |o| o + e.line),
                                     section,
                                     message: e.message,
                                 });
@@ -237,7 +237,8 @@ pub(crate) fn locate(text: &str) -> Result<AwsAuthData, InputError> {
                     .collect();
                 if let [.., last] = lines[..] {
                     if lines.len() > 1 {
-                        let all: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                        let all: Vec<String> =
+                            lines.iter().map(std::string::ToString::to_string).collect();
                         out.notices.push(format!(
                             "line {last}: data.{} is given {} times (lines {}): only the last is read",
                             section.key(),
@@ -289,7 +290,7 @@ fn resource_version(configmap: &Node) -> Option<String> {
     configmap
         .get("metadata")
         .and_then(|m| m.get("resourceVersion"))
-        .and_then(|v| v.to_go_string())
+        .and_then(super::yaml::Node::to_go_string)
 }
 
 fn find_configmap(root: &Node) -> Result<&Node, InputError> {
@@ -298,10 +299,9 @@ fn find_configmap(root: &Node) -> Result<&Node, InputError> {
     }
     let kind = root.get("kind").and_then(Node::as_str);
     match kind {
-        Some("List") | Some("ConfigMapList") => {
-            let items = match root.get("items").map(|i| &i.value) {
-                Some(Value::Seq(items)) => items,
-                _ => return Err(InputError::NotInList),
+        Some("List" | "ConfigMapList") => {
+            let Some(Value::Seq(items)) = root.get("items").map(|i| &i.value) else {
+                return Err(InputError::NotInList);
             };
             items
                 .iter()
@@ -473,7 +473,7 @@ mod tests {
         ));
     }
 
-    /// A ConfigMap's data is map[string]string: no cluster holds a list or
+    /// A `ConfigMap`'s data is map[string]string: no cluster holds a list or
     /// a mapping there, and the authenticator (ParseMap(cm.Data)) never
     /// sees one. Refused with the key and what was found.
     #[test]

@@ -23,7 +23,7 @@ pub enum EntryType {
     Ec2Windows,
     FargateLinux,
     HybridLinux,
-    /// Any type EKS knows that this tool does not create (EC2, HYPERPOD_LINUX...).
+    /// Any type EKS knows that this tool does not create (EC2, `HYPERPOD_LINUX`...).
     #[serde(other)]
     Other,
 }

@@ -15,7 +15,7 @@ pub struct SourceInfo {
     pub path: Option<String>,
 }
 
-/// Plans from the bytes of an aws-auth ConfigMap, with no cluster at hand.
+/// Plans from the bytes of an aws-auth `ConfigMap`, with no cluster at hand.
 pub fn plan_offline(bytes: &[u8], source: SourceInfo, opts: &Options) -> Result<Plan, InputError> {
     let text = input::decode(bytes)?;
     let data = input::locate(text)?;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Access policy names known offline (the EKS user guide's list). The live
-/// planner also accepts what ListAccessPolicies returns.
+/// planner also accepts what `ListAccessPolicies` returns.
 pub(crate) const KNOWN_POLICIES: [&str; 19] = [
     "AmazonAIOpsAssistantPolicy",
     "AmazonARCRegionSwitchScalingPolicy",
@@ -46,7 +46,7 @@ pub(crate) fn parse_policy_arn(arn: &str) -> Option<(&str, &str)> {
 
 /// The short name of a policy ARN, for display.
 pub(crate) fn short_name(arn: &str) -> &str {
-    parse_policy_arn(arn).map(|(_, n)| n).unwrap_or(arn)
+    parse_policy_arn(arn).map_or(arn, |(_, n)| n)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -53,12 +53,12 @@ pub(crate) fn apply(
                         && real.account == planned.account
                         && real.name.eq_ignore_ascii_case(&planned.name) =>
                 {
-                    let message = if real.path != planned.path {
+                    let message = if real.path == planned.path {
+                        format!("IAM spells this role {arn}")
+                    } else {
                         format!(
                             "IAM's ARN of this role is {arn}: aws-auth names roles without their path, access entries need it"
                         )
-                    } else {
-                        format!("IAM spells this role {arn}")
                     };
                     entry.principal_arn = arn.clone();
                     entry.reasons.retain(|r| r.code != Code::NeedsIamResolution);
@@ -254,7 +254,10 @@ mod tests {
             entry("arn:aws:iam::111122223333:role/a", 1),
             entry("arn:aws:iam::111122223333:role/b", 2),
         ];
-        let p: Vec<String> = principals(&entries).iter().map(|p| p.to_string()).collect();
+        let p: Vec<String> = principals(&entries)
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         assert_eq!(
             p,
             vec![

@@ -302,8 +302,7 @@ fn infer_partition(auth: &AwsAuth) -> String {
     counts
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-        .map(|(p, _)| p)
-        .unwrap_or_else(|| "aws".to_string())
+        .map_or_else(|| "aws".to_string(), |(p, _)| p)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! aws-iam-authenticator reads each aws-auth section with goyaml v2 (YAML 1.1
 //! scalar resolution: `yes`, `on`, `0x1F` and `012` are not strings) and then
 //! converts the result to JSON (sigs.k8s.io/yaml), where a mapping key that is
-//! not a scalar is an error. serde_yaml resolves scalars as YAML 1.2 and keeps
+//! not a scalar is an error. `serde_yaml` resolves scalars as YAML 1.2 and keeps
 //! neither the quoting style nor line numbers, so this module builds its own
 //! tree from yaml-rust2's events: every node keeps its 1-based line and every
 //! scalar its Go-side type.
@@ -266,7 +266,7 @@ impl Builder {
             }
             Some(Frame::Seq(_, _, c, items)) => {
                 c.add(cost);
-                items.push(node)
+                items.push(node);
             }
             Some(Frame::Map(_, _, c, pairs, key)) => {
                 c.add(cost);
@@ -385,13 +385,13 @@ impl MarkedEventReceiver for Builder {
             Event::SequenceStart(anchor, _) => {
                 if self.count(Cost::NODE, false, line) {
                     self.stack
-                        .push(Frame::Seq(line, anchor, Cost::NODE, Vec::new()))
+                        .push(Frame::Seq(line, anchor, Cost::NODE, Vec::new()));
                 }
             }
             Event::MappingStart(anchor, _) => {
                 if self.count(Cost::NODE, false, line) {
                     self.stack
-                        .push(Frame::Map(line, anchor, Cost::NODE, Vec::new(), None))
+                        .push(Frame::Map(line, anchor, Cost::NODE, Vec::new(), None));
                 }
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
@@ -449,7 +449,7 @@ const FALSES: [&str; 11] = [
 /// goyaml v2's `resolve` for a scalar with its style and explicit tag.
 fn resolve(text: &str, style: TScalarStyle, tag: Option<&str>) -> ScalarKind {
     match tag {
-        Some("str") | Some("binary") => return ScalarKind::Str,
+        Some("str" | "binary") => return ScalarKind::Str,
         Some("null") => return ScalarKind::Null,
         Some("bool") => return ScalarKind::Bool,
         Some("int") => return ScalarKind::Int,
@@ -504,7 +504,7 @@ fn bool_value(text: &str) -> bool {
     TRUES.contains(&text)
 }
 
-/// Go's `strconv.ParseInt(s, 0, 64)` (then ParseUint), with YAML's `0b`.
+/// Go's `strconv.ParseInt(s, 0, 64)` (then `ParseUint`), with YAML's `0b`.
 fn int_value(text: &str) -> Option<i128> {
     let plain: String = text.chars().filter(|c| *c != '_').collect();
     let (neg, digits) = match plain.as_bytes().first() {
@@ -530,9 +530,9 @@ fn int_value(text: &str) -> Option<i128> {
     if body.is_empty() {
         return None;
     }
-    let magnitude = u64::from_str_radix(body, radix).ok()? as i128;
+    let magnitude = i128::from(u64::from_str_radix(body, radix).ok()?);
     let value = if neg { -magnitude } else { magnitude };
-    if value < i64::MIN as i128 {
+    if value < i128::from(i64::MIN) {
         return None;
     }
     Some(value)
@@ -601,11 +601,11 @@ fn go_format_float32(f: f64) -> String {
     let sci = format!("{v:e}");
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
+    if (-4..6).contains(&exp) {
+        format!("{v}")
+    } else {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{v}")
     }
 }
 

@@ -132,7 +132,7 @@ pub(crate) fn remove_items(text: &str, remove: &BTreeSet<usize>) -> Result<Strin
     // Each parsed item must begin within its span (1-based lines).
     for (k, item) in items.iter().enumerate() {
         let first = starts[k] + 1;
-        let next = starts.get(k + 1).map(|s| s + 1).unwrap_or(usize::MAX);
+        let next = starts.get(k + 1).map_or(usize::MAX, |s| s + 1);
         if item.line < first || item.line >= next {
             return Err(EditError::OutsideItem {
                 row: k + 1,

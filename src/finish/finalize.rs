@@ -110,7 +110,7 @@ impl SwitchFailure {
     }
 }
 
-/// UpdateClusterConfig to API, then DescribeUpdate until it is no longer
+/// `UpdateClusterConfig` to API, then `DescribeUpdate` until it is no longer
 /// in progress. Ok: the update id and status, for the journal.
 async fn switch_to_api(
     clients: &Clients,
@@ -306,7 +306,7 @@ async fn blockers(clients: &Clients, opts: &FinalizeOptions, checked: &Checked) 
     if !opts.skip_compute_check {
         match compute_roles(clients, &opts.finish.live.cluster).await {
             Ok(roles) => {
-                compute_missing = verify::compute_roles_without_entry(&roles, &checked.inputs.existing)
+                compute_missing = verify::compute_roles_without_entry(&roles, &checked.inputs.existing);
             }
             Err(e) => blockers.push(format!(
                 "cannot list the managed node groups and Fargate profiles ({}): their roles cannot be checked; grant eks:ListNodegroups, eks:DescribeNodegroup, eks:ListFargateProfiles and eks:DescribeFargateProfile, or pass --skip-compute-check to rely on aws-auth's node rows alone",

@@ -152,7 +152,7 @@ pub fn poll_interval() -> std::time::Duration {
     std::time::Duration::from_millis(ms.max(1))
 }
 
-/// The data of a BTreeMap for display: `key (N bytes)`.
+/// The data of a `BTreeMap` for display: `key (N bytes)`.
 pub fn describe_keys(data: &BTreeMap<String, String>) -> String {
     data.iter()
         .map(|(k, v)| format!("{k} ({} bytes)", v.len()))

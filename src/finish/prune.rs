@@ -1,7 +1,7 @@
 //! `prune-configmap`: removes from aws-auth the rows verify proves
-//! migrated, keeping every other byte. The whole ConfigMap goes into the
+//! migrated, keeping every other byte. The whole `ConfigMap` goes into the
 //! journal (the intent of a `put-configmap` step) before the PUT, and the
-//! PUT carries the resourceVersion read: on 409 the ConfigMap is read and
+//! PUT carries the resourceVersion read: on 409 the `ConfigMap` is read and
 //! verified again and the edit recomputed, up to [`ATTEMPTS`] times.
 
 use std::collections::BTreeSet;
@@ -169,7 +169,6 @@ pub(crate) async fn run(
             }
             Err(WriteError::Conflict(m)) => {
                 progress.event(Event::PruneConflict { message: &m });
-                continue;
             }
             Err(e) => return Err(e.into()),
         }

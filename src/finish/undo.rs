@@ -1,6 +1,6 @@
 //! Rolling back a `prune-configmap` or `finalize` journal: each aws-auth
 //! step that took effect is undone in reverse order (a prune's PUT by
-//! putting the backup back, a deletion by recreating the ConfigMap from its
+//! putting the backup back, a deletion by recreating the `ConfigMap` from its
 //! backup), each only while aws-auth is exactly as the tool left it; the
 //! switch to API mode is listed as irreversible. The undo is journaled in a
 //! rollback journal of its own (`rollback_of` names the journal undone).

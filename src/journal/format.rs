@@ -33,10 +33,10 @@ impl ClusterInfo {
 pub enum Command {
     Apply,
     Rollback,
-    /// `prune-configmap`: PutConfigMap steps.
+    /// `prune-configmap`: `PutConfigMap` steps.
     #[serde(rename = "prune-configmap")]
     PruneConfigmap,
-    /// `finalize`: SwitchToApi and DeleteConfigMap steps.
+    /// `finalize`: `SwitchToApi` and `DeleteConfigMap` steps.
     Finalize,
 }
 

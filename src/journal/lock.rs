@@ -132,7 +132,7 @@ fn create_lock_file(path: &Path, pid: u32) -> std::io::Result<()> {
     let mut f = opts.open(path)?;
     let res = f
         .write_all(format!("{pid}\n").as_bytes())
-        .and_then(|_| f.sync_data());
+        .and_then(|()| f.sync_data());
     if res.is_err() {
         let _ = std::fs::remove_file(path);
     }

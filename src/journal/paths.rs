@@ -37,12 +37,12 @@ pub(crate) fn safe_name(s: &str) -> String {
 }
 
 /// The tool's state directory: `$XDG_STATE_HOME/aws-auth-migrate` when
-/// XDG_STATE_HOME is an absolute path, else `$HOME/.local/state/aws-auth-migrate`.
+/// `XDG_STATE_HOME` is an absolute path, else `$HOME/.local/state/aws-auth-migrate`.
 pub(crate) fn state_dir() -> Result<PathBuf> {
     state_dir_from(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
 }
 
-/// [`state_dir`] from given values of XDG_STATE_HOME and HOME.
+/// [`state_dir`] from given values of `XDG_STATE_HOME` and HOME.
 pub(crate) fn state_dir_from(
     xdg_state_home: Option<OsString>,
     home: Option<OsString>,

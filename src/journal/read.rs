@@ -27,11 +27,7 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<JournalContents> {
         line,
         message,
     };
-    let complete_len = bytes
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map(|i| i + 1)
-        .unwrap_or(0);
+    let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let complete = &bytes[..complete_len];
     let mut lines: Vec<&[u8]> = complete.split(|&b| b == b'\n').collect();
     lines.pop(); // the empty slice after the final newline

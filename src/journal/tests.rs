@@ -637,7 +637,7 @@ fn lock_excludes_and_is_removed_on_drop() {
     assert!(!path.exists());
 }
 
-/// A pid that runs no process: one past the kernel's pid_max.
+/// A pid that runs no process: one past the kernel's `pid_max`.
 #[cfg(target_os = "linux")]
 fn dead_pid() -> u32 {
     let max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")

@@ -95,7 +95,7 @@ impl Journal {
             .map_err(io_err(path))?;
         if contents.torn_line.is_some() {
             file.set_len(contents.valid_len)
-                .and_then(|_| file.sync_data())
+                .and_then(|()| file.sync_data())
                 .map_err(io_err(path))?;
         }
         let open = pending(&contents).iter().map(|i| i.seq).collect();
@@ -204,7 +204,9 @@ impl Journal {
     pub(super) fn lock_inner(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic elsewhere while holding the lock cannot leave a half-written
         // record in memory: the guard data stays consistent.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write(&self, record: &Record) -> Result<()> {
@@ -237,7 +239,10 @@ impl Journal {
     /// sync already covered returns at once, so concurrent workers share
     /// syncs. A failed sync poisons the journal.
     pub(super) fn make_durable(&self, ticket: u64) -> Result<()> {
-        let mut d = self.durability.lock().unwrap_or_else(|e| e.into_inner());
+        let mut d = self
+            .durability
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if d.synced >= ticket {
             return Ok(());
         }
@@ -269,7 +274,7 @@ fn redact(v: &mut serde_json::Value) {
             for (k, val) in map.iter_mut() {
                 let key: String = k
                     .chars()
-                    .filter(|c| c.is_ascii_alphanumeric())
+                    .filter(char::is_ascii_alphanumeric)
                     .collect::<String>()
                     .to_ascii_lowercase();
                 let secret = [

@@ -43,7 +43,7 @@ pub enum WriteError {
     /// 409 on a PUT: someone wrote aws-auth since it was read.
     #[error("aws-auth was changed by someone else since it was read (409 Conflict: {0})")]
     Conflict(String),
-    /// The ConfigMap is not as the step expects.
+    /// The `ConfigMap` is not as the step expects.
     #[error("{0}")]
     Precondition(String),
     #[error("{call} kube-system/aws-auth on cluster {cluster}: {message}")]
@@ -66,7 +66,7 @@ impl WriteError {
     }
 }
 
-/// The ConfigMap as read (absent or the whole object).
+/// The `ConfigMap` as read (absent or the whole object).
 #[derive(Debug, Clone)]
 pub struct Observed {
     object: Option<ConfigMap>,
@@ -91,7 +91,7 @@ impl Observed {
             .and_then(|c| c.metadata.resource_version.clone())
     }
 
-    /// The backup of the whole ConfigMap as observed.
+    /// The backup of the whole `ConfigMap` as observed.
     pub fn backup(&self) -> Option<ConfigMapBackup> {
         let c = self.object.as_ref()?;
         Some(ConfigMapBackup {
@@ -102,7 +102,7 @@ impl Observed {
         })
     }
 
-    /// True when the ConfigMap has binaryData, which a backup does not hold.
+    /// True when the `ConfigMap` has binaryData, which a backup does not hold.
     pub fn has_binary_data(&self) -> bool {
         self.object
             .as_ref()

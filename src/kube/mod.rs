@@ -1,5 +1,5 @@
 //! The Kubernetes side: finding the cluster in a kubeconfig and reading the
-//! aws-auth ConfigMap. The ConfigMap's data is handed to the core as a JSON
+//! aws-auth `ConfigMap`. The `ConfigMap`'s data is handed to the core as a JSON
 //! manifest, so it is parsed exactly as a file would be. Writing aws-auth
 //! (replace, delete, recreate) is in [`configmap`].
 
@@ -96,7 +96,7 @@ pub enum KubeError {
     },
 }
 
-/// The aws-auth ConfigMap as read from the cluster.
+/// The aws-auth `ConfigMap` as read from the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FetchedAwsAuth {
     /// Every key of `data` (not only the three the authenticator reads).
@@ -107,7 +107,7 @@ pub(crate) struct FetchedAwsAuth {
 }
 
 impl FetchedAwsAuth {
-    /// The ConfigMap as a JSON manifest, for the core's input reader.
+    /// The `ConfigMap` as a JSON manifest, for the core's input reader.
     pub(crate) fn manifest(&self) -> String {
         manifest(&self.data, self.resource_version.as_deref())
     }
@@ -119,7 +119,7 @@ impl FetchedAwsAuth {
     }
 }
 
-/// A ConfigMap manifest holding `data` (keys sorted), as JSON.
+/// A `ConfigMap` manifest holding `data` (keys sorted), as JSON.
 pub(crate) fn manifest(data: &BTreeMap<String, String>, resource_version: Option<&str>) -> String {
     let mut metadata = serde_json::Map::new();
     metadata.insert("name".into(), "aws-auth".into());
@@ -409,12 +409,11 @@ pub(crate) fn choose_context(
 }
 
 fn same_url(a: &str, b: &str) -> bool {
-    match (Url::parse(a), Url::parse(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => {
-            let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
-            norm(a) == norm(b)
-        }
+    if let (Some(x), Some(y)) = (Url::parse(a), Url::parse(b)) {
+        x == y
+    } else {
+        let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
+        norm(a) == norm(b)
     }
 }
 
@@ -443,47 +442,44 @@ pub(crate) async fn client_for(
             Err(_) => None,
         },
     };
-    let (config, context, unmatched) = match kubeconfig {
-        Some(kc) => {
-            let (context, unmatched) = choose_context(
-                &kc,
-                target.context.as_deref(),
-                cluster_name,
-                cluster_arn,
-                endpoint,
-                target.unverified,
-            )?;
-            let options = KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
-            };
-            let config = Config::from_custom_kubeconfig(kc, &options)
-                .await
-                .map_err(|e| KubeError::Context {
-                    context: context.clone(),
-                    message: e.to_string(),
-                })?;
-            (config, context, unmatched)
-        }
-        None => {
-            let config = Config::infer().await.map_err(|e| KubeError::NoConfig {
-                cluster: cluster_name.to_string(),
+    let (config, context, unmatched) = if let Some(kc) = kubeconfig {
+        let (context, unmatched) = choose_context(
+            &kc,
+            target.context.as_deref(),
+            cluster_name,
+            cluster_arn,
+            endpoint,
+            target.unverified,
+        )?;
+        let options = KubeConfigOptions {
+            context: Some(context.clone()),
+            ..Default::default()
+        };
+        let config = Config::from_custom_kubeconfig(kc, &options)
+            .await
+            .map_err(|e| KubeError::Context {
+                context: context.clone(),
                 message: e.to_string(),
             })?;
-            // The in-cluster API server (kubernetes.default.svc) is the
-            // cluster the tool runs in, which nothing ties to --cluster.
-            let what = "the in-cluster service account";
-            if target.unverified == Unverified::Refuse {
-                return Err(KubeError::Unverified {
-                    what: what.into(),
-                    cluster: cluster_name.to_string(),
-                    arn: cluster_arn.to_string(),
-                    endpoint: endpoint.unwrap_or("unknown").to_string(),
-                });
-            }
-            let notice = unverified_notice(what, cluster_name, cluster_arn, endpoint);
-            (config, "in-cluster".to_string(), Some(notice))
+        (config, context, unmatched)
+    } else {
+        let config = Config::infer().await.map_err(|e| KubeError::NoConfig {
+            cluster: cluster_name.to_string(),
+            message: e.to_string(),
+        })?;
+        // The in-cluster API server (kubernetes.default.svc) is the
+        // cluster the tool runs in, which nothing ties to --cluster.
+        let what = "the in-cluster service account";
+        if target.unverified == Unverified::Refuse {
+            return Err(KubeError::Unverified {
+                what: what.into(),
+                cluster: cluster_name.to_string(),
+                arn: cluster_arn.to_string(),
+                endpoint: endpoint.unwrap_or("unknown").to_string(),
+            });
         }
+        let notice = unverified_notice(what, cluster_name, cluster_arn, endpoint);
+        (config, "in-cluster".to_string(), Some(notice))
     };
     let client = Client::try_from(config).map_err(|e| KubeError::Context {
         context: context.clone(),

@@ -4,7 +4,7 @@ use crate::core::plan::Plan;
 use crate::core::review;
 
 /// The plan as JSON; a live plan (one with a fingerprint) gets its
-/// `digest` (core::review), which `apply PLAN_FILE` checks.
+/// `digest` (`core::review`), which `apply PLAN_FILE` checks.
 pub(crate) fn render(plan: &Plan) -> String {
     let mut with_digest;
     let mut plan = plan;

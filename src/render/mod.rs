@@ -114,7 +114,7 @@ pub(crate) fn lossy_rows(plan: &Plan) -> Vec<(String, String, Vec<String>)> {
         .into_iter()
         .map(|i| {
             let m = &plan.mappings[i];
-            let id = format!("{}#{}", m.section, m.index.map(|i| i + 1).unwrap_or(0));
+            let id = format!("{}#{}", m.section, m.index.map_or(0, |i| i + 1));
             let reasons = m
                 .reasons
                 .iter()
@@ -134,11 +134,8 @@ pub(crate) fn skipped_rows(plan: &Plan) -> Vec<(String, String, String, String, 
         .iter()
         .filter(|m| m.outcome == Outcome::Skip)
         .map(|m| {
-            let row = m
-                .index
-                .map(|i| (i + 1).to_string())
-                .unwrap_or_else(|| "-".into());
-            let line = m.line.map(|l| l.to_string()).unwrap_or_else(|| "-".into());
+            let row = m.index.map_or_else(|| "-".into(), |i| (i + 1).to_string());
+            let line = m.line.map_or_else(|| "-".into(), |l| l.to_string());
             let what = m
                 .arn
                 .clone()

@@ -51,8 +51,7 @@ pub(crate) fn wrap(text: &str, width: usize) -> String {
                 .iter()
                 .rposition(|c| " /,:_-".contains(*c))
                 .filter(|i| *i >= width / 3)
-                .map(|i| i + 1)
-                .unwrap_or(width);
+                .map_or(width, |i| i + 1);
             let line: String = chars[start..start + cut].iter().collect();
             out.push(line.trim_end().to_string());
             start += cut;

@@ -184,18 +184,15 @@ fn apply_then_plan_is_noop_and_apply_twice_changes_nothing() {
     assert_eq!(entries.len(), 5);
     assert!(
         entries[&role("nodes")].starts_with("EC2_LINUX"),
-        "{:?}",
-        entries
+        "{entries:?}"
     );
     assert!(
         entries[&role("platform-admin")].contains("AmazonEKSClusterAdminPolicy@"),
-        "{:?}",
-        entries
+        "{entries:?}"
     );
     assert!(
         entries[&role("dev-0")].contains("[\"devs\", \"team-0\"]"),
-        "{:?}",
-        entries
+        "{entries:?}"
     );
     assert!(entries[&role("dev-0")].contains("aws-auth-migrate/migration-id"));
 
@@ -509,7 +506,7 @@ fn kill_when(env: &Env, extra: &[&str], when: impl Fn(&Env, &str) -> bool) -> bo
             return false;
         }
         let written = std::fs::read_to_string(&journal).unwrap_or_default();
-        if when(env, &written) || started.elapsed() > Duration::from_secs(60) {
+        if when(env, &written) || started.elapsed() > Duration::from_mins(1) {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -543,7 +540,7 @@ fn kill_line(seed: u64) -> usize {
     ((seed * 7 + 3) % 31) as usize
 }
 
-/// Twenty applies of `n` principals, each SIGKILLed at its seed's point,
+/// Twenty applies of `n` principals, each `SIGKILLed` at its seed's point,
 /// then `finish` (resume or rollback) run on its journal; `want` is the
 /// state every cluster must end in. The kills must land while the binary
 /// runs, most of them between entries.
@@ -623,11 +620,8 @@ fn sigint_stops_cleanly_and_resume_finishes() {
     // journal is written): on progress, not wall time, which a loaded CI
     // machine stretches.
     let started = std::time::Instant::now();
-    while std::fs::read_to_string(&journal)
-        .map(|t| t.lines().count())
-        .unwrap_or(0)
-        < 3
-        && started.elapsed() < Duration::from_secs(60)
+    while std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count()) < 3
+        && started.elapsed() < Duration::from_mins(1)
     {
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -931,7 +925,7 @@ fn rehearsal_of_the_shipped_example() {
     assert_eq!(env.entries(), before);
 }
 
-/// A CONFIG_MAP cluster with a managed node group (role `nodes`) and the
+/// A `CONFIG_MAP` cluster with a managed node group (role `nodes`) and the
 /// caller as its creator: on the switch EKS makes entries for both.
 fn config_map_seed(n: usize, update_ms: u64) -> Seed {
     let mut s = seed(n, "CONFIG_MAP").with_update_duration_ms(update_ms);
@@ -1194,7 +1188,7 @@ fn rollback_reports_an_entry_deleted_since() {
     }
 }
 
-/// Where the sweep over a CONFIG_MAP cluster kills the apply.
+/// Where the sweep over a `CONFIG_MAP` cluster kills the apply.
 #[derive(Debug, Clone, Copy)]
 enum KillPoint {
     /// Once the journal holds this many lines (1: the header, 2: the
@@ -1204,11 +1198,11 @@ enum KillPoint {
     Updating,
 }
 
-/// Kills an `--enable-access-entries` apply of a CONFIG_MAP cluster before,
+/// Kills an `--enable-access-entries` apply of a `CONFIG_MAP` cluster before,
 /// during and after the mode update, then resumes or rolls it back: resume
 /// reaches the end state of an uninterrupted apply; rollback the starting
 /// state, except what cannot go back: once the switch took effect, the mode
-/// stays API_AND_CONFIG_MAP with the entries EKS made on it.
+/// stays `API_AND_CONFIG_MAP` with the entries EKS made on it.
 #[test]
 fn sigkill_around_the_mode_switch_then_resume_or_rollback() {
     let n = 4;

@@ -612,7 +612,7 @@ fn plan_apply_verify_finalize_a_small_fleet() {
 }
 
 /// `batch apply --plans` checks each saved plan as `apply PLAN_FILE` does:
-/// one edited after review (ClusterAdmin added, digest recomputed) is
+/// one edited after review (`ClusterAdmin` added, digest recomputed) is
 /// refused for its cluster, and nothing changes there; the other applies.
 #[test]
 fn an_edited_plan_is_refused_for_its_cluster() {

@@ -91,7 +91,7 @@ impl Env {
 
     fn run(&self, args: &[&str]) -> Output {
         let journal = self.dir.path().join("j.jsonl");
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut all: Vec<String> = args.iter().map(std::string::ToString::to_string).collect();
         all.extend(["--kubeconfig".to_string(), self.kubeconfig.clone()]);
         if ["apply", "prune-configmap", "finalize"].contains(&args[0]) {
             all.extend(["--journal".to_string(), journal.display().to_string()]);

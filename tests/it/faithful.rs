@@ -47,7 +47,7 @@ impl Env {
 
     fn run(&self, args: &[&str]) -> Output {
         let kubeconfig = self.emu.kubeconfig_path().display().to_string();
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut all: Vec<String> = args.iter().map(std::string::ToString::to_string).collect();
         all.extend([
             "--cluster".into(),
             "prod".into(),

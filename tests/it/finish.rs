@@ -61,10 +61,10 @@ fn seed() -> Seed {
         .with_update_duration_ms(200)
 }
 
-/// A cluster in API_AND_CONFIG_MAP whose caller is admin (creator entry when
+/// A cluster in `API_AND_CONFIG_MAP` whose caller is admin (creator entry when
 /// `admin`), with an entry for dev, a Windows managed node group and a
 /// Fargate profile (whose node entries EKS made); with `node_entry`, also a
-/// managed node group of the aws-auth node role and its EC2_LINUX entry.
+/// managed node group of the aws-auth node role and its `EC2_LINUX` entry.
 fn cluster(admin: bool, node_entry: bool, map_roles: &str) -> Cluster {
     let mut c = Cluster::new("prod", A, REGION)
         .mode("API_AND_CONFIG_MAP")
@@ -103,7 +103,7 @@ impl Env {
 
     fn cmd(&self, args: &[&str]) -> crate::cmd::Cmd {
         let kubeconfig = self.emu.kubeconfig_path().display().to_string();
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut all: Vec<String> = args.iter().map(std::string::ToString::to_string).collect();
         all.extend([
             "--cluster".into(),
             "prod".into(),
@@ -154,8 +154,7 @@ fn journal_steps(path: &Path) -> Vec<(String, Value)> {
             let outcome = lines
                 .iter()
                 .find(|o| o["record"] == "outcome" && o["intent"] == l["seq"])
-                .map(|o| o["outcome"].clone())
-                .unwrap_or(Value::Null);
+                .map_or(Value::Null, |o| o["outcome"].clone());
             out.push((l["step"]["op"].as_str().unwrap().to_string(), outcome));
         }
     }

@@ -339,7 +339,7 @@ fn existing_entries_diff_as_noop_conflict_unmanaged_and_update_with_merge() {
         .map(|e| e["principal_arn"].as_str().unwrap())
         .collect();
     let mut sorted = existing.clone();
-    sorted.sort();
+    sorted.sort_unstable();
     assert_eq!(existing, sorted);
     assert_eq!(existing.len(), 6);
     assert_eq!(plan_v["fingerprint"]["existing_entries"], 6);
@@ -440,8 +440,8 @@ fn many_existing_entries_are_paged_and_many_roles_listed() {
     assert_eq!(calls.count("ListRoles"), 1);
 }
 
-/// More users than the list threshold in one account: one paged ListUsers
-/// instead of a GetUser each. A user found under another case is named in
+/// More users than the list threshold in one account: one paged `ListUsers`
+/// instead of a `GetUser` each. A user found under another case is named in
 /// the reason (the authenticator compares ARNs exactly), and a user IAM
 /// does not have is skipped.
 #[test]

@@ -73,6 +73,5 @@ pub(super) fn scope_of<'a>(e: &'a ExistingEntry, policy_arn: &str) -> Option<&'a
 }
 
 pub(super) fn show_scope(s: Option<&AccessScope>) -> String {
-    s.map(|s| s.to_string())
-        .unwrap_or_else(|| "none".to_string())
+    s.map_or_else(|| "none".to_string(), std::string::ToString::to_string)
 }

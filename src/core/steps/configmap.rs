@@ -1,4 +1,4 @@
-//! The aws-auth ConfigMap steps (`prune-configmap`, `finalize
+//! The aws-auth `ConfigMap` steps (`prune-configmap`, `finalize
 //! --delete-configmap` and their undos): what each expects to find and
 //! leaves, how one journaled without an outcome is settled, and the check
 //! before one runs.
@@ -12,19 +12,19 @@ use super::settle::Settled;
 /// (`still_as_left_configmap`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ConfigMapChanged {
-    /// The step expects no ConfigMap and one exists.
+    /// The step expects no `ConfigMap` and one exists.
     #[error("aws-auth exists again (someone recreated it)")]
     Recreated,
-    /// The step expects the ConfigMap and it is gone.
+    /// The step expects the `ConfigMap` and it is gone.
     #[error("aws-auth no longer exists")]
     Gone,
-    /// The ConfigMap holds other data: the keys that differ.
+    /// The `ConfigMap` holds other data: the keys that differ.
     #[error("aws-auth changed since the tool read it (keys {})", .keys.join(", "))]
     DataChanged { keys: Vec<String> },
 }
 
 /// What an aws-auth step needs to find before it runs: `Some(data)` (the
-/// ConfigMap exists with exactly this data) or `None` (it does not exist).
+/// `ConfigMap` exists with exactly this data) or `None` (it does not exist).
 /// None for other steps.
 pub(crate) fn configmap_precondition(step: &Step) -> Option<Option<&BTreeMap<String, String>>> {
     match step {
@@ -35,7 +35,7 @@ pub(crate) fn configmap_precondition(step: &Step) -> Option<Option<&BTreeMap<Str
     }
 }
 
-/// The ConfigMap data an aws-auth step leaves: `Some(data)`, or `None`
+/// The `ConfigMap` data an aws-auth step leaves: `Some(data)`, or `None`
 /// when it deletes it. None (outer) for other steps.
 pub(crate) fn configmap_result(step: &Step) -> Option<Option<&BTreeMap<String, String>>> {
     match step {
@@ -55,7 +55,7 @@ fn show_presence(d: Option<&BTreeMap<String, String>>) -> &'static str {
 }
 
 /// Settles an aws-auth step journaled without an outcome from the
-/// ConfigMap's data now (`None`: it does not exist): done when it holds
+/// `ConfigMap`'s data now (`None`: it does not exist): done when it holds
 /// what the step leaves, not done when it holds what the step expected,
 /// diverged otherwise (someone else changed it).
 pub(crate) fn settle_configmap(
@@ -78,7 +78,7 @@ pub(crate) fn settle_configmap(
     }
 }
 
-/// Before an aws-auth step runs (forward or as an undo): does the ConfigMap
+/// Before an aws-auth step runs (forward or as an undo): does the `ConfigMap`
 /// hold what the step expects? An `Err` says what differs: someone changed
 /// aws-auth since the tool read (or left) it.
 pub(crate) fn still_as_left_configmap(

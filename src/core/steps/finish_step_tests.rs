@@ -1,4 +1,4 @@
-//! Unit tests of the aws-auth ConfigMap steps and the mode switch to API.
+//! Unit tests of the aws-auth `ConfigMap` steps and the mode switch to API.
 
 use std::collections::BTreeMap;
 

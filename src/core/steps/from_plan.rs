@@ -111,7 +111,7 @@ pub(crate) fn steps_for(
 }
 
 /// The authentication-mode switch a plan needs: `EnableAccessEntries` when
-/// the cluster is in CONFIG_MAP mode, None otherwise (or when unknown).
+/// the cluster is in `CONFIG_MAP` mode, None otherwise (or when unknown).
 pub(crate) fn mode_step(plan: &Plan) -> Option<Step> {
     match plan.cluster.authentication_mode {
         Some(AuthMode::ConfigMap) => Some(Step::EnableAccessEntries {
@@ -121,8 +121,8 @@ pub(crate) fn mode_step(plan: &Plan) -> Option<Step> {
     }
 }
 
-/// The CreateAccessEntry idempotency token: the first 32 hex characters of
-/// sha256(migration_id + "\n" + principal_arn). A re-send after a lost
+/// The `CreateAccessEntry` idempotency token: the first 32 hex characters of
+/// `sha256(migration_id` + "\n" + `principal_arn`). A re-send after a lost
 /// response is then recognised by EKS as the same request.
 pub(crate) fn client_request_token(migration_id: &str, principal_arn: &str) -> String {
     let mut h = sha256_hex(format!("{migration_id}\n{principal_arn}").as_bytes());
@@ -138,13 +138,14 @@ pub(crate) fn by_principal(steps: &[Step]) -> Vec<Vec<Step>> {
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for s in steps {
         match s.principal_arn() {
-            Some(p) => match index.get(p) {
-                Some(&i) => out[i].push(s.clone()),
-                None => {
+            Some(p) => {
+                if let Some(&i) = index.get(p) {
+                    out[i].push(s.clone());
+                } else {
                     index.insert(p.to_string(), out.len());
                     out.push(vec![s.clone()]);
                 }
-            },
+            }
             None => out.push(vec![s.clone()]),
         }
     }

@@ -22,9 +22,9 @@ pub(crate) const DIVERGED: &str = "Diverged";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Step {
-    /// UpdateClusterConfig `from_mode` → API_AND_CONFIG_MAP. Irreversible.
+    /// `UpdateClusterConfig` `from_mode` → `API_AND_CONFIG_MAP`. Irreversible.
     EnableAccessEntries { from_mode: AuthMode },
-    /// CreateAccessEntry.
+    /// `CreateAccessEntry`.
     CreateEntry {
         principal_arn: String,
         #[serde(rename = "type")]
@@ -35,7 +35,7 @@ pub enum Step {
         tags: BTreeMap<String, String>,
         client_request_token: String,
     },
-    /// AssociateAccessPolicy (an upsert: it replaces the scope of an
+    /// `AssociateAccessPolicy` (an upsert: it replaces the scope of an
     /// association of the same policy).
     AssociatePolicy {
         principal_arn: String,
@@ -47,7 +47,7 @@ pub enum Step {
         /// removes this association).
         on_created_entry: bool,
     },
-    /// UpdateAccessEntry. EKS resets omitted fields, so both are always sent.
+    /// `UpdateAccessEntry`. EKS resets omitted fields, so both are always sent.
     UpdateEntry {
         principal_arn: String,
         username: Option<String>,
@@ -55,19 +55,19 @@ pub enum Step {
         prior_username: Option<String>,
         prior_groups: Vec<String>,
     },
-    /// DeleteAccessEntry (rollback only, and only for entries carrying
+    /// `DeleteAccessEntry` (rollback only, and only for entries carrying
     /// `tags`, i.e. entries the tool created).
     DeleteEntry {
         principal_arn: String,
         tags: BTreeMap<String, String>,
     },
-    /// DisassociateAccessPolicy (rollback only): removes `access_scope`.
+    /// `DisassociateAccessPolicy` (rollback only): removes `access_scope`.
     DisassociatePolicy {
         principal_arn: String,
         policy_arn: String,
         access_scope: AccessScope,
     },
-    /// UpdateClusterConfig `from_mode` → API, then wait for the update
+    /// `UpdateClusterConfig` `from_mode` → API, then wait for the update
     /// (`finalize`). Irreversible.
     SwitchToApi { from_mode: AuthMode },
     /// Replace the data of kube-system/aws-auth (`prune-configmap`, and its
@@ -94,7 +94,7 @@ pub enum Step {
     CreateConfigMap { backup: ConfigMapBackup },
 }
 
-/// The whole aws-auth ConfigMap as read before a change: enough to recreate
+/// The whole aws-auth `ConfigMap` as read before a change: enough to recreate
 /// it byte-identical (data, labels, annotations).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigMapBackup {

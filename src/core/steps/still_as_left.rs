@@ -93,7 +93,7 @@ pub(crate) fn still_as_left(
                 match undo.covers.iter().find(|c| c.policy_arn == p.policy_arn) {
                     Some(c) if same_scope(&c.access_scope, &p.access_scope) => {}
                     Some(_) => {
-                        extra.push(format!("{} now has scope {}", p.policy_arn, p.access_scope))
+                        extra.push(format!("{} now has scope {}", p.policy_arn, p.access_scope));
                     }
                     None => extra.push(format!("{} was associated by someone else", p.policy_arn)),
                 }

@@ -30,7 +30,7 @@ fn admin() -> String {
     policy_arn("aws", "AmazonEKSClusterAdminPolicy")
 }
 fn ns(list: &[&str]) -> AccessScope {
-    AccessScope::namespaces(list.iter().map(|s| s.to_string()).collect())
+    AccessScope::namespaces(list.iter().map(std::string::ToString::to_string).collect())
 }
 fn assoc(policy: String, scope: AccessScope) -> PolicyAssociation {
     PolicyAssociation {
@@ -39,7 +39,7 @@ fn assoc(policy: String, scope: AccessScope) -> PolicyAssociation {
     }
 }
 fn strings(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+    list.iter().map(std::string::ToString::to_string).collect()
 }
 fn tags() -> BTreeMap<String, String> {
     [
@@ -124,7 +124,7 @@ fn plan(entries: Vec<Entry>, mode: Option<&str>) -> Plan {
 
 /// An `update` entry for ADMIN: it exists with group `ops`, view on ns a,
 /// and lacks group `dev`, view on ns b (merged to a,b) and edit on ns c.
-/// The entry itself shows the state after the update, as core::diff
+/// The entry itself shows the state after the update, as `core::diff`
 /// leaves it.
 fn update_entry() -> Entry {
     let have = existing(

@@ -35,7 +35,7 @@ fn access_of(row: &Row) -> String {
     let groups: Vec<&str> = row
         .groups
         .iter()
-        .map(|g| g.as_str())
+        .map(std::string::String::as_str)
         .filter(|g| !g.is_empty())
         .collect();
     if groups.is_empty() {

@@ -198,20 +198,17 @@ fn usernames_follow_eks_rules() {
             "- rolearn: arn:aws:iam::{A}:role/r\n  username: \"{username}\"\n  groups: [g]"
         ));
         let e = only_entry(&t);
-        match code {
-            Some(c) => {
-                assert!(
-                    codes(&e.reasons).contains(&c),
-                    "{username}: {:?}",
-                    e.reasons
-                );
-                assert_eq!(e.fidelity, Fidelity::Lossy, "{username}");
-                assert_eq!(e.username, None);
-            }
-            None => {
-                assert_eq!(e.fidelity, Fidelity::Exact, "{username}: {:?}", e.reasons);
-                assert_eq!(e.username.as_deref(), Some(username));
-            }
+        if let Some(c) = code {
+            assert!(
+                codes(&e.reasons).contains(&c),
+                "{username}: {:?}",
+                e.reasons
+            );
+            assert_eq!(e.fidelity, Fidelity::Lossy, "{username}");
+            assert_eq!(e.username, None);
+        } else {
+            assert_eq!(e.fidelity, Fidelity::Exact, "{username}: {:?}", e.reasons);
+            assert_eq!(e.username.as_deref(), Some(username));
         }
     }
 }

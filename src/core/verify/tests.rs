@@ -52,7 +52,10 @@ fn standard(arn: &str, username: Option<&str>, groups: &[&str]) -> ExistingEntry
         principal_arn: arn.into(),
         entry_type: "STANDARD".into(),
         username: username.map(str::to_string),
-        kubernetes_groups: groups.iter().map(|g| g.to_string()).collect(),
+        kubernetes_groups: groups
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
         policies: vec![],
         tags: Default::default(),
     }
@@ -99,7 +102,9 @@ fn row_ids_round_trip_and_refuse_nonsense() {
     assert!("mapRoles#x".parse::<RowId>().is_err());
     let ids = parse_row_ids(&["mapRoles#1, mapAccounts#2".into(), "mapRoles#1".into()]).unwrap();
     assert_eq!(
-        ids.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+        ids.iter()
+            .map(std::string::ToString::to_string)
+            .collect::<Vec<_>>(),
         vec!["mapRoles#1", "mapAccounts#2"]
     );
 }
@@ -385,7 +390,7 @@ fn an_ignore_code_on_a_row_that_matches_is_a_gap() {
     let users = "- userarn: arn:aws:iam::111122223333:root\n  username: r\n- userarn: arn:aws:iam::111122223333:user/u\n  username: u\n";
     let mut plan = plan_of("", users, "", vec![admin(CALLER)]);
     // A plan from a tool that called these rows dead.
-    for m in plan.mappings.iter_mut() {
+    for m in &mut plan.mappings {
         m.reasons = vec![super::super::reason::Reason::new(
             Code::InvalidArn,
             "matches no one",

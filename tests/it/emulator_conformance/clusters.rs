@@ -1,4 +1,4 @@
-//! Clusters: DescribeCluster, the authentication-mode switch and the entries
+//! Clusters: `DescribeCluster`, the authentication-mode switch and the entries
 //! EKS makes, and which clusters a caller sees.
 
 use std::time::{Duration, Instant};
@@ -25,7 +25,10 @@ async fn describe_cluster_and_mode_switch_creates_the_eks_made_entries() {
     );
     assert_eq!(cl.version(), Some("1.30"));
     assert_eq!(cl.platform_version(), Some("eks.8"));
-    assert_eq!(cl.status().map(|s| s.as_str()), Some("ACTIVE"));
+    assert_eq!(
+        cl.status().map(aws_sdk_eks::types::ClusterStatus::as_str),
+        Some("ACTIVE")
+    );
     assert_eq!(
         cl.endpoint(),
         Some(emu.kube_url("legacy").expect("url").as_str())
@@ -75,14 +78,22 @@ async fn describe_cluster_and_mode_switch_creates_the_eks_made_entries() {
         .expect("update");
     let update = u.update().expect("update");
     let id = update.id().expect("id").to_string();
-    assert_eq!(update.status().map(|s| s.as_str()), Some("InProgress"));
     assert_eq!(
-        update.r#type().map(|t| t.as_str()),
+        update
+            .status()
+            .map(aws_sdk_eks::types::UpdateStatus::as_str),
+        Some("InProgress")
+    );
+    assert_eq!(
+        update.r#type().map(aws_sdk_eks::types::UpdateType::as_str),
         Some("AccessConfigUpdate")
     );
     let p = &update.params()[0];
     assert_eq!(
-        (p.r#type().map(|t| t.as_str()), p.value()),
+        (
+            p.r#type().map(aws_sdk_eks::types::UpdateParamType::as_str),
+            p.value()
+        ),
         (Some("AuthenticationMode"), Some("API_AND_CONFIG_MAP"))
     );
 

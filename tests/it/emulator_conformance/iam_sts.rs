@@ -1,4 +1,4 @@
-//! IAM lookups and paging; STS AssumeRole and GetCallerIdentity.
+//! IAM lookups and paging; STS `AssumeRole` and `GetCallerIdentity`.
 
 use super::{
     base_seed, eks, err_of, iam, role, start, sts, A, ADMIN_ARN, ADMIN_KEY, B, B_KEY, REGION,
@@ -44,11 +44,14 @@ async fn iam_lookups_and_paging() {
         .await
         .expect("get user");
     assert_eq!(
-        u.user().map(|u| u.arn()),
+        u.user().map(aws_sdk_iam::types::User::arn),
         Some("arn:aws:iam::111122223333:user/ops/bob")
     );
     let me = i.get_user().send().await.expect("caller user");
-    assert_eq!(me.user().map(|u| u.user_name()), Some("admin"));
+    assert_eq!(
+        me.user().map(aws_sdk_iam::types::User::user_name),
+        Some("admin")
+    );
 
     let pages: Vec<_> = i
         .list_roles()
@@ -73,7 +76,7 @@ async fn iam_lookups_and_paging() {
     let b = iam(&emu, B_KEY);
     let r = b.get_role().role_name("dev").send().await.expect("b dev");
     assert_eq!(
-        r.role().map(|r| r.arn()),
+        r.role().map(aws_sdk_iam::types::Role::arn),
         Some("arn:aws:iam::444455556666:role/dev")
     );
 }
@@ -97,7 +100,8 @@ async fn assume_role_then_caller_identity() {
     let creds = out.credentials().expect("creds");
     assert!(creds.access_key_id().starts_with("ASIA"));
     assert_eq!(
-        out.assumed_role_user().map(|u| u.arn()),
+        out.assumed_role_user()
+            .map(aws_sdk_sts::types::AssumedRoleUser::arn),
         Some("arn:aws:sts::444455556666:assumed-role/cross/migrator")
     );
     let assumed = sts(

@@ -130,7 +130,7 @@ async fn node_groups_and_fargate_profiles() {
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404));
     assert!(e
         .as_service_error()
-        .is_some_and(|s| s.is_resource_not_found_exception()));
+        .is_some_and(aws_sdk_eks::operation::describe_nodegroup::DescribeNodegroupError::is_resource_not_found_exception));
     assert_eq!(
         err_of(&e),
         (
@@ -147,7 +147,7 @@ async fn node_groups_and_fargate_profiles() {
         .unwrap_err();
     assert!(e
         .as_service_error()
-        .is_some_and(|s| s.is_resource_not_found_exception()));
+        .is_some_and(aws_sdk_eks::operation::describe_fargate_profile::DescribeFargateProfileError::is_resource_not_found_exception));
     assert_eq!(err_of(&e).1, "No Fargate Profile found with name: nope.");
     let e = c
         .list_nodegroups()

@@ -13,7 +13,10 @@ fn starts_from_plain_test_and_writes_kubeconfig() {
         doc["current-context"].as_str(),
         Some("arn:aws:eks:us-east-1:111122223333:cluster/api")
     );
-    assert_eq!(doc["contexts"].as_sequence().map(|s| s.len()), Some(4));
+    assert_eq!(
+        doc["contexts"].as_sequence().map(std::vec::Vec::len),
+        Some(4)
+    );
     assert_eq!(
         doc["clusters"][1]["cluster"]["server"].as_str(),
         Some(format!("{}/k8s/111122223333/us-east-1/legacy", emu.endpoint_url()).as_str())
@@ -21,7 +24,7 @@ fn starts_from_plain_test_and_writes_kubeconfig() {
     let dir = emu
         .kubeconfig_path()
         .parent()
-        .map(|p| p.to_path_buf())
+        .map(std::path::Path::to_path_buf)
         .expect("dir");
     drop(emu);
     assert!(!dir.exists());
