@@ -1,6 +1,6 @@
 //! `aws-auth-migrate plan`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
 
@@ -111,12 +111,29 @@ pub fn run(args: PlanArgs) -> Result<i32> {
     if let Some(out) = &args.out {
         files::write_private(out, render::json::render(&plan).as_bytes())?;
     }
-    print!("{}", render_plan(&plan, args.format));
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    print_plan(&plan, args.format)?;
+    let code = if args.detailed_exitcode && plan.has_changes() {
         exit::CHANGES
     } else {
         exit::OK
-    })
+    };
+    // The process ends once this returns: freeing a large plan (5,000
+    // entries) node by node costs milliseconds and gains nothing.
+    std::mem::forget(plan);
+    Ok(code)
+}
+
+/// Writes the plan to standard output through one locked buffer; JSON is
+/// streamed as it is serialised rather than built as one string first.
+fn print_plan(plan: &Plan, format: Format) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    match format {
+        Format::Json => render::json::write(plan, &mut out),
+        _ => out.write_all(render_plan(plan, format).as_bytes()),
+    }
+    .and_then(|()| out.flush())
+    .context("cannot write the plan to standard output")
 }
 
 pub fn render_plan(plan: &Plan, format: Format) -> String {
