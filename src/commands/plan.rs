@@ -1,6 +1,6 @@
 //! `aws-auth-migrate plan`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
 
@@ -94,7 +94,7 @@ pub(crate) async fn run(args: PlanArgs) -> Result<i32> {
         PlanInputs::Live(live) => live::run(&live).await?,
         PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
     };
-    output(&args, &plan)
+    output(&args, plan)
 }
 
 /// `plan` without `--cluster`: reads a file or standard input, needs no
@@ -104,20 +104,37 @@ pub(crate) fn run_offline(args: PlanArgs) -> Result<i32> {
         PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
         PlanInputs::Live(_) => bail!("a plan with --cluster needs the async runtime"),
     };
-    output(&args, &plan)
+    output(&args, plan)
 }
 
 /// Saves the plan (`--out`), prints it and picks the exit code.
-fn output(args: &PlanArgs, plan: &Plan) -> Result<i32> {
+fn output(args: &PlanArgs, plan: Plan) -> Result<i32> {
     if let Some(out) = &args.out {
-        files::write_private(out, render::json::render(plan).as_bytes())?;
+        files::write_private(out, render::json::render(&plan).as_bytes())?;
     }
-    print!("{}", render_plan(plan, args.format));
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    print_plan(&plan, args.format)?;
+    let code = if args.detailed_exitcode && plan.has_changes() {
         exit::CHANGES
     } else {
         exit::OK
-    })
+    };
+    // The process ends once this returns: freeing a large plan (5,000
+    // entries) node by node costs milliseconds and gains nothing.
+    std::mem::forget(plan);
+    Ok(code)
+}
+
+/// Writes the plan to standard output through one locked buffer; JSON is
+/// streamed as it is serialised rather than built as one string first.
+fn print_plan(plan: &Plan, format: Format) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    match format {
+        Format::Json => render::json::write(plan, &mut out),
+        _ => out.write_all(render_plan(plan, format).as_bytes()),
+    }
+    .and_then(|()| out.flush())
+    .context("cannot write the plan to standard output")
 }
 
 pub(crate) fn render_plan(plan: &Plan, format: Format) -> String {

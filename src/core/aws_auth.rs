@@ -6,6 +6,8 @@
 //! and the last one wins. docs/mapping-rules.md says where each rule comes
 //! from in the authenticator's source.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::input::{AwsAuthData, Section, SectionSource};
@@ -210,9 +212,9 @@ fn mapping_row(
     // sigs.k8s.io/yaml turns the mapping into a Go map (a repeated key: the
     // last value) and json.Marshal sorts its keys; json.Unmarshal then sets
     // fields in that order, so among case variants the key that sorts last wins.
-    let mut fields: std::collections::BTreeMap<String, &Node> = Default::default();
+    let mut fields: std::collections::BTreeMap<Cow<'_, str>, &Node> = Default::default();
     for (k, v) in pairs {
-        if let Some(key) = k.key_string() {
+        if let Some(key) = k.key_str() {
             fields.insert(key, v);
         }
     }
@@ -248,11 +250,11 @@ fn mapping_row(
 /// value without a word; the note names which, and where.
 fn duplicate_keys(pairs: &[(Node, Node)], field: &str, offset: Option<usize>) -> Option<Reason> {
     // (key, position, line) of every key that sets the field.
-    let keys: Vec<(String, usize, usize)> = pairs
+    let keys: Vec<(Cow<'_, str>, usize, usize)> = pairs
         .iter()
         .enumerate()
         .filter_map(|(i, (k, _))| {
-            let key = k.key_string()?;
+            let key = k.key_str()?;
             fold_eq(&key, field).then_some((key, i, k.line))
         })
         .collect();
@@ -262,9 +264,9 @@ fn duplicate_keys(pairs: &[(Node, Node)], field: &str, offset: Option<usize>) ->
     // The JSON round trip keeps the last value of a repeated key and sets
     // case variants in sorted order: the greatest key, last occurrence, wins.
     let winner = keys.iter().max_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)))?;
-    let describe = |(key, _, line): &(String, usize, usize)| match offset {
+    let describe = |(key, _, line): &(Cow<'_, str>, usize, usize)| match offset {
         Some(o) => format!("{key} (line {})", o + line),
-        None => key.clone(),
+        None => key.to_string(),
     };
     Some(Reason::new(
         Code::DuplicateKey,

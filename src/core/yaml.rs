@@ -8,6 +8,8 @@
 //! tree from yaml-rust2's events: every node keeps its 1-based line and every
 //! scalar its Go-side type.
 
+use std::borrow::Cow;
+
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -110,7 +112,7 @@ impl Node {
             Value::Map(pairs) => pairs
                 .iter()
                 .rev()
-                .find(|(k, _)| k.key_string().as_deref() == Some(key))
+                .find(|(k, _)| k.key_str().as_deref() == Some(key))
                 .map(|(_, v)| v),
             _ => None,
         }
@@ -118,14 +120,19 @@ impl Node {
 
     /// The string a scalar map key becomes in JSON (sigs.k8s.io/yaml);
     /// `None` for keys JSON cannot hold (null, sequences, mappings).
-    pub(crate) fn key_string(&self) -> Option<String> {
+    /// Borrowed when the key is already its text (strings and floats: every
+    /// key of a real aws-auth), so that looking keys up does not copy them.
+    pub(crate) fn key_str(&self) -> Option<Cow<'_, str>> {
         match &self.value {
             Value::Scalar(s) => match s.kind {
                 ScalarKind::Null => None,
-                ScalarKind::Str => Some(s.text.clone()),
-                ScalarKind::Bool => Some(bool_value(&s.text).to_string()),
-                ScalarKind::Int => int_value(&s.text).map(|v| v.to_string()),
-                ScalarKind::Float => Some(s.text.clone()),
+                ScalarKind::Str | ScalarKind::Float => Some(Cow::Borrowed(s.text.as_str())),
+                ScalarKind::Bool => Some(Cow::Borrowed(if bool_value(&s.text) {
+                    "true"
+                } else {
+                    "false"
+                })),
+                ScalarKind::Int => int_value(&s.text).map(|v| Cow::Owned(v.to_string())),
             },
             _ => None,
         }
@@ -138,7 +145,7 @@ impl Node {
             Value::Scalar(_) => None,
             Value::Seq(items) => items.iter().find_map(Node::first_unsupported_key),
             Value::Map(pairs) => pairs.iter().find_map(|(k, v)| {
-                if k.key_string().is_none() {
+                if k.key_str().is_none() {
                     Some(k)
                 } else {
                     v.first_unsupported_key()
@@ -340,9 +347,8 @@ fn merge_into(pairs: &mut Vec<(Node, Node)>, merged: Node) {
     };
     for source in sources {
         for (k, v) in source {
-            let present = pairs
-                .iter()
-                .any(|(pk, _)| pk.key_string() == k.key_string());
+            let key = k.key_str();
+            let present = pairs.iter().any(|(pk, _)| pk.key_str() == key);
             if !present {
                 pairs.push((k, v));
             }
