@@ -7,6 +7,7 @@ pub(crate) mod aws_auth;
 pub(crate) mod cluster;
 pub(crate) mod diff;
 pub(crate) mod existing;
+pub(crate) mod export;
 pub(crate) mod input;
 pub(crate) mod lockout;
 pub(crate) mod plan;
