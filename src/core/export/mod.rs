@@ -12,15 +12,19 @@
 // Until the `export` command lands with the renderers (issue 17).
 #![allow(dead_code)]
 
+pub(crate) mod check;
 pub(crate) mod cloudformation;
 pub(crate) mod eksctl;
+#[cfg(test)]
+pub(crate) mod fixtures;
+pub(crate) mod hcl;
 pub(crate) mod terraform;
 pub(crate) mod terraform_module;
 
 use std::collections::BTreeSet;
 
 use crate::core::existing::ExistingEntry;
-use crate::core::plan::{Action, Entry, Fidelity, Outcome, Plan};
+use crate::core::plan::{Action, Entry, EntryType, Fidelity, Outcome, Plan};
 use crate::core::policy::PolicyAssociation;
 
 /// The IaC formats `export` writes.
@@ -130,7 +134,18 @@ impl TargetState {
                 }),
             }
         }
-        for m in plan.mappings.iter().filter(|m| m.outcome == Outcome::Skip) {
+        // A skipped row an entry stands for is said once, by the entry.
+        let by_entry: BTreeSet<usize> = plan
+            .entries
+            .iter()
+            .flat_map(|e| e.from.iter().copied())
+            .collect();
+        for (_, m) in plan
+            .mappings
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| m.outcome == Outcome::Skip && !by_entry.contains(i))
+        {
             let what = m.arn.clone().unwrap_or_else(|| {
                 format!(
                     "{}[{}]{}",
@@ -160,8 +175,12 @@ impl TargetState {
     }
 }
 
+/// The existing entry of a principal, matched as the diff matches them
+/// (case-insensitively).
 fn find<'a>(existing: &'a [ExistingEntry], arn: &str) -> Option<&'a ExistingEntry> {
-    existing.iter().find(|x| x.principal_arn == arn)
+    existing
+        .iter()
+        .find(|x| x.principal_arn.eq_ignore_ascii_case(arn))
 }
 
 fn reasons(e: &Entry) -> String {
@@ -199,7 +218,10 @@ fn target_entry(e: &Entry, existing: Option<&ExistingEntry>) -> TargetEntry {
     };
     TargetEntry {
         name: String::new(),
-        principal_arn: e.principal_arn.clone(),
+        // An entry that exists keeps EKS's spelling: a principal_arn that
+        // differs (even in case) would replace it.
+        principal_arn: existing
+            .map_or_else(|| e.principal_arn.clone(), |x| x.principal_arn.clone()),
         entry_type: e.entry_type.as_str().to_string(),
         username: if node { None } else { e.username.clone() },
         kubernetes_groups: groups.into_iter().collect(),
@@ -210,21 +232,29 @@ fn target_entry(e: &Entry, existing: Option<&ExistingEntry>) -> TargetEntry {
 }
 
 fn existing_entry(x: &ExistingEntry) -> TargetEntry {
+    // EKS fills in the username and groups of node entries itself; they
+    // are not part of what a node entry is created with.
+    let node = EntryType::parse(&x.entry_type).is_node();
     let mut associations: Vec<TargetAssociation> = x
         .policies
         .iter()
+        .filter(|_| !node)
         .map(|p| TargetAssociation {
             policy: p.clone(),
             exists: true,
         })
         .collect();
     associations.sort_by(|a, b| a.policy.cmp(&b.policy));
-    let groups: BTreeSet<String> = x.kubernetes_groups.iter().cloned().collect();
+    let groups: BTreeSet<String> = if node {
+        BTreeSet::new()
+    } else {
+        x.kubernetes_groups.iter().cloned().collect()
+    };
     TargetEntry {
         name: String::new(),
         principal_arn: x.principal_arn.clone(),
         entry_type: x.entry_type.clone(),
-        username: x.username.clone(),
+        username: if node { None } else { x.username.clone() },
         kubernetes_groups: groups.into_iter().collect(),
         associations,
         exists: true,
