@@ -1,6 +1,6 @@
 //! Placeholder: filled in by the cloudformation renderer (issue 17).
 
-use super::{ExportFile, TargetState};
+use super::model::{ExportFile, TargetState};
 
 /// Renders the target state.
 pub(crate) fn render(_state: &TargetState) -> Vec<ExportFile> {

@@ -16,7 +16,7 @@ use super::check::{
     is_policy_arn, is_principal_arn, reserved_prefix, scope_problem, NODE_TYPES, PROVIDER_TYPES,
 };
 use super::hcl::{self, Block, Body, Expr, Item, Piece};
-use super::{ExportFile, TargetAssociation, TargetEntry, TargetState};
+use super::model::{ExportFile, TargetAssociation, TargetEntry, TargetState};
 use crate::core::plan::Action;
 use crate::core::policy::{short_name, ScopeType, CLUSTER_ADMIN};
 

@@ -14,8 +14,8 @@
 //! else they use `var.cluster_name` (1.6).
 
 use super::hcl::{self, Block, Body, Expr, Item, Piece};
+use super::model::{ExportFile, TargetState};
 use super::terraform::{describe, is_creator_like, left_out_comment, scope_object, shape};
-use super::{ExportFile, TargetState};
 
 /// The file this format writes.
 pub(crate) const FILE: &str = "eks-access-entries.tf";

@@ -1,7 +1,8 @@
 use super::*;
 use crate::core::export::check::check_terraform;
 use crate::core::export::fixtures::{self, assoc};
-use crate::core::export::{export, ExportFormat, LeftOut};
+use crate::core::export::model::LeftOut;
+use crate::core::export::{export, ExportFormat};
 
 fn text(state: &TargetState) -> String {
     let files = render(state);
