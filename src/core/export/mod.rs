@@ -140,7 +140,12 @@ impl TargetState {
                 }),
             }
         }
-        for m in plan.mappings.iter().filter(|m| m.outcome == Outcome::Skip) {
+        // A skipped entry already says why its rows are skipped.
+        let entries_left_out: BTreeSet<String> = left_out.iter().map(|l| l.what.clone()).collect();
+        for m in plan.mappings.iter().filter(|m| {
+            m.outcome == Outcome::Skip
+                && m.arn.as_ref().is_none_or(|a| !entries_left_out.contains(a))
+        }) {
             let what = m.arn.clone().unwrap_or_else(|| {
                 format!(
                     "{}[{}]{}",
