@@ -615,4 +615,242 @@ data:
         // Same plan, same bytes.
         assert_eq!(files, export(&plan, ExportFormat::CloudFormation));
     }
+
+    /// A target state of one entry, for the tests that need odd values.
+    pub(in crate::core::export) fn one_entry(
+        principal: &str,
+        entry_type: &str,
+        username: Option<&str>,
+        groups: &[&str],
+        associations: Vec<PolicyAssociation>,
+        exists: bool,
+    ) -> TargetState {
+        TargetState {
+            cluster: Some("prod".into()),
+            region: Some("eu-west-1".into()),
+            partition: "aws".into(),
+            entries: vec![TargetEntry {
+                name: "role_odd".into(),
+                principal_arn: principal.into(),
+                entry_type: entry_type.into(),
+                username: username.map(str::to_string),
+                kubernetes_groups: groups.iter().map(|g| (*g).to_string()).collect(),
+                associations: associations
+                    .into_iter()
+                    .map(|policy| crate::core::export::TargetAssociation { policy, exists })
+                    .collect(),
+                exists,
+                action: if exists { Action::Noop } else { Action::Create },
+            }],
+            left_out: vec![],
+            live: true,
+        }
+    }
+
+    /// Strings YAML would read as something else unquoted, or that need
+    /// escapes.
+    pub(in crate::core::export) const ODD: [&str; 18] = [
+        "{{SessionName}}",
+        "admin:{{SessionName}}",
+        "yes",
+        "null",
+        "~",
+        "0123",
+        "1e3",
+        "a # b",
+        "key: value",
+        "- item",
+        "\"quoted\" and \\back\\slash",
+        "line\nbreak\r\ttab",
+        "nel\u{85}ls\u{2028}ps\u{2029}",
+        "bom\u{feff}del\u{7f}bell\u{7}",
+        "é 漢字 🙂",
+        "",
+        " leading and trailing ",
+        "!Ref ClusterName",
+    ];
+
+    #[test]
+    fn every_string_reads_back_as_itself() {
+        for s in ODD {
+            let doc = format!("k: {}\n", yaml_str(s));
+            let v: serde_yaml::Value = serde_yaml::from_str(&doc).unwrap();
+            assert_eq!(v["k"].as_str(), Some(s), "{doc}");
+            // Nothing YAML 1.1 takes as a line break or refuses stays raw.
+            assert!(!yaml_str(s).chars().any(needs_escape), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn comments_stay_one_line() {
+        for s in ODD {
+            let c = comment_text(s);
+            assert!(!c.chars().any(needs_escape), "{s:?}");
+            let doc = format!("# {c}\nk: 1\n");
+            let v: serde_yaml::Value = serde_yaml::from_str(&doc).unwrap();
+            assert_eq!(v["k"].as_u64(), Some(1), "{doc}");
+        }
+    }
+
+    #[test]
+    fn odd_values_round_trip_through_the_template() {
+        for s in ODD {
+            let state = one_entry(
+                &format!("arn:aws:iam::111122223333:role/{s}"),
+                "STANDARD",
+                Some(s),
+                &[s],
+                vec![PolicyAssociation {
+                    policy_arn: policy_arn("aws", "AmazonEKSViewPolicy"),
+                    access_scope: AccessScope::namespaces(vec![s.to_string()]),
+                }],
+                false,
+            );
+            let files = render(&state);
+            let v: serde_yaml::Value = serde_yaml::from_str(file(&files, TEMPLATE)).unwrap();
+            let p = &v["Resources"]["RoleOdd"]["Properties"];
+            assert_eq!(
+                p["PrincipalArn"].as_str(),
+                Some(format!("arn:aws:iam::111122223333:role/{s}").as_str())
+            );
+            assert_eq!(p["Username"].as_str(), Some(s));
+            assert_eq!(p["KubernetesGroups"][0].as_str(), Some(s));
+            assert_eq!(
+                p["AccessPolicies"][0]["AccessScope"]["Namespaces"][0].as_str(),
+                Some(s)
+            );
+        }
+    }
+
+    #[test]
+    fn logical_ids_are_camel_case_unique_and_stable() {
+        let mk = |name: &str| TargetEntry {
+            name: name.into(),
+            principal_arn: String::new(),
+            entry_type: "STANDARD".into(),
+            username: None,
+            kubernetes_groups: vec![],
+            associations: vec![],
+            exists: false,
+            action: Action::Create,
+        };
+        let entries: Vec<TargetEntry> = [
+            "cluster_name",
+            "role_a1",
+            "role_a_1",
+            "role_eks_admins",
+            "p_123",
+        ]
+        .iter()
+        .map(|n| mk(n))
+        .collect();
+        let ids = logical_ids(&entries);
+        assert_eq!(
+            ids,
+            ["ClusterName2", "RoleA1", "RoleA12", "RoleEksAdmins", "P123"]
+        );
+        assert!(ids
+            .iter()
+            .all(|i| i.chars().all(|c| c.is_ascii_alphanumeric())));
+        assert_eq!(camel("9lives"), "Entry9lives");
+    }
+
+    /// The resources of a template, parsed.
+    fn resources(text: &str) -> serde_yaml::Mapping {
+        let v: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        v["Resources"].as_mapping().unwrap().clone()
+    }
+
+    #[test]
+    fn existing_entries_are_imported_and_retained() {
+        let plan = live_plan();
+        let state = TargetState::of(&plan);
+        let files = render(&state);
+        let ids = logical_ids(&state.entries);
+        let all = resources(file(&files, TEMPLATE));
+        assert_eq!(all.len(), state.entries.len());
+        let import = resources(file(&files, IMPORT_TEMPLATE));
+        let list: serde_json::Value = serde_json::from_str(file(&files, IMPORT_RESOURCES)).unwrap();
+        let listed: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                assert_eq!(i["ResourceType"], RESOURCE_TYPE);
+                assert_eq!(i["ResourceIdentifier"]["ClusterName"], "prod");
+                i["LogicalResourceId"].as_str().unwrap()
+            })
+            .collect();
+        for (e, id) in state.entries.iter().zip(&ids) {
+            let r = &all[id.as_str()];
+            assert_eq!(r["Type"].as_str(), Some(RESOURCE_TYPE));
+            let p = &r["Properties"];
+            assert_eq!(p["PrincipalArn"].as_str(), Some(e.principal_arn.as_str()));
+            let tagged = match &p["ClusterName"] {
+                serde_yaml::Value::Tagged(t) => t.clone(),
+                other => panic!("ClusterName is not !Ref: {other:?}"),
+            };
+            assert_eq!(tagged.tag, serde_yaml::value::Tag::new("Ref"));
+            assert_eq!(tagged.value.as_str(), Some(PARAMETER));
+            let retained = r["DeletionPolicy"].as_str() == Some("Retain")
+                && r["UpdateReplacePolicy"].as_str() == Some("Retain");
+            assert_eq!(retained, e.exists, "{id}");
+            assert_eq!(import.contains_key(id.as_str()), e.exists, "{id}");
+            assert_eq!(listed.contains(&id.as_str()), e.exists, "{id}");
+            if EntryType::parse(&e.entry_type).is_node() {
+                for k in ["Username", "KubernetesGroups", "AccessPolicies"] {
+                    assert!(p.get(k).is_none(), "{id} has {k}");
+                }
+            }
+            // Imported as it is: an update's additions come with the deploy.
+            let ip = &import
+                .get(id.as_str())
+                .map(|r| r["Properties"].clone())
+                .unwrap_or_default();
+            if e.action == Action::Update {
+                assert!(ip.get("KubernetesGroups").is_none() && ip.get("AccessPolicies").is_none());
+                assert_ne!(ip, p);
+            } else if e.exists {
+                assert_eq!(ip, p, "{id}");
+            }
+        }
+        // The noop entry with an extra group keeps it; the node entries EKS
+        // reports with a username and groups carry neither.
+        assert_eq!(
+            all["RoleViewers"]["Properties"]["KubernetesGroups"],
+            serde_yaml::from_str::<serde_yaml::Value>("[auditors, viewers]").unwrap()
+        );
+        assert!(all["RoleKarpenternoderoleProd"]["Properties"]
+            .get("Username")
+            .is_none());
+    }
+
+    #[test]
+    fn nothing_to_export_is_still_a_template() {
+        let mut state = one_entry(
+            "arn:aws:iam::111122223333:role/x",
+            "STANDARD",
+            None,
+            &[],
+            vec![],
+            false,
+        );
+        state.entries.clear();
+        state.cluster = None;
+        state.left_out.push(LeftOut {
+            what: "mapRoles[0]".into(),
+            why: "why\nnot # here".into(),
+        });
+        let files = render(&state);
+        assert_eq!(names(&files), [TEMPLATE]);
+        let text = file(&files, TEMPLATE);
+        let r = resources(text);
+        assert_eq!(
+            r[PLACEHOLDER]["Type"].as_str(),
+            Some("AWS::CloudFormation::WaitConditionHandle")
+        );
+        assert!(!text.contains("Default:"));
+        assert!(text.contains("--parameter-overrides ClusterName=CLUSTER"));
+        assert!(text.ends_with("#   mapRoles[0]: why not # here\n"));
+    }
 }
