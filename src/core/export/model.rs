@@ -96,7 +96,17 @@ impl TargetState {
         for e in &plan.entries {
             match e.action {
                 Action::Create | Action::Update | Action::Noop if e.fidelity == Fidelity::Exact || plan.allow_lossy => {
-                    entries.push(target_entry(e, find(existing, &e.principal_arn)));
+                    let found = find(existing, &e.principal_arn);
+                    entries.push(match (e.action, found) {
+                        // A noop entry grants at least what the row does
+                        // (more groups or policies, a wider scope): the
+                        // target is what exists, never narrowed to the row.
+                        (Action::Noop, Some(x)) => TargetEntry {
+                            action: Action::Noop,
+                            ..existing_entry(x)
+                        },
+                        _ => target_entry(e, found),
+                    });
                 }
                 Action::Unmanaged => {
                     if let Some(x) = find(existing, &e.principal_arn) {
