@@ -284,6 +284,13 @@ fn resource(out: &mut String, e: &TargetEntry, id: &str, kind: Kind) {
     let _ = writeln!(out, "      ClusterName: !Ref {PARAMETER}");
     let _ = writeln!(out, "      PrincipalArn: {}", yaml_str(&e.principal_arn));
     let _ = writeln!(out, "      Type: {}", yaml_str(&e.entry_type));
+    if !e.tags.is_empty() {
+        out.push_str("      Tags:\n");
+        for (k, v) in &e.tags {
+            let _ = writeln!(out, "        - Key: {}", yaml_str(k));
+            let _ = writeln!(out, "          Value: {}", yaml_str(v));
+        }
+    }
     // Node types take no username, groups or policies.
     if EntryType::parse(&e.entry_type).is_node() {
         return;
@@ -641,6 +648,7 @@ data:
                 entry_type: entry_type.into(),
                 username: username.map(str::to_string),
                 kubernetes_groups: groups.iter().map(|g| (*g).to_string()).collect(),
+                tags: std::collections::BTreeMap::new(),
                 associations: associations
                     .into_iter()
                     .map(|policy| crate::core::export::model::TargetAssociation { policy, exists })
@@ -736,6 +744,7 @@ data:
             entry_type: "STANDARD".into(),
             username: None,
             kubernetes_groups: vec![],
+            tags: std::collections::BTreeMap::new(),
             associations: vec![],
             exists: false,
             action: Action::Create,

@@ -98,13 +98,23 @@ pub(crate) fn live() -> Plan {
             &["system:nodes"],
             vec![],
         ),
-        existing(
-            &format!("{A}:role/platform-admin"),
-            "STANDARD",
-            Some("platform-admin:{{SessionName}}"),
-            &["platform"],
-            vec![assoc("AmazonEKSClusterAdminPolicy", &[])],
-        ),
+        // Made by an earlier apply: it carries the tool's tags.
+        ExistingEntry {
+            tags: [
+                ("aws-auth-migrate/migration-id", "m-20261201-0001"),
+                ("aws-auth-migrate/version", "0.1.0"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            ..existing(
+                &format!("{A}:role/platform-admin"),
+                "STANDARD",
+                Some("platform-admin:{{SessionName}}"),
+                &["platform"],
+                vec![assoc("AmazonEKSClusterAdminPolicy", &[])],
+            )
+        },
         existing(
             &format!("{A}:user/Alice"),
             "STANDARD",

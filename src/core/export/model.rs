@@ -3,7 +3,7 @@
 //! exist already (to import, never re-create), stable resource names, and
 //! the rows that get no resource, with why.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::core::existing::ExistingEntry;
 use crate::core::plan::{Action, Entry, EntryType, Fidelity, Outcome, Plan};
@@ -61,6 +61,10 @@ pub(crate) struct TargetEntry {
     pub(crate) username: Option<String>,
     /// Sorted, no duplicates; empty for node types.
     pub(crate) kubernetes_groups: Vec<String>,
+    /// The tags of an entry that exists (this tool's own
+    /// `aws-auth-migrate/*` tags among them), so that the code matches it;
+    /// none for an entry to create.
+    pub(crate) tags: BTreeMap<String, String>,
     /// Empty for node types.
     pub(crate) associations: Vec<TargetAssociation>,
     /// The entry exists on the cluster: import it, do not create it.
@@ -217,6 +221,7 @@ fn target_entry(e: &Entry, existing: Option<&ExistingEntry>) -> TargetEntry {
         entry_type: e.entry_type.as_str().to_string(),
         username: if node { None } else { e.username.clone() },
         kubernetes_groups: groups.into_iter().collect(),
+        tags: existing.map(|x| x.tags.clone()).unwrap_or_default(),
         associations,
         exists: existing.is_some(),
         action: e.action,
@@ -248,6 +253,7 @@ fn existing_entry(x: &ExistingEntry) -> TargetEntry {
         entry_type: x.entry_type.clone(),
         username: if node { None } else { x.username.clone() },
         kubernetes_groups: groups.into_iter().collect(),
+        tags: x.tags.clone(),
         associations,
         exists: true,
         action: Action::Unmanaged,
@@ -335,6 +341,7 @@ mod tests {
             entry_type: "STANDARD".into(),
             username: None,
             kubernetes_groups: vec![],
+            tags: std::collections::BTreeMap::new(),
             associations: vec![],
             exists: false,
             action: Action::Create,

@@ -357,6 +357,9 @@ pub(crate) fn body(state: &TargetState) -> Body {
                 Expr::List(s.groups.iter().map(Expr::str).collect()),
             ));
         }
+        if let Some(tags) = tags_object(e) {
+            body.push(Item::Attr("tags".into(), tags));
+        }
         out.push(Item::Block(Block::new(
             "resource",
             &["aws_eks_access_entry", &e.name],
@@ -391,6 +394,21 @@ pub(crate) fn body(state: &TargetState) -> Body {
         }
     }
     out
+}
+
+/// The tags of an entry that exists, as an HCL object (the printer quotes
+/// keys that are not identifiers: `"aws-auth-migrate/migration-id"`);
+/// `None` when it has none.
+pub(crate) fn tags_object(e: &TargetEntry) -> Option<Expr> {
+    if e.tags.is_empty() {
+        return None;
+    }
+    Some(Expr::Object(
+        e.tags
+            .iter()
+            .map(|(k, v)| Item::Attr(k.clone(), Expr::str(v.clone())))
+            .collect(),
+    ))
 }
 
 #[cfg(test)]

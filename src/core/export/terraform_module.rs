@@ -15,7 +15,9 @@
 
 use super::hcl::{self, Block, Body, Expr, Item, Piece};
 use super::model::{ExportFile, TargetState};
-use super::terraform::{describe, is_creator_like, left_out_comment, scope_object, shape};
+use super::terraform::{
+    describe, is_creator_like, left_out_comment, scope_object, shape, tags_object,
+};
 
 /// The file this format writes.
 pub(crate) const FILE: &str = "eks-access-entries.tf";
@@ -125,6 +127,9 @@ pub(crate) fn body(state: &TargetState) -> Body {
                 "kubernetes_groups".into(),
                 Expr::List(s.groups.iter().map(Expr::str).collect()),
             ));
+        }
+        if let Some(tags) = tags_object(e) {
+            fields.push(Item::Attr("tags".into(), tags));
         }
         if !s.associations.is_empty() {
             let assocs: Body = s

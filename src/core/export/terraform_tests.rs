@@ -63,6 +63,7 @@ fn entry(name: &str, arn: &str, entry_type: &str) -> TargetEntry {
         entry_type: entry_type.into(),
         username: None,
         kubernetes_groups: vec![],
+        tags: std::collections::BTreeMap::new(),
         associations: vec![],
         exists: false,
         action: Action::Create,
