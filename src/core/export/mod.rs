@@ -9,9 +9,6 @@
 //! exists already (to import, never re-create) and the rows that get no
 //! resource (with why, rendered as comments).
 
-// Until the `export` command lands with the renderers (issue 17).
-#![allow(dead_code)]
-
 pub(crate) mod cloudformation;
 pub(crate) mod eksctl;
 pub(crate) mod terraform;
