@@ -17,7 +17,7 @@ pub(crate) mod terraform_module;
 use std::collections::BTreeSet;
 
 use crate::core::existing::ExistingEntry;
-use crate::core::plan::{Action, Entry, Fidelity, Outcome, Plan};
+use crate::core::plan::{Action, Entry, EntryType, Fidelity, Outcome, Plan};
 use crate::core::policy::PolicyAssociation;
 
 /// The IaC formats `export` writes.
@@ -107,7 +107,17 @@ impl TargetState {
         for e in &plan.entries {
             match e.action {
                 Action::Create | Action::Update | Action::Noop if e.fidelity == Fidelity::Exact || plan.allow_lossy => {
-                    entries.push(target_entry(e, find(existing, &e.principal_arn)));
+                    let found = find(existing, &e.principal_arn);
+                    entries.push(match (e.action, found) {
+                        // A noop entry grants at least what the row does
+                        // (more groups or policies, a wider scope): the
+                        // target is what exists, never narrowed to the row.
+                        (Action::Noop, Some(x)) => TargetEntry {
+                            action: Action::Noop,
+                            ..existing_entry(x)
+                        },
+                        _ => target_entry(e, found),
+                    });
                 }
                 Action::Unmanaged => {
                     if let Some(x) = find(existing, &e.principal_arn) {
@@ -158,7 +168,10 @@ impl TargetState {
 }
 
 fn find<'a>(existing: &'a [ExistingEntry], arn: &str) -> Option<&'a ExistingEntry> {
-    existing.iter().find(|x| x.principal_arn == arn)
+    // As the diff matches them: ignoring ASCII case.
+    existing
+        .iter()
+        .find(|x| x.principal_arn.eq_ignore_ascii_case(arn))
 }
 
 fn reasons(e: &Entry) -> String {
@@ -207,21 +220,30 @@ fn target_entry(e: &Entry, existing: Option<&ExistingEntry>) -> TargetEntry {
 }
 
 fn existing_entry(x: &ExistingEntry) -> TargetEntry {
+    // EKS reports a node entry's username and groups, but no format may
+    // set them (nor policies) on a node type.
+    let node = EntryType::parse(&x.entry_type).is_node();
     let mut associations: Vec<TargetAssociation> = x
         .policies
         .iter()
+        .filter(|_| !node)
         .map(|p| TargetAssociation {
             policy: p.clone(),
             exists: true,
         })
         .collect();
     associations.sort_by(|a, b| a.policy.cmp(&b.policy));
-    let groups: BTreeSet<String> = x.kubernetes_groups.iter().cloned().collect();
+    let groups: BTreeSet<String> = x
+        .kubernetes_groups
+        .iter()
+        .filter(|_| !node)
+        .cloned()
+        .collect();
     TargetEntry {
         name: String::new(),
         principal_arn: x.principal_arn.clone(),
         entry_type: x.entry_type.clone(),
-        username: x.username.clone(),
+        username: if node { None } else { x.username.clone() },
         kubernetes_groups: groups.into_iter().collect(),
         associations,
         exists: true,
