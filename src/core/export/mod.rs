@@ -9,8 +9,12 @@
 //! exists already (to import, never re-create) and the rows that get no
 //! resource (with why, rendered as comments).
 
+pub(crate) mod check;
 pub(crate) mod cloudformation;
 pub(crate) mod eksctl;
+#[cfg(test)]
+pub(crate) mod fixtures;
+pub(crate) mod hcl;
 pub(crate) mod terraform;
 pub(crate) mod terraform_module;
 
@@ -137,7 +141,18 @@ impl TargetState {
                 }),
             }
         }
-        for m in plan.mappings.iter().filter(|m| m.outcome == Outcome::Skip) {
+        // A skipped row an entry stands for is said once, by the entry.
+        let by_entry: BTreeSet<usize> = plan
+            .entries
+            .iter()
+            .flat_map(|e| e.from.iter().copied())
+            .collect();
+        for (_, m) in plan
+            .mappings
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| m.outcome == Outcome::Skip && !by_entry.contains(i))
+        {
             let what = m.arn.clone().unwrap_or_else(|| {
                 format!(
                     "{}[{}]{}",
@@ -167,8 +182,9 @@ impl TargetState {
     }
 }
 
+/// The existing entry of a principal, matched as the diff matches them
+/// (case-insensitively).
 fn find<'a>(existing: &'a [ExistingEntry], arn: &str) -> Option<&'a ExistingEntry> {
-    // As the diff matches them: ignoring ASCII case.
     existing
         .iter()
         .find(|x| x.principal_arn.eq_ignore_ascii_case(arn))
@@ -209,7 +225,10 @@ fn target_entry(e: &Entry, existing: Option<&ExistingEntry>) -> TargetEntry {
     };
     TargetEntry {
         name: String::new(),
-        principal_arn: e.principal_arn.clone(),
+        // An entry that exists keeps EKS's spelling: a principal_arn that
+        // differs (even in case) would replace it.
+        principal_arn: existing
+            .map_or_else(|| e.principal_arn.clone(), |x| x.principal_arn.clone()),
         entry_type: e.entry_type.as_str().to_string(),
         username: if node { None } else { e.username.clone() },
         kubernetes_groups: groups.into_iter().collect(),
@@ -220,8 +239,8 @@ fn target_entry(e: &Entry, existing: Option<&ExistingEntry>) -> TargetEntry {
 }
 
 fn existing_entry(x: &ExistingEntry) -> TargetEntry {
-    // EKS reports a node entry's username and groups, but no format may
-    // set them (nor policies) on a node type.
+    // EKS fills in the username and groups of node entries itself; they
+    // are not part of what a node entry is created with.
     let node = EntryType::parse(&x.entry_type).is_node();
     let mut associations: Vec<TargetAssociation> = x
         .policies
@@ -233,12 +252,11 @@ fn existing_entry(x: &ExistingEntry) -> TargetEntry {
         })
         .collect();
     associations.sort_by(|a, b| a.policy.cmp(&b.policy));
-    let groups: BTreeSet<String> = x
-        .kubernetes_groups
-        .iter()
-        .filter(|_| !node)
-        .cloned()
-        .collect();
+    let groups: BTreeSet<String> = if node {
+        BTreeSet::new()
+    } else {
+        x.kubernetes_groups.iter().cloned().collect()
+    };
     TargetEntry {
         name: String::new(),
         principal_arn: x.principal_arn.clone(),
