@@ -7,7 +7,7 @@
 //! its exports there, for `.ci/validate-export.py` to check with the
 //! ecosystem's own tools.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use eks_emulator::seed::{AccessEntry, Cluster, Seed};
@@ -286,13 +286,82 @@ fn terraform_import_ids(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn save_samples(case: &str, format: &str, stdout: &str) {
-    let Ok(dir) = std::env::var("AWS_AUTH_MIGRATE_EXPORT_SAMPLES") else {
-        return;
-    };
-    let dir = Path::new(&dir).join(case);
+/// Exports with `--out` into a fresh directory of the test's: file name →
+/// text. With `AWS_AUTH_MIGRATE_EXPORT_SAMPLES`, the files are also copied
+/// to `SAMPLES/CASE/FORMAT/`, for `.ci/validate-export.py`.
+fn export_files(env: &Env, case: &str, format: &str) -> BTreeMap<String, String> {
+    let dir = env.dir.path().join(case).join(format);
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(format!("{format}.txt")), stdout).unwrap();
+    let dir_s = dir.display().to_string();
+    let out = env.run(&[
+        "export",
+        "--format",
+        format,
+        "--cluster",
+        "prod",
+        "--out",
+        &dir_s,
+    ]);
+    ok(&out);
+    assert_eq!(out.stdout, "", "{format}");
+    let mut files = BTreeMap::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        files.insert(name, std::fs::read_to_string(e.path()).unwrap());
+    }
+    if let Ok(samples) = std::env::var("AWS_AUTH_MIGRATE_EXPORT_SAMPLES") {
+        let to = Path::new(&samples).join(case).join(format);
+        std::fs::create_dir_all(&to).unwrap();
+        for (name, text) in &files {
+            std::fs::write(to.join(name), text).unwrap();
+        }
+    }
+    files
+}
+
+/// The one file of a Terraform export.
+fn tf_text(files: &BTreeMap<String, String>) -> &str {
+    let tf: Vec<&String> = files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".tf"))
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(tf.len(), 1, "{:?}", files.keys());
+    tf[0]
+}
+
+/// A CloudFormation export's resources to create and identifiers to
+/// import: `(logical IDs of the template, logical IDs to import)`.
+fn cfn_resources(files: &BTreeMap<String, String>) -> (BTreeSet<String>, BTreeSet<String>) {
+    let template = files
+        .iter()
+        .find(|(n, _)| n.ends_with(".cfn.yaml") && !n.starts_with("import"))
+        .map(|(_, t)| t)
+        .unwrap_or_else(|| panic!("no template in {:?}", files.keys()));
+    let doc: serde_yaml::Value = serde_yaml::from_str(
+        // CloudFormation's short form (`!Ref X`) is a tag serde_yaml keeps.
+        template,
+    )
+    .unwrap();
+    let resources: BTreeSet<String> = doc["Resources"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    let imported: BTreeSet<String> = files
+        .get("import-resources.json")
+        .map(|t| {
+            let v: serde_json::Value = serde_json::from_str(t).unwrap();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["LogicalResourceId"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    (resources, imported)
 }
 
 #[test]
@@ -306,7 +375,10 @@ fn live_cluster_with_entries_imports_what_exists_and_after_apply_only_imports() 
         let out = env.run(&["export", "--format", format, "--cluster", "prod"]);
         ok(&out);
         assert_eq!(out.stderr, "", "{format}");
-        save_samples("live-before-apply", format, &out.stdout);
+        let files = export_files(&env, "live-before-apply", format);
+        if files.len() == 1 {
+            assert_eq!(files.values().next(), Some(&out.stdout), "{format}");
+        }
         before.push(out.stdout);
     }
     let tf = &before[0];
@@ -315,22 +387,23 @@ fn live_cluster_with_entries_imports_what_exists_and_after_apply_only_imports() 
     let imported_entries: BTreeSet<&String> = entries.intersection(&imports).collect();
     assert_eq!(imported_entries.len(), 3, "{tf}");
     // The creator's entry and its admin association are imported, never created.
-    assert!(
-        tf.contains(&format!("prod:{CREATOR}")) || tf.contains(&format!(":{CREATOR}\"")),
-        "{tf}"
-    );
+    assert!(tf.contains(&format!(":{CREATOR}\"")), "{tf}");
     let creator_assoc =
         format!("{CREATOR}#arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
     assert!(tf.contains(&creator_assoc), "{tf}");
     // platform's system:masters: an association to create.
-    assert!(associations.len() >= 2, "{tf}");
+    assert_eq!(associations.len(), 2, "{tf}");
     for id in terraform_import_ids(tf) {
-        let id = id.trim_matches('"');
         assert!(
             !id.contains(&role("ops")) && !id.contains(&role("platform")),
             "imports what does not exist: {id}"
         );
     }
+    let (resources, imported) =
+        cfn_resources(&export_files(&env, "live-before-apply", "cloudformation"));
+    assert_eq!(resources.len(), 5, "{resources:?}");
+    assert_eq!(imported.len(), 3, "{imported:?}");
+    assert!(imported.is_subset(&resources));
 
     // 2. A saved live plan exports the same bytes; the fingerprint still
     // matches, so nothing is said.
@@ -370,23 +443,23 @@ fn live_cluster_with_entries_imports_what_exists_and_after_apply_only_imports() 
     // 3. Apply, then export again: everything exists, so only imports and
     // resources that match them.
     ok(&env.run(&["apply", "--cluster", "prod", "--yes"]));
-    for format in FORMATS {
-        let out = env.run(&["export", "--format", format, "--cluster", "prod"]);
-        ok(&out);
-        save_samples("live-after-apply", format, &out.stdout);
-        if format == "terraform" {
-            let (entries, associations, imports) = terraform_addresses(&out.stdout);
-            assert_eq!(entries.len(), 5, "{}", out.stdout);
-            for address in entries.iter().chain(&associations) {
-                assert!(
-                    imports.contains(address),
-                    "{address} is not imported:\n{}",
-                    out.stdout
-                );
-            }
-            assert_eq!(imports.len(), entries.len() + associations.len());
-        }
+    let after: BTreeMap<&str, BTreeMap<String, String>> = FORMATS
+        .iter()
+        .map(|f| (*f, export_files(&env, "live-after-apply", f)))
+        .collect();
+    let tf = tf_text(&after["terraform"]);
+    let (entries, associations, imports) = terraform_addresses(tf);
+    assert_eq!(entries.len(), 5, "{tf}");
+    for address in entries.iter().chain(&associations) {
+        assert!(
+            imports.contains(address),
+            "{address} is not imported:\n{tf}"
+        );
     }
+    assert_eq!(imports.len(), entries.len() + associations.len());
+    let (resources, imported) = cfn_resources(&after["cloudformation"]);
+    assert_eq!(resources.len(), 5, "{resources:?}");
+    assert_eq!(imported, resources);
 
     // 4. The saved plan is stale now: exported as saved, with a warning.
     let out = env.run(&["export", "--format", "terraform", "--plan", &saved]);
