@@ -109,7 +109,7 @@ pub(crate) fn scope_problem(scope_type: &str, namespaces: &[String]) -> Option<S
         "namespace" if namespaces.is_empty() => {
             Some("a namespace scope needs at least one namespace".into())
         }
-        "namespace" if namespaces.iter().any(|n| n.is_empty()) => {
+        "namespace" if namespaces.iter().any(String::is_empty) => {
             Some("an empty namespace name".into())
         }
         "namespace" => None,
@@ -198,7 +198,7 @@ impl Checker {
                 format!("a {entry_type} entry takes no kubernetes_groups"),
             );
         }
-        if groups.iter().any(|g| g.is_empty()) {
+        if groups.iter().any(String::is_empty) {
             self.add(at, "an empty group name");
         }
         if let Some(u) = self.string(at, "user_name", get("user_name")) {

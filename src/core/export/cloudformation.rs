@@ -122,23 +122,27 @@ fn template(state: &TargetState, ids: &[String], kind: Kind) -> String {
         }
     };
     let _ = writeln!(out, "Description: {}", yaml_str(description));
-    out.push_str("Parameters:\n");
-    let _ = writeln!(out, "  {PARAMETER}:");
-    out.push_str("    Type: \"String\"\n");
-    out.push_str("    Description: \"Name of the EKS cluster the access entries belong to\"\n");
-    if let Some(cluster) = &state.cluster {
-        let _ = writeln!(out, "    Default: {}", yaml_str(cluster));
+    let entries: Vec<(&TargetEntry, &String)> = state
+        .entries
+        .iter()
+        .zip(ids)
+        .filter(|(e, _)| kind == Kind::Target || e.exists)
+        .collect();
+    // An unused parameter draws cfn-lint's W2001.
+    if !entries.is_empty() {
+        out.push_str("Parameters:\n");
+        let _ = writeln!(out, "  {PARAMETER}:");
+        out.push_str("    Type: \"String\"\n");
+        out.push_str("    Description: \"Name of the EKS cluster the access entries belong to\"\n");
+        if let Some(cluster) = &state.cluster {
+            let _ = writeln!(out, "    Default: {}", yaml_str(cluster));
+        }
     }
     out.push_str("Resources:\n");
-    let mut any = false;
-    for (e, id) in state.entries.iter().zip(ids) {
-        if kind == Kind::Import && !e.exists {
-            continue;
-        }
-        any = true;
+    for (e, id) in &entries {
         resource(&mut out, e, id, kind);
     }
-    if !any {
+    if entries.is_empty() {
         out.push_str("  # Nothing to export; CloudFormation needs at least one resource.\n");
         let _ = writeln!(out, "  {PLACEHOLDER}:");
         out.push_str("    Type: \"AWS::CloudFormation::WaitConditionHandle\"\n");
@@ -163,7 +167,7 @@ fn header(out: &mut String, state: &TargetState, kind: Kind) {
         (Some(c), None) => format!("cluster {}", comment_text(c)),
         (None, _) => "a cluster the plan does not name".to_string(),
     };
-    let params = if state.cluster.is_some() {
+    let params = if state.cluster.is_some() || state.entries.is_empty() {
         ""
     } else {
         " --parameter-overrides ClusterName=CLUSTER"
@@ -218,11 +222,13 @@ fn header(out: &mut String, state: &TargetState, kind: Kind) {
         Kind::Import => {
             let _ = writeln!(
                 out,
-                "# The EKS access entries of {cluster} that exist already, as they are, for a"
+                "# The EKS access entries of {cluster} that exist already, for a CloudFormation IMPORT"
             );
+            out.push_str("# change set, which may not create or change anything: those the plan updates appear
+");
             let _ = writeln!(
                 out,
-                "# CloudFormation IMPORT change set (which may not create or change anything). Step 1:"
+                "# without groups and policies, so that step 2 ({TEMPLATE}) sets them. Step 1:"
             );
             import_steps(out);
             let _ = writeln!(
@@ -412,7 +418,7 @@ pub(super) mod tests {
         .unwrap()
     }
 
-    const LIVE_AWS_AUTH: &str = r#"apiVersion: v1
+    const LIVE_AWS_AUTH: &str = r"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: aws-auth
@@ -453,7 +459,7 @@ data:
       username: alice
       groups:
         - system:masters
-"#;
+";
 
     fn existing(
         arn: &str,
@@ -587,8 +593,7 @@ data:
         files
             .iter()
             .find(|f| f.name == name)
-            .map(|f| f.text.as_str())
-            .unwrap_or_else(|| panic!("no file {name}"))
+            .map_or_else(|| panic!("no file {name}"), |f| f.text.as_str())
     }
 
     fn names(files: &[ExportFile]) -> Vec<&str> {
@@ -849,8 +854,7 @@ data:
             r[PLACEHOLDER]["Type"].as_str(),
             Some("AWS::CloudFormation::WaitConditionHandle")
         );
-        assert!(!text.contains("Default:"));
-        assert!(text.contains("--parameter-overrides ClusterName=CLUSTER"));
+        assert!(!text.contains("Parameters:"));
         assert!(text.ends_with("#   mapRoles[0]: why not # here\n"));
     }
 }

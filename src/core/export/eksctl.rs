@@ -142,8 +142,13 @@ fn config(state: &TargetState) -> String {
     if !exist.is_empty() {
         let _ = writeln!(
             out,
-            "\n# Entries that exist on the cluster already ({}), not for `eksctl create accessentry`:",
-            exist.len()
+            "\n# Entries that exist on the cluster already ({}), not for `eksctl create accessentry`{}:",
+            exist.len(),
+            if create.is_empty() {
+                " (uncommented, they replace the [] above)"
+            } else {
+                ""
+            }
         );
         for e in &exist {
             let note = match e.action {
@@ -248,14 +253,179 @@ fn entry(e: &TargetEntry) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::export::cloudformation::tests::{live_plan, offline_plan};
+    use crate::core::export::cloudformation::tests::{live_plan, offline_plan, one_entry, ODD};
     use crate::core::export::{export, ExportFormat};
+    use crate::core::policy::{policy_arn, AccessScope, PolicyAssociation};
 
     fn text(plan: &crate::core::plan::Plan) -> String {
         let files = export(plan, ExportFormat::Eksctl);
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].name, FILE);
         files[0].text.clone()
+    }
+
+    /// eksctl's `validateAccessEntries` (v1alpha5/access_entry.go) and
+    /// its type list, on a parsed ClusterConfig: a principal ARN, a known
+    /// type, nothing but the type on a node entry, cluster-access-policy
+    /// ARNs, no namespaces at cluster scope and some at namespace scope,
+    /// no duplicate principal. Returns the principals.
+    fn check_go_rules(text: &str) -> Vec<String> {
+        let v: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        assert_eq!(v["apiVersion"].as_str(), Some("eksctl.io/v1alpha5"));
+        assert_eq!(v["kind"].as_str(), Some("ClusterConfig"));
+        assert!(v["metadata"]["name"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()));
+        assert!(v["metadata"]["region"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()));
+        let mut seen = Vec::new();
+        for e in v["accessConfig"]["accessEntries"].as_sequence().unwrap() {
+            let arn = e["principalARN"].as_str().unwrap();
+            assert!(
+                arn.starts_with("arn:") && arn.splitn(6, ':').count() == 6,
+                "{arn}"
+            );
+            assert!(!seen.contains(&arn.to_string()), "duplicate {arn}");
+            seen.push(arn.to_string());
+            let ty = e["type"].as_str().unwrap();
+            assert!(EKSCTL_TYPES.contains(&ty), "{ty}");
+            if EntryType::parse(ty).is_node() {
+                for k in ["kubernetesGroups", "kubernetesUsername", "accessPolicies"] {
+                    assert!(e.get(k).is_none(), "{arn}: {k} on a node entry");
+                }
+            }
+            for p in e["accessPolicies"]
+                .as_sequence()
+                .map_or(&[][..], |s| s.as_slice())
+            {
+                let resource = p["policyARN"]
+                    .as_str()
+                    .unwrap()
+                    .splitn(6, ':')
+                    .nth(5)
+                    .unwrap();
+                assert!(resource.starts_with("cluster-access-policy/"), "{resource}");
+                let scope = &p["accessScope"];
+                let namespaces = scope["namespaces"].as_sequence().map_or(0, Vec::len);
+                match scope["type"].as_str() {
+                    Some("cluster") => assert_eq!(namespaces, 0),
+                    Some("namespace") => assert!(namespaces > 0),
+                    other => panic!("scope type {other:?}"),
+                }
+            }
+        }
+        seen
+    }
+
+    /// The file with its commented-out entries put back.
+    fn uncommented(text: &str) -> String {
+        text.lines()
+            .map(|l| {
+                l.strip_prefix('#')
+                    .filter(|r| r.starts_with("    "))
+                    .unwrap_or(l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("accessEntries: []\n", "accessEntries:\n")
+    }
+
+    #[test]
+    fn eksctl_rules_hold() {
+        let offline = text(&offline_plan());
+        let created = check_go_rules(&offline);
+        // Offline, every entry of a type eksctl takes is to create.
+        let state = TargetState::of(&offline_plan());
+        let want: Vec<&str> = state
+            .entries
+            .iter()
+            .filter(|e| EKSCTL_TYPES.contains(&e.entry_type.as_str()))
+            .map(|e| e.principal_arn.as_str())
+            .collect();
+        assert_eq!(created, want);
+        assert!(offline
+            .contains("name: \"REPLACE_WITH_CLUSTER_NAME\"\n  region: \"REPLACE_WITH_REGION\"\n"));
+        assert!(offline
+            .contains("#    - principalARN: \"arn:aws:iam::111122223333:role/eks-hybrid-nodes\""));
+
+        let plan = live_plan();
+        let live = text(&plan);
+        let created = check_go_rules(&live);
+        let state = TargetState::of(&plan);
+        let want: Vec<&str> = state
+            .entries
+            .iter()
+            .filter(|e| !e.exists)
+            .map(|e| e.principal_arn.as_str())
+            .collect();
+        assert_eq!(created, want);
+        assert!(live.contains("name: \"prod\"\n  region: \"eu-west-1\"\n"));
+        // Put back, the entries that exist are valid too: all of them.
+        let all = check_go_rules(&uncommented(&live));
+        assert_eq!(all.len(), state.entries.len());
+    }
+
+    #[test]
+    fn nothing_to_create_is_an_empty_list() {
+        let state = one_entry(
+            "arn:aws:iam::111122223333:role/admin",
+            "STANDARD",
+            Some("admin"),
+            &[],
+            vec![],
+            true,
+        );
+        let t = &render(&state)[0].text;
+        assert!(t.contains("  accessEntries: []\n"));
+        assert!(check_go_rules(t).is_empty());
+        assert_eq!(check_go_rules(&uncommented(t)).len(), 1);
+    }
+
+    #[test]
+    fn a_namespace_scope_without_namespaces_is_left_out() {
+        let state = one_entry(
+            "arn:aws:iam::111122223333:role/dev",
+            "STANDARD",
+            None,
+            &["dev"],
+            vec![
+                PolicyAssociation {
+                    policy_arn: policy_arn("aws", "AmazonEKSViewPolicy"),
+                    access_scope: AccessScope::namespaces(vec![]),
+                },
+                PolicyAssociation {
+                    policy_arn: policy_arn("aws", "AmazonEKSEditPolicy"),
+                    access_scope: AccessScope::namespaces(vec!["dev".into()]),
+                },
+            ],
+            false,
+        );
+        let t = &render(&state)[0].text;
+        check_go_rules(t);
+        assert!(t.contains("# left out: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy at namespace scope"));
+        assert!(
+            t.contains("policyARN: \"arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy\"")
+        );
+    }
+
+    #[test]
+    fn odd_values_round_trip() {
+        for s in ODD {
+            let state = one_entry(
+                "arn:aws:iam::111122223333:role/odd",
+                "STANDARD",
+                Some(s),
+                &[s],
+                vec![],
+                false,
+            );
+            let t = &render(&state)[0].text;
+            let v: serde_yaml::Value = serde_yaml::from_str(t).unwrap();
+            let e = &v["accessConfig"]["accessEntries"][0];
+            assert_eq!(e["kubernetesUsername"].as_str(), Some(s));
+            assert_eq!(e["kubernetesGroups"][0].as_str(), Some(s));
+        }
     }
 
     #[test]

@@ -395,4 +395,4 @@ pub(crate) fn body(state: &TargetState) -> Body {
 
 #[cfg(test)]
 #[path = "terraform_tests.rs"]
-mod tests;
+pub(crate) mod tests;
