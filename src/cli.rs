@@ -43,6 +43,10 @@ pub(crate) enum Command {
     /// from a fleet file (docs/batch.md).
     #[command(subcommand)]
     Batch(BatchCommand),
+    /// Write the migration's target state as infrastructure code:
+    /// Terraform, the terraform-aws-eks module's `access_entries`,
+    /// CloudFormation or eksctl (entries that exist become imports).
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -532,4 +536,120 @@ pub(crate) struct FinalizeArgs {
     /// roles (when the caller may not; aws-auth's node rows are still checked).
     #[arg(long)]
     pub skip_compute_check: bool,
+}
+
+/// The infrastructure-code formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormatArg {
+    /// `aws_eks_access_entry` and `aws_eks_access_policy_association`
+    /// resources, with `import {}` blocks for what exists.
+    Terraform,
+    /// The `access_entries` input of terraform-aws-eks (v20+), with
+    /// `import {}` blocks for the module's addresses.
+    TerraformModule,
+    /// `AWS::EKS::AccessEntry` resources, and the identifiers of those to import.
+    #[value(name = "cloudformation")]
+    CloudFormation,
+    /// An eksctl `ClusterConfig` with `accessConfig.accessEntries`.
+    Eksctl,
+}
+
+impl ExportFormatArg {
+    /// `--format`'s value, or a one-line error naming the formats.
+    pub(crate) fn parse(value: &str) -> anyhow::Result<ExportFormatArg> {
+        ExportFormatArg::from_str(value, false).map_err(|_| {
+            let names: Vec<String> = ExportFormatArg::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value)
+                .map(|v| v.get_name().to_string())
+                .collect();
+            anyhow::anyhow!("--format {value:?} is not one of {}", names.join(", "))
+        })
+    }
+
+    pub(crate) fn format(self) -> crate::core::export::ExportFormat {
+        use crate::core::export::ExportFormat;
+        match self {
+            ExportFormatArg::Terraform => ExportFormat::Terraform,
+            ExportFormatArg::TerraformModule => ExportFormat::TerraformModule,
+            ExportFormatArg::CloudFormation => ExportFormat::CloudFormation,
+            ExportFormatArg::Eksctl => ExportFormat::Eksctl,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The format to write: terraform, terraform-module, cloudformation or
+    /// eksctl (docs/iac-export.md). Checked by the command, so that an
+    /// unknown one is a one-line error.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: String,
+
+    /// Export a plan saved by `plan --out FILE` (its digest is checked; a
+    /// live plan is checked against the cluster, and a stale one exported
+    /// with a warning).
+    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = [
+        "file", "cluster", "policy_map", "allow_lossy", "merge_existing", "account", "partition",
+    ])]
+    pub plan_file: Option<PathBuf>,
+
+    /// Write here instead of standard output: the file, when the format
+    /// gives one file (or into it, when it is a directory); the directory
+    /// (created) when it gives several. Files are written with mode 0600.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Read aws-auth from a file (`-` for standard input), as plan --file.
+    #[arg(long, short = 'f', value_name = "PATH")]
+    pub file: Option<String>,
+
+    /// YAML file saying what each group becomes (see plan --policy-map).
+    #[arg(long, value_name = "FILE")]
+    pub policy_map: Option<PathBuf>,
+
+    /// The cluster's AWS account (offline; default: inferred from the ARNs).
+    #[arg(long, value_name = "ID", conflicts_with = "cluster")]
+    pub account: Option<String>,
+
+    /// The cluster's partition (offline; default: inferred from the ARNs).
+    #[arg(long, value_name = "PARTITION", conflicts_with = "cluster")]
+    pub partition: Option<String>,
+
+    /// Plan against this EKS cluster now (as plan --cluster): the entries
+    /// that exist and match are exported as imports.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// AWS and Kubernetes access, with --cluster or a live --plan.
+    #[command(flatten)]
+    pub access: ClusterAccess,
+
+    /// Where an access entry exists and lacks groups or policies of the row,
+    /// export the merged entry instead of leaving it out as a conflict.
+    #[arg(long, requires = "cluster")]
+    pub merge_existing: bool,
+
+    /// Export lossy entries too.
+    #[arg(long)]
+    pub allow_lossy: bool,
+}
+
+impl ExportArgs {
+    /// The `plan` flags these give, to plan exactly as `plan` does.
+    pub(crate) fn plan_args(&self) -> PlanArgs {
+        PlanArgs {
+            file: self.file.clone(),
+            format: Format::Json,
+            out: None,
+            policy_map: self.policy_map.clone(),
+            detailed_exitcode: false,
+            account: self.account.clone(),
+            partition: self.partition.clone(),
+            cluster: self.cluster.clone(),
+            access: self.access.clone(),
+            merge_existing: self.merge_existing,
+            allow_lossy: self.allow_lossy,
+        }
+    }
 }

@@ -16,8 +16,8 @@ use super::report::Report;
 use super::{ApplyInputs, Presentation};
 
 /// Reads a saved plan and checks its digest (an edit after it was saved
-/// is refused as such).
-fn read_saved_plan(plan_path: &Path) -> Result<Plan> {
+/// is refused as such). Also read by `export --plan`.
+pub(crate) fn read_saved_plan(plan_path: &Path) -> Result<Plan> {
     let bytes =
         std::fs::read(plan_path).with_context(|| format!("cannot read {}", plan_path.display()))?;
     let not_a_plan = || format!("{} is not a plan saved by plan --out", plan_path.display());

@@ -3,6 +3,7 @@
 pub(crate) mod apply;
 pub(crate) mod batch;
 pub(crate) mod batch_progress;
+pub(crate) mod export;
 pub(crate) mod finalize;
 pub(crate) mod plan;
 pub(crate) mod prune;
@@ -15,15 +16,23 @@ use anyhow::{bail, Result};
 use crate::cli::{Cli, Command};
 
 /// Whether the command needs the async runtime: all do but the offline
-/// plan (no `--cluster`), which reads a file and prints.
+/// plan and export (no `--cluster`, no saved `--plan`), which read a file
+/// and print.
 pub(crate) fn needs_runtime(cli: &Cli) -> bool {
-    !matches!(&cli.command, Command::Plan(args) if args.cluster.is_none())
+    match &cli.command {
+        Command::Plan(args) => args.cluster.is_some(),
+        Command::Export(args) => args.cluster.is_some() || args.plan_file.is_some(),
+        _ => true,
+    }
 }
 
 /// Runs a command that needs no runtime (see [`needs_runtime`]).
 pub(crate) fn dispatch_offline(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Plan(args) if args.cluster.is_none() => plan::run_offline(args),
+        Command::Export(args) if args.cluster.is_none() && args.plan_file.is_none() => {
+            export::run_offline(args)
+        }
         _ => bail!("this command needs the async runtime"),
     }
 }
@@ -37,5 +46,6 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         Command::PruneConfigmap(args) => prune::run(args).await,
         Command::Finalize(args) => finalize::run(args).await,
         Command::Batch(cmd) => batch::run(cmd).await,
+        Command::Export(args) => export::run(args).await,
     }
 }

@@ -7,6 +7,7 @@ mod batch;
 mod cmd;
 mod context;
 mod e2e;
+mod export;
 mod faithful;
 mod finish;
 mod live_plan;

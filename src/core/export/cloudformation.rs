@@ -610,7 +610,8 @@ data:
 
     #[test]
     fn offline_example() {
-        let files = export(&offline_plan(), ExportFormat::CloudFormation);
+        let files = export(&offline_plan(), ExportFormat::CloudFormation)
+            .expect("the export passes its check");
         assert_eq!(names(&files), [TEMPLATE]);
         let text = file(&files, TEMPLATE);
         assert!(!text.contains("DeletionPolicy"));
@@ -620,13 +621,17 @@ data:
     #[test]
     fn live_with_existing_entries() {
         let plan = live_plan();
-        let files = export(&plan, ExportFormat::CloudFormation);
+        let files =
+            export(&plan, ExportFormat::CloudFormation).expect("the export passes its check");
         assert_eq!(names(&files), [TEMPLATE, IMPORT_TEMPLATE, IMPORT_RESOURCES]);
         insta::assert_snapshot!("cfn_live_template", file(&files, TEMPLATE));
         insta::assert_snapshot!("cfn_live_import_template", file(&files, IMPORT_TEMPLATE));
         insta::assert_snapshot!("cfn_live_import_resources", file(&files, IMPORT_RESOURCES));
         // Same plan, same bytes.
-        assert_eq!(files, export(&plan, ExportFormat::CloudFormation));
+        assert_eq!(
+            files,
+            export(&plan, ExportFormat::CloudFormation).expect("the export passes its check")
+        );
     }
 
     /// A target state of one entry, for the tests that need odd values.

@@ -258,7 +258,7 @@ mod tests {
     use crate::core::policy::{policy_arn, AccessScope, PolicyAssociation};
 
     fn text(plan: &crate::core::plan::Plan) -> String {
-        let files = export(plan, ExportFormat::Eksctl);
+        let files = export(plan, ExportFormat::Eksctl).expect("the export passes its check");
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].name, FILE);
         files[0].text.clone()

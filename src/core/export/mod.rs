@@ -9,9 +9,6 @@
 //! exists already (to import, never re-create) and the rows that get no
 //! resource (with why, rendered as comments).
 
-// Until the `export` command lands with the renderers (issue 17).
-#![allow(dead_code)]
-
 pub(crate) mod check;
 pub(crate) mod cloudformation;
 pub(crate) mod eksctl;
@@ -24,15 +21,40 @@ pub(crate) mod terraform_module;
 
 use crate::core::plan::Plan;
 
+use check::Problem;
 pub(crate) use model::{ExportFile, ExportFormat, TargetState};
 
-/// Renders the target state of `plan` in `format`.
-pub(crate) fn export(plan: &Plan, format: ExportFormat) -> Vec<ExportFile> {
+/// An export that fails its own check (`check`: the provider's attributes,
+/// enums, ARNs, scope rules, import IDs): it is never written.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the export fails its own check, so nothing was written (please report it): {}",
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+)]
+pub(crate) struct ExportError {
+    pub(crate) problems: Vec<Problem>,
+}
+
+/// Renders the target state of `plan` in `format`. The Terraform formats
+/// are checked before they are returned.
+pub(crate) fn export(plan: &Plan, format: ExportFormat) -> Result<Vec<ExportFile>, ExportError> {
     let state = TargetState::of(plan);
-    match format {
+    let problems = match format {
+        ExportFormat::Terraform => check::check_terraform(&terraform::body(&state)),
+        ExportFormat::TerraformModule => check::check_module(
+            &terraform_module::body(&state),
+            terraform_module::LOCAL,
+            terraform_module::MODULE,
+        ),
+        ExportFormat::CloudFormation | ExportFormat::Eksctl => Vec::new(),
+    };
+    if !problems.is_empty() {
+        return Err(ExportError { problems });
+    }
+    Ok(match format {
         ExportFormat::Terraform => terraform::render(&state),
         ExportFormat::TerraformModule => terraform_module::render(&state),
         ExportFormat::CloudFormation => cloudformation::render(&state),
         ExportFormat::Eksctl => eksctl::render(&state),
-    }
+    })
 }
