@@ -6,7 +6,8 @@
 //!   [`ALLOWED`], which has no cycle;
 //! - only `src/aws/` names the AWS SDK crates, only the Kubernetes adapter
 //!   names `kube` and `k8s_openapi`;
-//! - only the commands (and `lib.rs`, `main.rs`) print or pick exit codes.
+//! - only the commands (and `lib.rs`, `main.rs`) print or pick exit codes;
+//! - one async runtime, built in `lib.rs`.
 //!
 //! Comments and literals are blanked first (as in the core's guard), and
 //! `#[cfg(test)]` items are left out: tests may print and use anything.
@@ -334,6 +335,32 @@ fn only_the_commands_print_or_pick_exit_codes() {
         wrong.is_empty(),
         "below the commands, results go up as values (docs/architecture.md):\n{}",
         wrong.join("\n")
+    );
+}
+
+#[test]
+fn one_runtime_built_in_lib_rs() {
+    let mut found = Vec::new();
+    for (rel, code) in code_files() {
+        for n in [
+            "block_on",
+            "runtime::Builder",
+            "tokio::main",
+            "Runtime::new",
+        ] {
+            for at in find_name(&code, n) {
+                found.push(format!(
+                    "src/{}:{}: {n}",
+                    rel.display(),
+                    code[..at].matches('\n').count() + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        found.len() == 2 && found.iter().all(|f| f.starts_with("src/lib.rs:")),
+        "one async runtime, built in lib.rs run() (docs/architecture.md); found:\n{}",
+        found.join("\n")
     );
 }
 
