@@ -58,6 +58,7 @@ pub(crate) fn retry_config() -> RetryConfig {
 
 /// Loads the configuration the clients share. Fails when no region is set.
 pub(crate) async fn load(opts: &AwsOptions) -> Result<SdkConfig, AwsError> {
+    check_profile(opts.profile.as_deref()).await?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
@@ -73,6 +74,41 @@ pub(crate) async fn load(opts: &AwsOptions) -> Result<SdkConfig, AwsError> {
         None => Ok(base),
         Some(role) => Ok(assume(&base, role).await),
     }
+}
+
+/// Fails with [`AwsError::UnknownProfile`] when `--profile` (or else
+/// `AWS_PROFILE`) names a profile that neither the config nor the
+/// credentials file defines. `default` may be absent (the SDK allows it);
+/// files that cannot be read or parsed are left to the SDK to report.
+// aws-config's alias of aws-runtime's `EnvConfigFiles`: aws-runtime is not
+// a direct dependency, and the alias names the same type.
+#[allow(deprecated)]
+async fn check_profile(flag: Option<&str>) -> Result<(), AwsError> {
+    use aws_config::profile::profile_file::ProfileFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let (profile, setting) = match flag {
+        Some(p) => (p.to_string(), "--profile"),
+        None => match std::env::var("AWS_PROFILE") {
+            Ok(p) if !p.trim().is_empty() => (p, "AWS_PROFILE"),
+            _ => return Ok(()),
+        },
+    };
+    if profile == "default" {
+        return Ok(());
+    }
+    let Ok(set) =
+        aws_config::profile::load(&Fs::real(), &Env::real(), &ProfileFiles::default(), None).await
+    else {
+        return Ok(());
+    };
+    if set.get_profile(&profile).is_some() {
+        return Ok(());
+    }
+    Err(AwsError::UnknownProfile {
+        profile,
+        setting: setting.to_string(),
+        files: super::error::profile_files(),
+    })
 }
 
 /// The same configuration with credentials from assuming `role_arn`

@@ -41,8 +41,19 @@ pub enum AwsError {
     #[error("{call}: still throttled after every retry ({message}); run again later or with a lower --concurrency")]
     Throttled { call: String, message: String },
 
-    #[error("{call}: cannot reach the AWS endpoint ({message}); check the network, a proxy, or AWS_ENDPOINT_URL")]
-    Unreachable { call: String, message: String },
+    #[error("{call}: cannot reach {endpoint} ({message}); check that this host can reach it (network, VPN, HTTPS_PROXY/NO_PROXY), or point AWS_ENDPOINT_URL (or --region) at a reachable endpoint")]
+    Unreachable {
+        call: String,
+        endpoint: String,
+        message: String,
+    },
+
+    #[error("no AWS profile named {profile} (from {setting}) in {files}; check the name (aws configure list-profiles), or add it (aws configure --profile {profile})")]
+    UnknownProfile {
+        profile: String,
+        setting: String,
+        files: String,
+    },
 
     #[error("{call}: {code}: {message}")]
     Service {
@@ -89,7 +100,8 @@ where
             if d.is_io() || d.is_timeout() {
                 return AwsError::Unreachable {
                     call,
-                    message: text,
+                    endpoint: endpoint_of::<E>(),
+                    message: source_chain(&err),
                 };
             }
             if let Some(e) = credentials_failure(&call, &err, &text) {
@@ -97,12 +109,14 @@ where
             }
             return AwsError::Unreachable {
                 call,
-                message: text,
+                endpoint: endpoint_of::<E>(),
+                message: source_chain(&err),
             };
         }
         SdkError::TimeoutError(_) => {
             return AwsError::Unreachable {
                 call,
+                endpoint: endpoint_of::<E>(),
                 message: "timed out".into(),
             }
         }
@@ -182,6 +196,7 @@ impl AwsError {
             AwsError::ClusterNotFound { .. } => "ClusterNotFound",
             AwsError::Throttled { .. } => "Throttled",
             AwsError::Unreachable { .. } => "Unreachable",
+            AwsError::UnknownProfile { .. } => "UnknownProfile",
             AwsError::Service { .. } => "Service",
             AwsError::Other { .. } => "Error",
             AwsError::NoRegion => "NoRegion",
@@ -226,8 +241,66 @@ fn credentials_failure(
     }
     (text.contains("credentials") || text.contains("identity")).then(|| AwsError::NoCredentials {
         call,
-        message: source_chain(err),
+        message: if text.contains("no credentials found in chain") {
+            format!(
+                "tried the environment (AWS_ACCESS_KEY_ID), the profile (--profile, AWS_PROFILE or default) in {}, web identity (AWS_WEB_IDENTITY_TOKEN_FILE), the ECS container and EC2 instance metadata",
+                profile_files()
+            )
+        } else {
+            source_chain(err)
+        },
     })
+}
+
+/// The endpoint a client of the service behind `E` talks to, and the
+/// setting it comes from: `http://127.0.0.1:9 (from AWS_ENDPOINT_URL)`.
+/// The service is read from the SDK crate of the operation's error type.
+fn endpoint_of<E>() -> String {
+    let ty = std::any::type_name::<E>();
+    let (service, var) = if ty.starts_with("aws_sdk_iam::") {
+        ("IAM", "AWS_ENDPOINT_URL_IAM")
+    } else if ty.starts_with("aws_sdk_sts::") {
+        ("STS", "AWS_ENDPOINT_URL_STS")
+    } else {
+        ("EKS", "AWS_ENDPOINT_URL_EKS")
+    };
+    endpoint_from_env(service, var, |k| std::env::var(k).ok())
+}
+
+/// The pure part of [`endpoint_of`], over a lookup of environment variables.
+fn endpoint_from_env(service: &str, var: &str, env: impl Fn(&str) -> Option<String>) -> String {
+    let set = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+    let ignored =
+        set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if ignored {
+        return format!(
+            "the region's default {service} endpoint (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true)"
+        );
+    }
+    for k in [var, "AWS_ENDPOINT_URL"] {
+        if let Some(url) = set(k) {
+            return format!("{} (from {k})", url.trim());
+        }
+    }
+    format!("the region's default {service} endpoint (neither {var} nor AWS_ENDPOINT_URL is set)")
+}
+
+/// Where profiles are read: `~/.aws/config or ~/.aws/credentials`, or the
+/// files of `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`.
+pub(crate) fn profile_files() -> String {
+    profile_files_from(|k| std::env::var(k).ok())
+}
+
+fn profile_files_from(env: impl Fn(&str) -> Option<String>) -> String {
+    let file = |var: &str, default: &str| match env(var).filter(|v| !v.trim().is_empty()) {
+        Some(path) => format!("{path} ({var})"),
+        None => default.to_string(),
+    };
+    format!(
+        "{} or {}",
+        file("AWS_CONFIG_FILE", "~/.aws/config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    )
 }
 
 /// The STS answer behind a credentials failure, when the credentials come
@@ -355,5 +428,50 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn the_endpoint_names_its_setting() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_string())
+            }
+        };
+        let eks = |vars| endpoint_from_env("EKS", "AWS_ENDPOINT_URL_EKS", env(vars));
+        assert_eq!(
+            eks(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]),
+            "http://127.0.0.1:9 (from AWS_ENDPOINT_URL)"
+        );
+        assert_eq!(
+            eks(&[
+                ("AWS_ENDPOINT_URL", "http://a:1"),
+                ("AWS_ENDPOINT_URL_EKS", "http://b:2")
+            ]),
+            "http://b:2 (from AWS_ENDPOINT_URL_EKS)"
+        );
+        assert_eq!(
+            eks(&[
+                ("AWS_ENDPOINT_URL", "http://a:1"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+            ]),
+            "the region's default EKS endpoint (AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true)"
+        );
+        assert_eq!(
+            eks(&[]),
+            "the region's default EKS endpoint (neither AWS_ENDPOINT_URL_EKS nor AWS_ENDPOINT_URL is set)"
+        );
+        assert_eq!(
+            profile_files_from(env(&[("AWS_CONFIG_FILE", "/c")])),
+            "/c (AWS_CONFIG_FILE) or ~/.aws/credentials"
+        );
+        assert_eq!(
+            std::any::type_name::<aws_sdk_iam::operation::get_role::GetRoleError>()
+                .split("::")
+                .next(),
+            Some("aws_sdk_iam"),
+            "endpoint_of reads the service from the error type's crate"
+        );
     }
 }

@@ -11,6 +11,7 @@ mod batch;
 mod cmd;
 mod context;
 mod e2e;
+mod errors;
 mod export;
 mod faithful;
 mod finish;
