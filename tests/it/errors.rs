@@ -149,3 +149,27 @@ fn cluster_not_found_names_the_cluster_and_the_region() {
         "error: DescribeCluster nope: no cluster named nope in eu-west-1 (No cluster found for name: nope.); check --cluster and --region (or AWS_REGION)"
     );
 }
+
+#[test]
+fn no_region_says_where_to_set_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let out = bin()
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("XDG_STATE_HOME", &dir.path().display().to_string())
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .args(["plan", "--cluster", "prod"])
+        .run();
+    assert_eq!(
+        one_line_error(&out),
+        "error: no AWS region: pass --region or set AWS_REGION (or a region in the profile)"
+    );
+}
