@@ -47,6 +47,11 @@ pub(crate) enum Command {
     /// Terraform, the terraform-aws-eks module's `access_entries`,
     /// CloudFormation or eksctl (entries that exist become imports).
     Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish or powershell) on
+    /// standard output.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on standard output.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -652,4 +657,36 @@ impl ExportArgs {
             allow_lossy: self.allow_lossy,
         }
     }
+}
+
+/// The shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(name = "powershell")]
+    PowerShell,
+}
+
+impl ShellArg {
+    /// The shell's name, or a one-line error naming the shells.
+    pub(crate) fn parse(value: &str) -> anyhow::Result<ShellArg> {
+        ShellArg::from_str(value, false).map_err(|_| {
+            let names: Vec<String> = ShellArg::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value)
+                .map(|v| v.get_name().to_string())
+                .collect();
+            anyhow::anyhow!("shell {value:?} is not one of {}", names.join(", "))
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell: bash, zsh, fish or powershell. Checked by the command,
+    /// so that an unknown one is a one-line error.
+    #[arg(value_name = "SHELL")]
+    pub shell: String,
 }

@@ -3,6 +3,7 @@
 pub(crate) mod apply;
 pub(crate) mod batch;
 pub(crate) mod batch_progress;
+pub(crate) mod completions;
 pub(crate) mod export;
 pub(crate) mod finalize;
 pub(crate) mod plan;
@@ -17,11 +18,12 @@ use crate::cli::{Cli, Command};
 
 /// Whether the command needs the async runtime: all do but the offline
 /// plan and export (no `--cluster`, no saved `--plan`), which read a file
-/// and print.
+/// and print, and `completions` and `man`, which only print.
 pub(crate) fn needs_runtime(cli: &Cli) -> bool {
     match &cli.command {
         Command::Plan(args) => args.cluster.is_some(),
         Command::Export(args) => args.cluster.is_some() || args.plan_file.is_some(),
+        Command::Completions(_) | Command::Man => false,
         _ => true,
     }
 }
@@ -33,6 +35,8 @@ pub(crate) fn dispatch_offline(cli: Cli) -> Result<i32> {
         Command::Export(args) if args.cluster.is_none() && args.plan_file.is_none() => {
             export::run_offline(args)
         }
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man => completions::man(),
         _ => bail!("this command needs the async runtime"),
     }
 }
@@ -47,5 +51,7 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Finalize(args) => finalize::run(args).await,
         Command::Batch(cmd) => batch::run(cmd).await,
         Command::Export(args) => export::run(args).await,
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man => completions::man(),
     }
 }

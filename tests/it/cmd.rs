@@ -134,3 +134,66 @@ impl Cmd {
         }
     }
 }
+
+/// Every subcommand of the command line, as the scripts and the man page name them.
+const SUBCOMMANDS: [&str; 10] = [
+    "plan",
+    "apply",
+    "rollback",
+    "verify",
+    "prune-configmap",
+    "finalize",
+    "batch",
+    "export",
+    "completions",
+    "man",
+];
+
+#[test]
+fn completions_for_every_shell_name_every_subcommand() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = bin().args(["completions", shell]).run();
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        assert_eq!(out.stderr, "", "{shell}");
+        for sub in SUBCOMMANDS {
+            assert!(out.stdout.contains(sub), "{shell}: no {sub}");
+        }
+    }
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_one_line_error() {
+    let out = bin().args(["completions", "tcsh"]).run();
+    assert_eq!(out.code, 1, "stdout: {}", out.stdout);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "error: shell \"tcsh\" is not one of bash, zsh, fish, powershell\n"
+    );
+}
+
+#[test]
+fn man_is_a_roff_page_naming_every_subcommand() {
+    let out = bin().args(["man"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    assert!(
+        out.stdout.starts_with(".ie \\n(.g .ds Aq \\(aq"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\n.TH aws-auth-migrate 1 "),
+        "{}",
+        out.stdout
+    );
+    for sub in SUBCOMMANDS {
+        assert!(
+            out.stdout.contains(&format!(
+                "aws\\-auth\\-migrate\\-{}",
+                sub.replace('-', "\\-")
+            )),
+            "no {sub}"
+        );
+    }
+}
