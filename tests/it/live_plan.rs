@@ -544,9 +544,17 @@ fn throttled_plan_completes_and_is_byte_identical() {
     assert!(calls.count("DescribeAccessEntry") > 15);
 }
 
+// 100 entries, not more: standard mode has the SDK's retry quota (a bucket
+// of 500 tokens, 5 per throttled retry). At 30 % throttling, 100 entries
+// make at most ~290 attempts, ~90 of them retries (~450 tokens), so the
+// quota holds whatever the order of the answers. At 250 entries (~750
+// tokens) it held only when successes refunded tokens early enough, which
+// depends on timing: the run failed once in about a dozen under load with
+// "still throttled after every retry" (the quota, as AWS's standard mode
+// means it, not a fault of the tool's).
 #[test]
-fn throttled_250_entries_with_standard_retries_is_byte_identical() {
-    let emu = start(big_seed(250));
+fn throttled_100_entries_with_standard_retries_is_byte_identical() {
+    let emu = start(big_seed(100));
     let env = [("AWS_RETRY_MODE", "standard")];
     let calm = plan_env(&emu, "big", &["--concurrency", "16"], &env);
     assert_eq!(calm.code, 0, "{}", calm.stderr);
