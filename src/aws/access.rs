@@ -3,10 +3,11 @@
 //! apply and rollback executor. The SDK's own retries are off: the executor
 //! retries itself, with the journal in between and idempotent re-sends.
 
+use super::cluster_config::{describe_update, send_mode_update};
 use crate::core::cluster::{AuthMode, ClusterStatus};
 use std::collections::BTreeMap;
 
-use aws_sdk_eks::types::{AccessScopeType, AuthenticationMode, UpdateAccessConfigRequest};
+use aws_sdk_eks::types::{AccessScopeType, AuthenticationMode};
 
 use super::error::{classify, AwsError};
 use super::Clients;
@@ -224,52 +225,14 @@ impl AccessWriter {
     /// `UpdateClusterConfig` to `API_AND_CONFIG_MAP`; returns the update's id
     /// (empty if EKS gave none).
     pub async fn enable_access_entries(&self, cluster: &str) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .update_cluster_config()
-            .name(cluster)
-            .access_config(
-                UpdateAccessConfigRequest::builder()
-                    .authentication_mode(AuthenticationMode::ApiAndConfigMap)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    format!("UpdateClusterConfig {cluster}"),
-                    "eks:UpdateClusterConfig",
-                    e,
-                )
-            })?;
-        Ok(out
-            .update()
-            .and_then(|u| u.id())
-            .unwrap_or_default()
-            .to_string())
+        send_mode_update(&self.client, cluster, AuthenticationMode::ApiAndConfigMap).await
     }
 
     /// `DescribeUpdate`: the update's status (`InProgress`, `Successful`,
     /// `Failed`, `Cancelled`; empty if EKS gave none).
     pub async fn update_status(&self, cluster: &str, update_id: &str) -> Result<String, AwsError> {
-        let out = self
-            .client
-            .describe_update()
-            .name(cluster)
-            .update_id(update_id)
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    format!("DescribeUpdate {update_id}"),
-                    "eks:DescribeUpdate",
-                    e,
-                )
-            })?;
-        Ok(out
-            .update()
-            .and_then(|u| u.status())
-            .map(|s| s.as_str().to_string())
+        Ok(describe_update(&self.client, cluster, update_id)
+            .await?
             .unwrap_or_default())
     }
 

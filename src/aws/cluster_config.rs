@@ -158,46 +158,71 @@ impl Eks {
     /// `UpdateClusterConfig` to the API authentication mode; returns the id
     /// of the update it started (empty when EKS answers none).
     pub async fn start_switch_to_api(&self, cluster: &str) -> Result<String, AwsError> {
-        let sent = self
-            .client()
-            .update_cluster_config()
-            .name(cluster)
-            .access_config(
-                UpdateAccessConfigRequest::builder()
-                    .authentication_mode(AuthenticationMode::Api)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    format!("UpdateClusterConfig {cluster}"),
-                    "eks:UpdateClusterConfig",
-                    e,
-                )
-            })?;
-        Ok(sent
-            .update()
-            .and_then(|u| u.id())
-            .unwrap_or_default()
-            .to_string())
+        send_mode_update(self.client(), cluster, AuthenticationMode::Api).await
     }
 
     /// `DescribeUpdate`: how update `id` stands (no status: in progress).
     pub async fn update_status(&self, cluster: &str, id: &str) -> Result<UpdateStatus, AwsError> {
-        use aws_sdk_eks::types::UpdateStatus as Sdk;
-        let d = self
-            .client()
-            .describe_update()
-            .name(cluster)
-            .update_id(id)
-            .send()
-            .await
-            .map_err(|e| classify(format!("DescribeUpdate {id}"), "eks:DescribeUpdate", e))?;
-        Ok(match d.update().and_then(|u| u.status()) {
-            None | Some(Sdk::InProgress) => UpdateStatus::InProgress,
-            Some(Sdk::Successful) => UpdateStatus::Successful,
-            Some(other) => UpdateStatus::Ended(other.as_str().to_string()),
-        })
+        Ok(
+            match describe_update(self.client(), cluster, id)
+                .await?
+                .as_deref()
+            {
+                None | Some("InProgress") => UpdateStatus::InProgress,
+                Some("Successful") => UpdateStatus::Successful,
+                Some(other) => UpdateStatus::Ended(other.to_string()),
+            },
+        )
     }
+}
+
+/// `UpdateClusterConfig` to `mode` (the one call behind both switches:
+/// apply's to `API_AND_CONFIG_MAP`, finalize's to `API`); returns the id of
+/// the update it started (empty when EKS answers none).
+pub(super) async fn send_mode_update(
+    client: &aws_sdk_eks::Client,
+    cluster: &str,
+    mode: AuthenticationMode,
+) -> Result<String, AwsError> {
+    let sent = client
+        .update_cluster_config()
+        .name(cluster)
+        .access_config(
+            UpdateAccessConfigRequest::builder()
+                .authentication_mode(mode)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            classify(
+                format!("UpdateClusterConfig {cluster}"),
+                "eks:UpdateClusterConfig",
+                e,
+            )
+        })?;
+    Ok(sent
+        .update()
+        .and_then(|u| u.id())
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// `DescribeUpdate`: the update's status as EKS names it (`InProgress`,
+/// `Successful`, `Failed`, `Cancelled`); `None` when it gives none.
+pub(super) async fn describe_update(
+    client: &aws_sdk_eks::Client,
+    cluster: &str,
+    id: &str,
+) -> Result<Option<String>, AwsError> {
+    let d = client
+        .describe_update()
+        .name(cluster)
+        .update_id(id)
+        .send()
+        .await
+        .map_err(|e| classify(format!("DescribeUpdate {id}"), "eks:DescribeUpdate", e))?;
+    Ok(d.update()
+        .and_then(|u| u.status())
+        .map(|s| s.as_str().to_string()))
 }
