@@ -14,6 +14,7 @@ pub(crate) mod plan;
 pub mod planner;
 pub(crate) mod policy;
 pub(crate) mod policy_map;
+pub(crate) mod rbac;
 pub(crate) mod reason;
 pub(crate) mod resolve;
 pub mod review;

@@ -1,0 +1,1 @@
+//! Before versus after, principal by principal.
