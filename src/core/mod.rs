@@ -6,6 +6,7 @@ pub(crate) mod arn;
 pub(crate) mod aws_auth;
 pub(crate) mod cluster;
 pub(crate) mod diff;
+pub(crate) mod equivalence;
 pub(crate) mod existing;
 pub(crate) mod export;
 pub(crate) mod input;

@@ -506,6 +506,50 @@ impl<'i> Comparer<'i> {
         result
     }
 
+    /// Before versus no entry at all: the principal can no longer sign in,
+    /// so everything it had is lost, `system:authenticated`'s rights too.
+    pub(crate) fn compare_gone(&self, before: &Identity) -> Comparison {
+        let bindings = self.index.bindings_of(before);
+        let mut rights = self.index.rights(&bindings, &[]);
+        rights.masters = before.is_master();
+        let mut c = Comparison {
+            verdict: Verdict::Loses,
+            loses: Vec::new(),
+            gains: Vec::new(),
+            unproven: Vec::new(),
+            notes: vec![
+                "no access entry: the principal can no longer sign in to the cluster".into(),
+            ],
+        };
+        if rights.masters {
+            c.loses.push(Change {
+                scope: "cluster".into(),
+                verbs: vec!["*".into()],
+                target: "everything (system:masters)".into(),
+                via: "group system:masters".into(),
+                example: None,
+            });
+        } else {
+            let sources: BTreeSet<&Source> = rights.grants.iter().map(|g| &g.source).collect();
+            let nothing = Rights::default();
+            let cells = uncovered(&rights, &sources, &nothing);
+            c.loses = changes(
+                self.index,
+                cells.iter().map(|(c, s)| (c.clone(), s, None)).collect(),
+            );
+        }
+        if c.loses.is_empty() {
+            c.loses.push(Change {
+                scope: "cluster".into(),
+                verbs: vec!["sign-in".into()],
+                target: "the cluster".into(),
+                via: "aws-auth".into(),
+                example: None,
+            });
+        }
+        c
+    }
+
     fn compute(&self, key: &Key) -> Comparison {
         let index = self.index;
         let mut before = index.rights(&key.before, &[]);

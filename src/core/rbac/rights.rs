@@ -357,6 +357,11 @@ impl Index {
         out
     }
 
+    /// True when some binding names the group as a subject.
+    pub(crate) fn group_is_bound(&self, group: &str) -> bool {
+        self.groups.contains_key(group)
+    }
+
     /// The names of User subjects that a templated username (holding
     /// `{{…}}`) could render to, for some session or node.
     pub(crate) fn users_matching_template(&self, template: &str) -> Vec<&str> {
