@@ -24,7 +24,7 @@ pub(crate) enum AfterFrom {
 
 /// An identity as shown: username and groups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Side {
+pub struct Side {
     pub username: String,
     pub groups: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -33,7 +33,7 @@ pub(crate) struct Side {
 
 /// One principal's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct PrincipalAccess {
+pub struct PrincipalAccess {
     pub principal_arn: String,
     pub before: Side,
     /// None: no access entry (the principal can no longer sign in).
@@ -43,7 +43,7 @@ pub(crate) struct PrincipalAccess {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct AccessSummary {
+pub struct AccessSummary {
     pub same: usize,
     pub gains: usize,
     pub loses: usize,
@@ -52,7 +52,7 @@ pub(crate) struct AccessSummary {
 
 /// Where the RBAC came from and how much of it there was.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct RbacSource {
+pub struct RbacSource {
     /// `cluster` or `file`.
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +65,7 @@ pub(crate) struct RbacSource {
 
 /// The access analysis of a plan (the plan's `access` field).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct AccessReport {
+pub struct AccessReport {
     pub rbac: RbacSource,
     /// When the access policy rule tables were checked against the EKS user guide.
     pub policies_checked: String,

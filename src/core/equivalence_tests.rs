@@ -85,7 +85,10 @@ fn every_principal_gets_a_verdict() {
             ("arn:aws:iam::111122223333:user/ops", Verdict::Same),
         ]
     );
-    assert_eq!(report.unbound_groups, vec!["ops".to_string(), "unbound".to_string()]);
+    assert_eq!(
+        report.unbound_groups,
+        vec!["ops".to_string(), "unbound".to_string()]
+    );
     assert_eq!(report.summary.same, 5);
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aws_auth::SectionReport;
 use super::cluster::AuthMode;
+use super::equivalence::AccessReport;
 use super::existing::{EntryDiff, ExistingEntry, Fingerprint};
 use super::input::Section;
 use super::policy::PolicyAssociation;
@@ -233,6 +234,10 @@ pub struct Plan {
     /// Live plans: a digest of everything the plan was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Fingerprint>,
+    /// With RBAC to compare against (live plans, or `--rbac FILE`): each
+    /// principal's rights before and after (docs/access-equivalence.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessReport>,
     /// Live plans, as rendered: SHA-256 of the plan's content without this
     /// field ([`super::review`]), so an edit after review is seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]

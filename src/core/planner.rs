@@ -63,6 +63,7 @@ pub fn plan_offline(bytes: &[u8], source: SourceInfo, opts: &Options) -> Result<
         lockout: None,
         fingerprint: None,
         digest: None,
+        access: None,
     };
     plan.summarize();
     Ok(plan)

@@ -1,11 +1,14 @@
 //! The plan as Markdown for a pull-request comment: a summary line, the
 //! entries table, and the details folded.
 
+use super::access;
 use super::{
     groups_label, lossy_rows, policies_label, principal_label, skipped_rows, summary_line,
     table::header, username_label,
 };
+use crate::core::equivalence::AccessReport;
 use crate::core::plan::Plan;
+use crate::core::rbac::compare::Verdict;
 use crate::core::reason::Severity;
 
 /// GitHub refuses comments longer than this.
@@ -13,6 +16,33 @@ pub(crate) const COMMENT_LIMIT: usize = 65_535;
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', "<br>")
+}
+
+fn access_section(report: &AccessReport) -> String {
+    let mut out = format!("**{}**\n\n", cell(&access::heading(report)));
+    if let Some(line) = access::unbound_line(report) {
+        out.push_str(&format!("{}\n\n", cell(&line)));
+    }
+    let noteworthy = access::noteworthy(report);
+    if !noteworthy.is_empty() {
+        for p in noteworthy {
+            let mark = match p.comparison.verdict {
+                Verdict::Loses => "🛑",
+                Verdict::Unproven => "❔",
+                _ => "➕",
+            };
+            out.push_str(&format!(
+                "- {mark} **{}** `{}`\n",
+                p.comparison.verdict.as_str(),
+                p.principal_arn
+            ));
+            for line in access::detail_lines(p) {
+                out.push_str(&format!("  - {}\n", cell(&line)));
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 pub(crate) fn render(plan: &Plan) -> String {
@@ -42,11 +72,22 @@ pub(crate) fn render(plan: &Plan) -> String {
     }
     let account = plan.cluster.account.as_deref();
     if !plan.entries.is_empty() {
-        out.push_str("| Action | Type | Principal | Username | Groups | Policies | Fidelity |\n");
-        out.push_str("|---|---|---|---|---|---|---|\n");
+        let rights = plan.access.as_ref();
+        if rights.is_some() {
+            out.push_str("| Action | Type | Principal | Username | Groups | Policies | Fidelity | Rights |\n");
+            out.push_str("|---|---|---|---|---|---|---|---|\n");
+        } else {
+            out.push_str(
+                "| Action | Type | Principal | Username | Groups | Policies | Fidelity |\n",
+            );
+            out.push_str("|---|---|---|---|---|---|---|\n");
+        }
         for e in &plan.entries {
+            let verdict = rights.map_or(String::new(), |r| {
+                format!(" {} |", access::verdict_cell(r, &e.principal_arn))
+            });
             out.push_str(&format!(
-                "| {} | {} | `{}` | {} | {} | {} | {} |\n",
+                "| {} | {} | `{}` | {} | {} | {} | {} |{verdict}\n",
                 e.action.as_str(),
                 e.entry_type.as_str(),
                 cell(&principal_label(&e.principal_arn, account)),
@@ -61,6 +102,9 @@ pub(crate) fn render(plan: &Plan) -> String {
             ));
         }
         out.push('\n');
+    }
+    if let Some(report) = &plan.access {
+        out.push_str(&access_section(report));
     }
     let rows = lossy_rows(plan);
     if !rows.is_empty() {

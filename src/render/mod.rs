@@ -1,6 +1,7 @@
 //! Rendering one plan three ways: a terminal table, JSON, and Markdown for
 //! pull requests. Each renderer is a pure function of the plan.
 
+pub(crate) mod access;
 pub(crate) mod json;
 pub(crate) mod markdown;
 pub(crate) mod table;

@@ -5,11 +5,14 @@
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use super::access;
 use super::{
     groups_label, lossy_rows, policies_label, principal_label, skipped_rows, summary_line,
     username_label,
 };
+use crate::core::equivalence::AccessReport;
 use crate::core::plan::{Action, Entry, Fidelity, Plan};
+use crate::core::rbac::compare::Verdict;
 use crate::core::reason::Severity;
 
 #[derive(Debug, Clone, Copy)]
@@ -136,21 +139,43 @@ pub(crate) fn render(plan: &Plan, style: TableStyle) -> String {
     if plan.entries.is_empty() {
         out.push_str("No access entries to plan.\n");
     } else {
-        let b = budgets(style.width, &[9, 13, 8], &[11, 10]);
+        let rights = plan.access.as_ref();
+        let fixed: &[usize] = if rights.is_some() {
+            &[9, 13, 8, 11]
+        } else {
+            &[9, 13, 8]
+        };
+        let b = budgets(style.width, fixed, &[11, 10]);
         let mut t = Builder::default();
-        t.push_record(["Action", "Type", "Principal", "Access", "Fidelity"]);
+        let mut head = vec!["Action", "Type", "Principal", "Access", "Fidelity"];
+        if rights.is_some() {
+            head.push("Rights");
+        }
+        t.push_record(head);
         for e in &plan.entries {
             let fidelity = match e.fidelity {
                 Fidelity::Exact => "exact".to_string(),
                 Fidelity::Lossy => paint("lossy", "33", style.color),
             };
-            t.push_record([
+            let mut row = vec![
                 paint(e.action.as_str(), action_color(e.action), style.color),
                 e.entry_type.as_str().to_string(),
                 wrap(&principal_label(&e.principal_arn, account), b[0]),
                 wrap(&access_cell(e), b[1]),
                 fidelity,
-            ]);
+            ];
+            if let Some(r) = rights {
+                let v = access::verdict_cell(r, &e.principal_arn);
+                let code = if v.starts_with("loses") {
+                    "31"
+                } else if v == "unproven" {
+                    "33"
+                } else {
+                    "32"
+                };
+                row.push(paint(&v, code, style.color));
+            }
+            t.push_record(row);
         }
         out.push_str(&t.build().with(Style::sharp()).to_string());
         out.push('\n');
@@ -207,9 +232,40 @@ pub(crate) fn render(plan: &Plan, style: TableStyle) -> String {
             }
         }
     }
+    if let Some(report) = &plan.access {
+        out.push_str(&access_section(plan, report, style));
+    }
     out.push('\n');
     out.push_str(&wrap(&summary_line(plan), style.width));
     out.push('\n');
+    out
+}
+
+fn access_section(plan: &Plan, report: &AccessReport, style: TableStyle) -> String {
+    let account = plan.cluster.account.as_deref();
+    let mut out = format!("\n{}\n", wrap(&access::heading(report), style.width));
+    if let Some(line) = access::unbound_line(report) {
+        out.push_str(&wrap(&line, style.width));
+        out.push('\n');
+    }
+    for p in access::noteworthy(report) {
+        let verdict = p.comparison.verdict.as_str();
+        let code = match p.comparison.verdict {
+            Verdict::Loses => "31",
+            Verdict::Unproven => "33",
+            _ => "32",
+        };
+        out.push_str(&format!(
+            "  {} {}\n",
+            paint(verdict, code, style.color),
+            principal_label(&p.principal_arn, account)
+        ));
+        for line in access::detail_lines(p) {
+            for l in wrap(&line, style.width.saturating_sub(4)).lines() {
+                out.push_str(&format!("    {l}\n"));
+            }
+        }
+    }
     out
 }
 

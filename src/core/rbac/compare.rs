@@ -29,7 +29,7 @@ use super::rights::{rule_allows, Identity, Index, Request, Rights, Scope, Source
 /// The verdict for one principal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Verdict {
+pub enum Verdict {
     Same,
     Gains,
     Unproven,
@@ -49,7 +49,7 @@ impl Verdict {
 
 /// Rights that differ: `verbs` on `target` at `scope`, through `via`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub(crate) struct Change {
+pub struct Change {
     /// `cluster` or `namespace NAME`.
     pub scope: String,
     pub verbs: Vec<String>,
@@ -84,7 +84,7 @@ impl Change {
 
 /// Before versus after for one principal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Comparison {
+pub struct Comparison {
     pub verdict: Verdict,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub loses: Vec<Change>,

@@ -10,7 +10,9 @@
 
 pub(crate) mod aggregate;
 pub(crate) mod compare;
+pub(crate) mod explain;
 pub(crate) mod model;
 pub(crate) mod parse;
 pub(crate) mod policies;
 pub(crate) mod rights;
+pub(crate) mod suggest;

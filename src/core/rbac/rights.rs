@@ -357,6 +357,11 @@ impl Index {
         out
     }
 
+    /// The bindings that name the group as a subject.
+    pub(crate) fn group_bindings(&self, group: &str) -> &[usize] {
+        self.groups.get(group).map_or(&[], Vec::as_slice)
+    }
+
     /// True when some binding names the group as a subject.
     pub(crate) fn group_is_bound(&self, group: &str) -> bool {
         self.groups.contains_key(group)

@@ -119,6 +119,7 @@ fn plan(entries: Vec<Entry>, mode: Option<&str>) -> Plan {
         lockout: None,
         fingerprint: None,
         digest: None,
+        access: None,
     }
 }
 

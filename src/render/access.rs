@@ -1,0 +1,109 @@
+//! The access verdicts of a plan, for the table and Markdown renderers:
+//! a short cell per principal and the details of every principal that is
+//! not `same` (docs/access-equivalence.md).
+
+use crate::core::equivalence::{AccessReport, PrincipalAccess};
+use crate::core::rbac::compare::Verdict;
+
+/// Details shown per principal before pointing at `plan --explain`.
+const SHOWN: usize = 6;
+
+/// `same`, `gains 2`, `loses 3`, `unproven`; `-` when the plan has no
+/// verdict for the principal.
+pub(crate) fn verdict_cell(report: &AccessReport, arn: &str) -> String {
+    match report.of(arn) {
+        None => "-".into(),
+        Some(p) => {
+            let c = &p.comparison;
+            match c.verdict {
+                Verdict::Same => "same".into(),
+                Verdict::Gains => format!("gains {}", c.gains.len()),
+                Verdict::Loses => format!("loses {}", c.loses.len()),
+                Verdict::Unproven => "unproven".into(),
+            }
+        }
+    }
+}
+
+/// The heading line of the access section.
+pub(crate) fn heading(report: &AccessReport) -> String {
+    let s = &report.summary;
+    let from = match &report.rbac.path {
+        Some(p) => format!("RBAC from {p}"),
+        None => format!("RBAC from the {}", report.rbac.kind),
+    };
+    format!(
+        "Access equivalence ({from}: {} roles, {} bindings; access policy rules as published on {}): {} same, {} gain, {} lose, {} unproven",
+        report.rbac.roles,
+        report.rbac.bindings,
+        report.policies_checked,
+        s.same,
+        s.gains,
+        s.loses,
+        s.unproven
+    )
+}
+
+/// The lines that explain one principal's verdict: `- ` lost, `+ ` gained,
+/// `? ` unproven, `note: `; at most [`SHOWN`] of each kind.
+pub(crate) fn detail_lines(p: &PrincipalAccess) -> Vec<String> {
+    let c = &p.comparison;
+    let mut out = Vec::new();
+    let mut push = |prefix: &str, items: Vec<String>| {
+        let n = items.len();
+        for item in items.into_iter().take(SHOWN) {
+            out.push(format!("{prefix}{item}"));
+        }
+        if n > SHOWN {
+            out.push(format!(
+                "{prefix}… {} more (plan --explain {})",
+                n - SHOWN,
+                p.principal_arn
+            ));
+        }
+    };
+    push(
+        "- loses: ",
+        c.loses
+            .iter()
+            .map(|l| {
+                let mut t = format!("{} (via {})", l.text(), l.via);
+                if let Some(e) = &l.example {
+                    t.push_str(&format!("; e.g. {e}"));
+                }
+                t
+            })
+            .collect(),
+    );
+    push("? unproven: ", c.unproven.clone());
+    push(
+        "+ gains: ",
+        c.gains
+            .iter()
+            .map(|g| format!("{} (via {})", g.text(), g.via))
+            .collect(),
+    );
+    push("note: ", c.notes.clone());
+    out
+}
+
+/// The principals to detail: every one that is not `same`, losses first.
+pub(crate) fn noteworthy(report: &AccessReport) -> Vec<&PrincipalAccess> {
+    let mut out: Vec<&PrincipalAccess> = report
+        .principals
+        .iter()
+        .filter(|p| p.comparison.verdict != Verdict::Same)
+        .collect();
+    out.sort_by_key(|p| std::cmp::Reverse(p.comparison.verdict));
+    out
+}
+
+/// The line about groups bound to nothing.
+pub(crate) fn unbound_line(report: &AccessReport) -> Option<String> {
+    (!report.unbound_groups.is_empty()).then(|| {
+        format!(
+            "Groups bound to nothing (they grant nothing, before or after): {}",
+            report.unbound_groups.join(", ")
+        )
+    })
+}
