@@ -454,6 +454,24 @@ pub(crate) struct PlanArgs {
     /// Include lossy entries in what would be applied.
     #[arg(long)]
     pub allow_lossy: bool,
+
+    /// Compare each principal's rights before and after against this RBAC:
+    /// the output of `kubectl get clusterroles,clusterrolebindings,roles,rolebindings
+    /// -A -o yaml` (a List, or many documents). With --cluster, instead of
+    /// reading RBAC from the cluster.
+    #[arg(long, value_name = "FILE")]
+    pub rbac: Option<String>,
+
+    /// Print this principal's rights before and after, side by side,
+    /// instead of the plan (needs RBAC: --rbac or --cluster).
+    #[arg(long, value_name = "ARN")]
+    pub explain: Option<String>,
+
+    /// Write a policy map (mode 0600) giving groups the access policy that
+    /// grants what their RBAC bindings do, to review and pass back with
+    /// --policy-map (needs RBAC: --rbac or --cluster).
+    #[arg(long, value_name = "FILE")]
+    pub suggest_policies: Option<PathBuf>,
 }
 
 /// The cluster flags of verify, prune-configmap and finalize (as `plan --cluster`).
@@ -655,6 +673,9 @@ impl ExportArgs {
             access: self.access.clone(),
             merge_existing: self.merge_existing,
             allow_lossy: self.allow_lossy,
+            rbac: None,
+            explain: None,
+            suggest_policies: None,
         }
     }
 }

@@ -10,7 +10,13 @@ use crate::core::input::MAX_INPUT_BYTES;
 /// Reads a file or `-` (standard input), refusing more than the input limit
 /// without reading it all.
 pub(crate) fn read_input(path: &str) -> Result<Vec<u8>> {
-    let limit = (MAX_INPUT_BYTES + 1) as u64;
+    read_bounded(path, MAX_INPUT_BYTES)
+}
+
+/// Reads at most `max + 1` bytes of a file or `-`: one more than allowed
+/// tells the caller the input is too large.
+fn read_bounded(path: &str, max: usize) -> Result<Vec<u8>> {
+    let limit = (max + 1) as u64;
     let mut buf = Vec::new();
     if path == "-" {
         std::io::stdin()
@@ -68,4 +74,34 @@ pub(crate) fn policy_map(path: Option<&Path>) -> Result<crate::core::policy_map:
         Some(l) => anyhow::anyhow!("policy map {p}, line {l}: {}", e.message),
         None => anyhow::anyhow!("policy map {p}: {}", e.message),
     })
+}
+
+/// The largest `--rbac` dump read: a kubectl dump of a large cluster's RBAC
+/// is a few MiB.
+const MAX_RBAC_BYTES: usize = 64 * 1024 * 1024;
+
+/// Reads and parses an `--rbac` file (a kubectl dump of RBAC objects).
+pub(crate) fn rbac(
+    path: &str,
+) -> Result<(
+    crate::core::rbac::model::Snapshot,
+    crate::core::equivalence::RbacSource,
+)> {
+    let bytes = read_bounded(path, MAX_RBAC_BYTES)?;
+    if bytes.len() > MAX_RBAC_BYTES {
+        anyhow::bail!(
+            "RBAC file {path} is larger than {} MiB: pass the output of kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml",
+            MAX_RBAC_BYTES / 1024 / 1024
+        );
+    }
+    let snapshot = crate::core::rbac::parse::parse(&bytes)
+        .map_err(|e| anyhow::anyhow!("RBAC file {path}: {e}"))?;
+    let source = crate::core::equivalence::RbacSource {
+        kind: "file".into(),
+        path: Some(path.to_string()),
+        roles: snapshot.roles.len(),
+        bindings: snapshot.bindings.len(),
+        incomplete: snapshot.incomplete.clone(),
+    };
+    Ok((snapshot, source))
 }

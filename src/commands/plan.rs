@@ -6,12 +6,14 @@ use anyhow::{bail, Context, Result};
 
 use crate::cli::{Format, PlanArgs};
 use crate::core::arn::PARTITIONS;
+use crate::core::equivalence::{self, AfterFrom};
 use crate::core::plan::Plan;
 use crate::core::planner::{self, SourceInfo};
+use crate::core::rbac::{self, rights::Identity, rights::Index, suggest};
 use crate::core::translate::Options;
 use crate::exit;
 use crate::files;
-use crate::live::{self, LiveFlags, LiveOptions};
+use crate::live::{self, LiveFlags, LiveOptions, RbacInput};
 use crate::render::{self, table::TableStyle};
 
 /// What `plan` was asked for, its flags validated.
@@ -90,11 +92,14 @@ pub(crate) fn plan_from_file(path: &str, opts: &Options) -> Result<Plan> {
 
 /// `plan`: live with `--cluster` (async), else offline.
 pub(crate) async fn run(args: PlanArgs) -> Result<i32> {
-    let plan = match validate(&args)? {
-        PlanInputs::Live(live) => live::run(&live).await?,
-        PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
+    let (plan, rbac) = match validate(&args)? {
+        PlanInputs::Live(live) => {
+            let rbac_from_cluster = args.rbac.is_none();
+            live::run_with_rbac(&live, rbac_from_cluster).await?
+        }
+        PlanInputs::Offline { path, opts } => (plan_from_file(&path, &opts)?, None),
     };
-    output(&args, plan)
+    finish(&args, plan, rbac)
 }
 
 /// `plan` without `--cluster`: reads a file or standard input, needs no
@@ -104,7 +109,107 @@ pub(crate) fn run_offline(args: PlanArgs) -> Result<i32> {
         PlanInputs::Offline { path, opts } => plan_from_file(&path, &opts)?,
         PlanInputs::Live(_) => bail!("a plan with --cluster needs the async runtime"),
     };
-    output(&args, plan)
+    finish(&args, plan, None)
+}
+
+/// Adds the access analysis when there is RBAC (`--rbac` first, else what
+/// the cluster gave), then explains, suggests or outputs the plan.
+fn finish(args: &PlanArgs, mut plan: Plan, from_cluster: Option<RbacInput>) -> Result<i32> {
+    let rbac = match &args.rbac {
+        Some(path) => Some(files::rbac(path)?),
+        None => from_cluster,
+    };
+    let Some((snapshot, source)) = rbac else {
+        if args.explain.is_some() || args.suggest_policies.is_some() {
+            let flag = if args.explain.is_some() {
+                "--explain"
+            } else {
+                "--suggest-policies"
+            };
+            bail!("{flag} needs RBAC to compare with: give --rbac FILE (kubectl get clusterroles,clusterrolebindings,roles,rolebindings -A -o yaml), or plan with --cluster");
+        }
+        return output(args, plan);
+    };
+    let index = Index::new(&snapshot);
+    let report = equivalence::analyse(&plan, &index, source, AfterFrom::Planned);
+    plan.access = Some(report);
+    if let Some(path) = &args.suggest_policies {
+        let groups: Vec<String> = plan
+            .mappings
+            .iter()
+            .flat_map(|m| m.groups.iter().cloned())
+            .collect();
+        let found = suggest::suggest(&index, &groups);
+        files::write_private(path, suggest::policy_map_yaml(&found).as_bytes())?;
+        eprintln!(
+            "wrote {} ({} groups given a policy, {} kept, {} bound to nothing): review it, then plan with --policy-map {}",
+            path.display(),
+            found.suggestions.len(),
+            found.kept.len(),
+            found.unbound.len(),
+            path.display()
+        );
+    }
+    if let Some(arn) = &args.explain {
+        return explain(&plan, &index, arn);
+    }
+    output(args, plan)
+}
+
+/// `--explain ARN`: the principal's rights before and after.
+fn explain(plan: &Plan, index: &Index, arn: &str) -> Result<i32> {
+    let Some(report) = &plan.access else {
+        bail!("no access analysis to explain");
+    };
+    let Some(p) = report
+        .principals
+        .iter()
+        .find(|p| p.principal_arn.eq_ignore_ascii_case(arn))
+    else {
+        let known: Vec<&str> = report
+            .principals
+            .iter()
+            .map(|p| p.principal_arn.as_str())
+            .take(5)
+            .collect();
+        bail!(
+            "--explain {arn}: no principal of the plan has that ARN (the plan's principals include {})",
+            known.join(", ")
+        );
+    };
+    let before = rbac::explain::side(
+        index,
+        &Identity {
+            username: p.before.username.clone(),
+            groups: p.before.groups.clone(),
+        },
+        &[],
+        &[],
+    );
+    let after = plan
+        .entries
+        .iter()
+        .find(|e| e.principal_arn == p.principal_arn)
+        .zip(p.after.as_ref())
+        .map(|(e, side)| {
+            let policies = equivalence::policy_scopes(&e.policies);
+            rbac::explain::side(
+                index,
+                &Identity {
+                    username: side.username.clone(),
+                    groups: side.groups.clone(),
+                },
+                &policies,
+                &side.policies,
+            )
+        });
+    let text = render::explain::render(p, &before, after.as_ref(), terminal_style().width);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")?;
+    Ok(exit::OK)
 }
 
 /// Saves the plan (`--out`), prints it and picks the exit code.

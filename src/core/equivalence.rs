@@ -123,6 +123,11 @@ fn scope_of(scope: &AccessScope) -> Vec<Scope> {
     }
 }
 
+/// Each association as (short name, scope), one per namespace.
+pub(crate) fn policy_scopes(assocs: &[PolicyAssociation]) -> Vec<(String, Scope)> {
+    policies_of(assocs)
+}
+
 fn policies_of(assocs: &[PolicyAssociation]) -> Vec<(String, Scope)> {
     assocs
         .iter()

@@ -47,17 +47,26 @@ pub(crate) fn heading(report: &AccessReport) -> String {
 /// The lines that explain one principal's verdict: `- ` lost, `+ ` gained,
 /// `? ` unproven, `note: `; at most [`SHOWN`] of each kind.
 pub(crate) fn detail_lines(p: &PrincipalAccess) -> Vec<String> {
+    lines(p, SHOWN)
+}
+
+/// Every detail line, none left out.
+pub(crate) fn all_detail_lines(p: &PrincipalAccess) -> Vec<String> {
+    lines(p, usize::MAX)
+}
+
+fn lines(p: &PrincipalAccess, shown: usize) -> Vec<String> {
     let c = &p.comparison;
     let mut out = Vec::new();
     let mut push = |prefix: &str, items: Vec<String>| {
         let n = items.len();
-        for item in items.into_iter().take(SHOWN) {
+        for item in items.into_iter().take(shown) {
             out.push(format!("{prefix}{item}"));
         }
-        if n > SHOWN {
+        if n > shown {
             out.push(format!(
                 "{prefix}… {} more (plan --explain {})",
-                n - SHOWN,
+                n - shown,
                 p.principal_arn
             ));
         }
