@@ -261,20 +261,19 @@ fn covered(rights: &Rights, cell: &Cell) -> bool {
 }
 
 /// The concrete groups, resources and verbs a `*` stands for: whatever the
-/// cluster's roles and the policies name explicitly, and the API's verbs.
+/// cluster's roles and the policies name explicitly. A `*` verb stands for
+/// the API's verbs and the verbs some rule names for that resource (so
+/// `impersonate` counts for serviceaccounts, not for pods).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Universe {
-    verbs: BTreeSet<String>,
-    /// (group, resource) pairs named together by some rule.
-    resources: BTreeSet<(String, String)>,
+    /// (group, resource) pairs named together by some rule, with the
+    /// explicit verbs rules name for them.
+    resources: BTreeMap<(String, String), BTreeSet<String>>,
 }
 
 impl Universe {
     pub(crate) fn new(index: &Index) -> Universe {
-        let mut u = Universe {
-            verbs: VERBS.iter().map(|v| (*v).to_string()).collect(),
-            resources: BTreeSet::new(),
-        };
+        let mut u = Universe::default();
         let policy_rules = crate::core::policy::KNOWN_POLICIES
             .iter()
             .filter_map(|p| index.policy_rules(p))
@@ -285,11 +284,12 @@ impl Universe {
             .flat_map(|r| &r.rules)
             .chain(policy_rules)
         {
-            u.verbs
-                .extend(rule.verbs.iter().filter(|v| *v != "*").cloned());
             for g in rule.api_groups.iter().filter(|g| *g != "*") {
                 for r in rule.resources.iter().filter(|r| !r.starts_with('*')) {
-                    u.resources.insert((g.clone(), r.clone()));
+                    u.resources
+                        .entry((g.clone(), r.clone()))
+                        .or_default()
+                        .extend(rule.verbs.iter().filter(|v| *v != "*").cloned());
                 }
             }
         }
@@ -298,11 +298,6 @@ impl Universe {
 
     /// The first concrete request of a wildcard cell that `after` denies.
     fn uncovered_example(&self, cell: &Cell, after: &Rights) -> Option<String> {
-        let verbs: Vec<&str> = if cell.verb == "*" {
-            self.verbs.iter().map(String::as_str).collect()
-        } else {
-            vec![cell.verb]
-        };
         match &cell.kind {
             CellKind::Url(u) => {
                 // Only `*` and `prefix*` URLs get here; no URL list to expand.
@@ -318,7 +313,7 @@ impl Universe {
                     Some((b, s)) => (b, Some(s)),
                     None => (*resource, None),
                 };
-                for (g, r) in &self.resources {
+                for ((g, r), seen) in &self.resources {
                     if *group != "*" && g != group {
                         continue;
                     }
@@ -339,6 +334,13 @@ impl Universe {
                     if matches!(cell.scope, Scope::Namespace(_)) && CLUSTER_SCOPED.contains(&rb) {
                         continue;
                     }
+                    let verbs: Vec<&str> = if cell.verb == "*" {
+                        let mut v: BTreeSet<&str> = VERBS.iter().copied().collect();
+                        v.extend(seen.iter().map(String::as_str));
+                        v.into_iter().collect()
+                    } else {
+                        vec![cell.verb]
+                    };
                     for verb in &verbs {
                         let concrete = Cell {
                             scope: cell.scope.clone(),

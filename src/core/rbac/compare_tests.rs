@@ -153,7 +153,7 @@ fn masters_need_every_wildcard_after() {
     assert_eq!(lost.loses.len(), 2);
     assert_eq!(
         lost.loses[0].example.as_deref(),
-        Some("create pods cluster-wide")
+        Some("create bindings cluster-wide")
     );
     let narrow = cmp.compare(
         &Identity::new("admin", &[MASTERS]),
@@ -169,9 +169,23 @@ fn masters_need_every_wildcard_after() {
 #[test]
 fn a_wildcard_replaced_by_an_explicit_list_is_unproven_not_same() {
     let mut snap = world();
+    // A group no access policy names: its one known resource is listed.
+    snap.roles.push(Role::cluster_role(
+        "widgets-all",
+        vec![PolicyRule::resource(&["example.com"], &["*"], &["get"])],
+    ));
+    snap.bindings.push(Binding::cluster(
+        "widgets",
+        "widgets-all",
+        vec![Subject::group("widgets")],
+    ));
     snap.roles.push(Role::cluster_role(
         "apps-listed",
-        vec![PolicyRule::resource(&["apps"], &["deployments"], &["get"])],
+        vec![PolicyRule::resource(
+            &["example.com"],
+            &["widgets"],
+            &["get"],
+        )],
     ));
     snap.bindings.push(Binding::cluster(
         "apps-listed",
@@ -181,20 +195,20 @@ fn a_wildcard_replaced_by_an_explicit_list_is_unproven_not_same() {
     let index = Index::new(&snap);
     let mut cmp = Comparer::new(&index);
     let c = cmp.compare(
-        &Identity::new("x", &["apps"]),
+        &Identity::new("x", &["widgets"]),
         &after("x", &["apps-listed"], &[]),
     );
     assert_eq!(c.verdict, Verdict::Unproven, "{c:?}");
     assert_eq!(
         c.unproven,
-        vec!["get apps/* cluster-wide through ClusterRoleBinding apps → ClusterRole apps-all: a `*` that the after side grants only as an explicit list"]
+        vec!["get example.com/* cluster-wide through ClusterRoleBinding widgets → ClusterRole widgets-all: a `*` that the after side grants only as an explicit list"]
     );
     // Without any explicit grant, the `*` is a concrete loss with an example.
     let lost = cmp.compare(&Identity::new("x", &["apps"]), &after("x", &[], &[]));
     assert_eq!(lost.verdict, Verdict::Loses);
     assert_eq!(
         lost.loses[0].example.as_deref(),
-        Some("get apps/deployments cluster-wide")
+        Some("get apps/controllerrevisions cluster-wide")
     );
 }
 
@@ -310,4 +324,56 @@ fn results_are_cached_by_bindings_and_policies() {
         assert_eq!(c.verdict, Verdict::Loses);
     }
     assert_eq!(cmp.cache.len(), 1);
+}
+
+#[test]
+fn an_admin_policy_cannot_pass_on_roles_an_rbac_binding_could() {
+    let index = Index::new(&world());
+    let mut cmp = Comparer::new(&index);
+    let c = cmp.compare(
+        &Identity::new("x", &["team-a-admins"]),
+        &after("x", &[], &[("AmazonEKSAdminPolicy", ns("team-a"))]),
+    );
+    assert_eq!(c.verdict, Verdict::Loses, "{c:?}");
+    let bind: Vec<&Change> = c.loses.iter().filter(|l| l.verbs == ["bind"]).collect();
+    assert_eq!(bind.len(), 1, "{c:?}");
+    assert_eq!(bind[0].scope, "namespace team-a");
+    assert!(bind[0]
+        .target
+        .starts_with("rolebindings granting the roles it held through RBAC"));
+}
+
+#[test]
+fn view_policy_for_a_reader_group_keeps_everything_and_says_what_it_adds() {
+    let index = Index::new(&world());
+    let mut cmp = Comparer::new(&index);
+    let c = cmp.compare(
+        &Identity::new("x", &["readers"]),
+        &after("x", &[], &[("AmazonEKSViewPolicy", Scope::Cluster)]),
+    );
+    assert_eq!(c.verdict, Verdict::Gains, "{c:?}");
+    assert!(c.loses.is_empty());
+    assert!(c
+        .gains
+        .iter()
+        .any(|g| g.target == "configmaps" && g.via == "access policy AmazonEKSViewPolicy"));
+    // View has no secrets: a group that read them loses that.
+    let mut snap = world();
+    snap.roles.push(Role::cluster_role(
+        "secret-reader",
+        vec![PolicyRule::resource(&[""], &["secrets"], &["get"])],
+    ));
+    snap.bindings.push(Binding::cluster(
+        "s",
+        "secret-reader",
+        vec![Subject::group("s")],
+    ));
+    let index = Index::new(&snap);
+    let mut cmp = Comparer::new(&index);
+    let c = cmp.compare(
+        &Identity::new("x", &["s"]),
+        &after("x", &[], &[("AmazonEKSViewPolicy", Scope::Cluster)]),
+    );
+    assert_eq!(c.verdict, Verdict::Loses);
+    assert_eq!(c.loses[0].text(), "get secrets cluster-wide");
 }
