@@ -492,6 +492,12 @@ pub(crate) struct FinishClusterArgs {
     /// comma-separated or repeated): each must be a gap or lossy row.
     #[arg(long, value_name = "ROW,...")]
     pub accept_gaps: Vec<String>,
+
+    /// Principals (by ARN; comma-separated or repeated) whose rights through
+    /// their access entry may be less than aws-auth gave them, or not shown
+    /// equal: each must be one that `loses` or is `unproven`.
+    #[arg(long, value_name = "ARN,...", value_delimiter = ',')]
+    pub accept_access_loss: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -113,6 +113,8 @@ pub struct LivePlanInputs {
     pub existing: Vec<ExistingEntry>,
     /// IAM's answer for each planned principal, keyed by its ARN as planned.
     pub iam: BTreeMap<String, Lookup>,
+    /// RBAC, read with aws-auth from the cluster (None with `--file`).
+    pub rbac: Option<RbacInput>,
 }
 
 /// RBAC as read for the access analysis, and where it came from.
@@ -251,6 +253,7 @@ pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<Live
         aws_auth,
         existing,
         iam,
+        rbac: None,
     })
 }
 

@@ -645,6 +645,7 @@ fn finish_options(spec: &ClusterSpec) -> Result<FinishOptions> {
     Ok(FinishOptions {
         live,
         accept_gaps: Vec::new(),
+        accept_access_loss: Vec::new(),
     })
 }
 

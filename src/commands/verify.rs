@@ -27,6 +27,7 @@ pub(crate) fn finish_options(
                 .live_flags(&args.cluster, changes_cluster, args.policy_map.as_deref())
         })?,
         accept_gaps: parse_row_ids(&args.accept_gaps).map_err(|e| anyhow!("--accept-gaps {e}"))?,
+        accept_access_loss: args.accept_access_loss.clone(),
     })
 }
 

@@ -40,6 +40,9 @@ pub struct PrincipalAccess {
     pub after: Option<Side>,
     #[serde(flatten)]
     pub comparison: Comparison,
+    /// Verify: the loss was acknowledged (`--accept-access-loss`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accepted: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,6 +280,7 @@ fn compare_one(
             before,
             after: None,
             comparison,
+            accepted: false,
         };
     };
     let side = Side {
@@ -299,6 +303,7 @@ fn compare_one(
         before,
         after: Some(side),
         comparison,
+        accepted: false,
     }
 }
 

@@ -7,6 +7,7 @@
 //! verification report), [`rows`] (each row's status), [`blockers`] (why
 //! `finalize` may not switch); `verify` below puts them together.
 
+mod access;
 mod blockers;
 mod report;
 mod row_id;
@@ -14,6 +15,7 @@ mod rows;
 
 use std::collections::BTreeMap;
 
+pub(crate) use access::{add_access, no_analysis, AcceptLossError};
 pub(crate) use blockers::{compute_roles_without_entry, finalize_blockers};
 pub(crate) use report::{
     row_label, OrphanEntry, RowCheck, RowStatus, Verification, VerifySummary, FORMAT_VERSION,
@@ -74,6 +76,7 @@ pub(crate) fn verify(
         orphan_entries: orphans,
         notices: notices(plan),
         lockout: Some(lockout_now(plan, caller)),
+        access: None,
     })
 }
 
@@ -157,6 +160,8 @@ fn summarize(rows: &[RowCheck], orphans: &[OrphanEntry]) -> VerifySummary {
             .iter()
             .filter(|r| r.status.is_gap() && !r.accepted)
             .count(),
+        access_losses: None,
+        access_unproven: None,
     }
 }
 

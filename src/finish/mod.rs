@@ -18,7 +18,9 @@ use anyhow::{bail, Result};
 
 use crate::aws::{self, Clients, ClusterFacts};
 use crate::core::arn::{self, ArnClass};
+use crate::core::equivalence::{self, AfterFrom};
 use crate::core::plan::Plan;
+use crate::core::rbac::rights::Index;
 use crate::core::verify::{self, RowId, Verification};
 use crate::journal::{self, ClusterLock, Command, Header, Journal};
 use crate::kube;
@@ -35,6 +37,8 @@ pub struct FinishOptions {
     pub live: LiveOptions,
     /// `--accept-gaps`.
     pub accept_gaps: Vec<RowId>,
+    /// `--accept-access-loss`: principal ARNs.
+    pub accept_access_loss: Vec<String>,
 }
 
 /// A verification and what it was computed from.
@@ -68,6 +72,20 @@ pub async fn check(clients: &Clients, opts: &FinishOptions) -> Result<Checked> {
         .map_err(|e| anyhow::anyhow!(e))?;
     if let Some(notice) = &inputs.aws_auth.context_notice {
         verification.notices.push(notice.clone());
+    }
+    match &inputs.rbac {
+        Some((snapshot, source)) => {
+            let index = Index::new(snapshot);
+            let report = equivalence::analyse(&plan, &index, source.clone(), AfterFrom::Existing);
+            verify::add_access(&mut verification, report, &opts.accept_access_loss)?;
+        }
+        None => {
+            verify::no_analysis(&opts.accept_access_loss)?;
+            verification.notices.push(
+                "rights were not compared (RBAC is read only with aws-auth from the cluster): parity here is by names, groups and policies"
+                    .into(),
+            );
+        }
     }
     Ok(Checked {
         inputs,

@@ -8,7 +8,9 @@ use tabled::settings::Style;
 use super::finalize::{Deletion, FinalizeReport};
 use super::progress::Event;
 use super::prune::PruneReport;
+use crate::core::equivalence::AccessReport;
 use crate::core::verify::{row_label, RowCheck, RowStatus, Verification};
+use crate::render::access;
 use crate::render::table::{wrap, TableStyle};
 
 pub(crate) fn json(v: &Verification) -> String {
@@ -31,14 +33,26 @@ pub(crate) fn summary_line(v: &Verification) -> String {
     if s.superseded > 0 {
         parts.push(format!("{} superseded", s.superseded));
     }
-    let head = if v.parity {
-        "Parity: every aws-auth row's access is carried by an access entry".to_string()
-    } else {
-        format!(
-            "Gaps: {} aws-auth row{} would lose access",
-            s.blocking,
-            if s.blocking == 1 { "" } else { "s" }
-        )
+    let head = match (v.parity, s.access_losses) {
+        (true, Some(_)) => "Parity: every aws-auth row's access is carried by an access entry, and every principal keeps its rights (RBAC-aware)".to_string(),
+        (true, None) => "Parity: every aws-auth row's access is carried by an access entry".to_string(),
+        (false, access) => {
+            let mut parts = Vec::new();
+            if s.blocking > 0 || access.is_none_or(|n| n == 0) {
+                parts.push(format!(
+                    "{} aws-auth row{} would lose access",
+                    s.blocking,
+                    if s.blocking == 1 { "" } else { "s" }
+                ));
+            }
+            if let Some(n) = access.filter(|n| *n > 0) {
+                parts.push(format!(
+                    "{n} principal{} would lose rights or cannot be shown to keep them",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            format!("Gaps: {}", parts.join("; "))
+        }
     };
     let mut line = format!("{head} ({} of {} rows).", parts.join(", "), s.rows);
     if s.orphan_entries > 0 {
@@ -149,6 +163,13 @@ pub(crate) fn table(v: &Verification, style: TableStyle) -> String {
             ));
         }
     }
+    if let Some(report) = &v.access {
+        out.push('\n');
+        for line in access_lines(report) {
+            out.push_str(&wrap(&line, style.width.max(60)));
+            out.push('\n');
+        }
+    }
     let lock = lockout_lines(v);
     if !lock.is_empty() {
         out.push('\n');
@@ -221,8 +242,32 @@ pub(crate) fn markdown(v: &Verification) -> String {
         }
         out.push('\n');
     }
+    if let Some(report) = &v.access {
+        out.push_str("#### Rights (RBAC-aware)\n\n");
+        for line in access_lines(report) {
+            out.push_str(&format!("- {}\n", md_cell(&line)));
+        }
+        out.push('\n');
+    }
     for l in lockout_lines(v) {
         out.push_str(&format!("- {}\n", md_cell(&l)));
+    }
+    out
+}
+
+/// The access analysis: its heading, then each principal that is not
+/// `same` with what differs.
+fn access_lines(report: &AccessReport) -> Vec<String> {
+    let mut out = vec![access::heading(report)];
+    out.extend(access::unbound_line(report));
+    for p in access::noteworthy(report) {
+        let mark = if p.accepted { " (accepted)" } else { "" };
+        out.push(format!(
+            "{}{mark} {}",
+            p.comparison.verdict.as_str(),
+            p.principal_arn
+        ));
+        out.extend(access::detail_lines(p).into_iter().map(|l| format!("  {l}")));
     }
     out
 }

@@ -55,6 +55,7 @@ pub(crate) fn finalize_blockers(
             r.detail
         ));
     }
+    out.extend(super::access::blocking_lines(v));
     if let Some(l) = &v.lockout {
         if !l.caller_admin_after {
             out.push(format!(

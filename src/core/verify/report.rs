@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::equivalence::AccessReport;
+
 use crate::core::input::Section;
 use crate::core::lockout::Lockout;
 use crate::core::plan::{ClusterRef, Source, Tool};
@@ -94,6 +96,13 @@ pub struct VerifySummary {
     pub orphan_entries: usize,
     /// Gaps and lossy rows not accepted: parity when 0.
     pub blocking: usize,
+    /// Principals that lose rights through their entry (RBAC-aware),
+    /// not accepted: parity needs 0 too. None: RBAC was not analysed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_losses: Option<usize>,
+    /// Principals whose rights could not be shown equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_unproven: Option<usize>,
 }
 
 /// The verification report (JSON `format_version` "1").
@@ -113,6 +122,10 @@ pub struct Verification {
     /// exist now (not from planned ones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lockout: Option<Lockout>,
+    /// Each principal's rights through the entry that exists against
+    /// aws-auth's, when RBAC could be read (docs/access-equivalence.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessReport>,
 }
 
 impl Verification {
