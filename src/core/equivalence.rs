@@ -321,6 +321,21 @@ fn unbound_groups(plan: &Plan, index: &Index) -> Vec<String> {
     out
 }
 
+/// Parses a kubectl RBAC dump and analyses the plan against it (the
+/// benchmarks' entry point: parse, index and compare, as `plan --rbac` does).
+pub fn analyse_dump(plan: &Plan, rbac: &[u8]) -> Result<AccessReport, super::rbac::parse::RbacInputError> {
+    let snapshot = super::rbac::parse::parse(rbac)?;
+    let index = Index::new(&snapshot);
+    let source = RbacSource {
+        kind: "file".into(),
+        path: None,
+        roles: snapshot.roles.len(),
+        bindings: snapshot.bindings.len(),
+        incomplete: snapshot.incomplete.clone(),
+    };
+    Ok(analyse(plan, &index, source, AfterFrom::Planned))
+}
+
 /// One line per change, for tables and the explanation.
 pub(crate) fn change_lines(changes: &[Change]) -> Vec<String> {
     changes.iter().map(Change::text).collect()
