@@ -1,11 +1,11 @@
 //! A sliver of the Kubernetes API per cluster: the `kube-system/aws-auth`
 //! `ConfigMap` (get, list, create, replace, patch, delete with resourceVersion
-//! conflicts) and read-only RBAC bindings. Served under
-//! `/k8s/{account}/{region}/{cluster}`.
+//! conflicts) and the read-only RBAC lists ([`crate::kube_rbac`]). Served
+//! under `/k8s/{account}/{region}/{cluster}`.
 
 use serde_json::{json, Map, Value};
 
-use crate::seed::RbacBinding;
+use crate::kube_rbac::{self, Kind};
 use crate::state::State;
 
 /// A Kubernetes answer: status and JSON body.
@@ -68,7 +68,11 @@ pub(crate) fn operation(method: &str, segs: &[&str]) -> &'static str {
         ("PUT", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:ReplaceConfigMap",
         ("PATCH", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:PatchConfigMap",
         ("DELETE", ["api", "v1", "namespaces", _, "configmaps", _]) => "kube:DeleteConfigMap",
+        ("GET", ["apis", RBAC, "v1", "clusterroles"]) => "kube:ListClusterRoles",
         ("GET", ["apis", RBAC, "v1", "clusterrolebindings"]) => "kube:ListClusterRoleBindings",
+        ("GET", ["apis", RBAC, "v1", "roles"] | ["apis", RBAC, "v1", "namespaces", _, "roles"]) => {
+            "kube:ListRoles"
+        }
         (
             "GET",
             ["apis", RBAC, "v1", "rolebindings"]
@@ -224,37 +228,6 @@ fn parse_json(body: &[u8], content_type: &str) -> Result<Value, KubeResponse> {
     })
 }
 
-fn binding_json(b: &RbacBinding, cluster_scoped: bool, rv: &str) -> Value {
-    let mut metadata = json!({"name": b.name, "resourceVersion": rv});
-    if !cluster_scoped {
-        if let Some(m) = metadata.as_object_mut() {
-            m.insert(
-                "namespace".into(),
-                json!(b.namespace.clone().unwrap_or_else(|| "default".into())),
-            );
-        }
-    }
-    let subjects: Vec<Value> = b
-        .subjects
-        .iter()
-        .map(|s| {
-            if s.kind == "ServiceAccount" {
-                json!({"kind": s.kind, "name": s.name, "namespace": s.namespace.clone().unwrap_or_else(|| "default".into())})
-            } else {
-                json!({"kind": s.kind, "apiGroup": RBAC, "name": s.name})
-            }
-        })
-        .collect();
-    let default_kind = "ClusterRole".to_string();
-    json!({
-        "apiVersion": format!("{RBAC}/v1"),
-        "kind": if cluster_scoped { "ClusterRoleBinding" } else { "RoleBinding" },
-        "metadata": metadata,
-        "roleRef": {"apiGroup": RBAC, "kind": b.role_kind.as_ref().unwrap_or(&default_kind), "name": b.role_name},
-        "subjects": subjects,
-    })
-}
-
 /// A write request's method, query and body.
 #[derive(Clone, Copy)]
 struct Incoming<'a> {
@@ -299,21 +272,33 @@ pub(crate) fn handle(
         ("DELETE", ["api", "v1", "namespaces", ns, "configmaps", name]) => {
             delete_configmap(state, idx, ns, name, query)
         }
-        ("GET", ["apis", RBAC, "v1", "clusterrolebindings"]) => {
-            list_cluster_role_bindings(state, idx, &list_rv)
-        }
-        (
-            "GET",
-            ["apis", RBAC, "v1", "rolebindings"]
-            | ["apis", RBAC, "v1", "namespaces", _, "rolebindings"],
-        ) => list_role_bindings(state, idx, segs, &list_rv),
-        _ => status_failure(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-            None,
-        ),
+        ("GET", ["apis", RBAC, "v1", resource]) => match rbac_kind(resource) {
+            Some(kind) => kube_rbac::list(state, idx, kind, None, query, &list_rv),
+            None => not_served(),
+        },
+        ("GET", ["apis", RBAC, "v1", "namespaces", ns, resource]) => match rbac_kind(resource) {
+            Some(kind @ (Kind::Roles | Kind::RoleBindings)) => {
+                kube_rbac::list(state, idx, kind, Some(ns), query, &list_rv)
+            }
+            _ => not_served(),
+        },
+        _ => not_served(),
     }
+}
+
+/// The API server's answer to a path it does not serve.
+fn not_served() -> KubeResponse {
+    status_failure(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        None,
+    )
+}
+
+/// The RBAC list a resource name in a URL is.
+fn rbac_kind(resource: &str) -> Option<Kind> {
+    Kind::ALL.into_iter().find(|k| k.resource() == resource)
 }
 
 /// GET /version: the cluster's version.
@@ -506,39 +491,6 @@ fn delete_configmap(
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
         "details": {"name": NAME, "kind": "configmaps", "uid": uid},
     }))
-}
-
-/// List the seeded `ClusterRoleBindings`.
-fn list_cluster_role_bindings(state: &State, idx: usize, list_rv: &str) -> KubeResponse {
-    let items: Vec<Value> = state.clusters[idx]
-        .rbac
-        .cluster_role_bindings
-        .iter()
-        .map(|b| binding_json(b, true, list_rv))
-        .collect();
-    ok(
-        json!({"apiVersion": format!("{RBAC}/v1"), "kind": "ClusterRoleBindingList", "metadata": {"resourceVersion": list_rv}, "items": items}),
-    )
-}
-
-/// List the seeded `RoleBindings` (of one namespace when the path names one).
-fn list_role_bindings(state: &State, idx: usize, segs: &[&str], list_rv: &str) -> KubeResponse {
-    let only_ns = match segs {
-        [_, _, _, "namespaces", ns, _] => Some(ns.to_string()),
-        _ => None,
-    };
-    let items: Vec<Value> = state.clusters[idx]
-        .rbac
-        .role_bindings
-        .iter()
-        .filter(|b| {
-            only_ns.is_none() || b.namespace.as_deref().or(Some("default")) == only_ns.as_deref()
-        })
-        .map(|b| binding_json(b, false, list_rv))
-        .collect();
-    ok(
-        json!({"apiVersion": format!("{RBAC}/v1"), "kind": "RoleBindingList", "metadata": {"resourceVersion": list_rv}, "items": items}),
-    )
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! `eks-emulator`: a local stand-in for the EKS access-entry API, IAM, STS and
-//! each cluster's Kubernetes API (the aws-auth `ConfigMap` and RBAC bindings),
+//! each cluster's Kubernetes API (the aws-auth `ConfigMap` and RBAC objects),
 //! served on one plain-HTTP port on 127.0.0.1 for the real AWS SDKs, the AWS
 //! CLI and kube. See `docs/emulator.md`.
 //!
@@ -21,11 +21,13 @@ pub mod state;
 
 mod admin;
 mod arn;
+mod bootstrap_rbac;
 mod eks;
 mod error;
 mod faults;
 mod iam;
 mod kube;
+mod kube_rbac;
 mod kubeconfig;
 mod policies;
 mod response;

@@ -46,6 +46,8 @@ const WORDS: &[&str] = &[
     "rbac.authorization.k8s.io",
     "rolebindings",
     "clusterrolebindings",
+    "roles",
+    "clusterroles",
     "version",
     "role",
     "arn:",
@@ -73,6 +75,13 @@ const QUERIES: &[&str] = &[
     "tagKeys=a",
     "dryRun=All",
     "associatedPolicyArn=x",
+    "limit=1",
+    "limit=-3",
+    "limit=x",
+    "limit=2&continue=emu1:1:default/x",
+    "continue=emu1::",
+    "continue=emu1:12:",
+    "continue=zzz",
 ];
 
 fn world() -> State {
@@ -85,7 +94,14 @@ fn world() -> State {
                     AccessEntry::new("arn:aws:iam::111122223333:role/dev")
                         .cluster_policy("AmazonEKSViewPolicy"),
                 )
-                .aws_auth([("mapRoles", "x")]),
+                .aws_auth([("mapRoles", "x")])
+                .bootstrap_rbac()
+                .forbid_rbac_list("roles")
+                .cluster_role(
+                    seed::RbacRole::cluster("loop", vec![])
+                        .aggregating(&[])
+                        .labelled("a", "b"),
+                ),
         );
     State::from_seed(&seed, "http://127.0.0.1:1").expect("seed")
 }
@@ -101,10 +117,11 @@ fn random_requests_never_panic() {
     for _ in 0..20_000 {
         let method = rng.pick(&["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]);
         let len = (rng.next() % 8) as usize;
-        let prefix: &[&str] = match rng.next() % 4 {
+        let prefix: &[&str] = match rng.next() % 5 {
             0 => &["clusters", "c1", "access-entries"],
             1 => &["api", "v1", "namespaces", "kube-system", "configmaps"],
             2 => &["clusters", "c1"],
+            3 => &["apis", "rbac.authorization.k8s.io", "v1"],
             _ => &[],
         };
         let segs: Vec<String> = prefix

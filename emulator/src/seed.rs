@@ -181,12 +181,49 @@ impl Default for AccessScope {
     }
 }
 
-/// RBAC bindings served by the cluster's Kubernetes API.
+/// RBAC objects served (read-only) by the cluster's Kubernetes API.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rbac {
     pub cluster_role_bindings: Vec<RbacBinding>,
     pub role_bindings: Vec<RbacBinding>,
+    pub cluster_roles: Vec<RbacRole>,
+    pub roles: Vec<RbacRole>,
+    /// Also serve the Kubernetes bootstrap ClusterRoles and ClusterRoleBindings
+    /// (cluster-admin, admin, edit, view, the aggregate-to-* roles,
+    /// system:basic-user, system:discovery, system:public-info-viewer); a
+    /// seeded object of the same name replaces the bootstrap one.
+    pub bootstrap: bool,
+    /// Lists the caller may not make: `clusterroles`, `clusterrolebindings`,
+    /// `roles`, `rolebindings` answer 403 Forbidden.
+    pub forbid: Vec<String>,
+}
+
+/// A Role (with `namespace`) or ClusterRole in a compact form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RbacRole {
+    pub name: String,
+    /// Roles only (`default` when absent); ignored for ClusterRoles.
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub rules: Vec<RbacRule>,
+    /// ClusterRoles only: the `matchLabels` of each
+    /// `aggregationRule.clusterRoleSelectors` entry. When not empty, the
+    /// served rules are those of every served ClusterRole a selector matches
+    /// (as the aggregation controller fills them), not `rules`.
+    pub aggregate_from: Vec<BTreeMap<String, String>>,
+}
+
+/// One policy rule, as `rbac.authorization.k8s.io/v1` `PolicyRule`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RbacRule {
+    pub verbs: Vec<String>,
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub resource_names: Vec<String>,
+    pub non_resource_urls: Vec<String>,
 }
 
 /// A (Cluster)RoleBinding in a compact form.
@@ -391,6 +428,29 @@ impl Cluster {
         self
     }
 
+    pub fn cluster_role(mut self, role: RbacRole) -> Self {
+        self.rbac.cluster_roles.push(role);
+        self
+    }
+
+    /// A namespaced Role (see [`RbacRole::namespaced`]).
+    pub fn role(mut self, role: RbacRole) -> Self {
+        self.rbac.roles.push(role);
+        self
+    }
+
+    /// Also serve the Kubernetes bootstrap ClusterRoles and bindings.
+    pub fn bootstrap_rbac(mut self) -> Self {
+        self.rbac.bootstrap = true;
+        self
+    }
+
+    /// Make the list of `resource` (`roles`, `clusterroles`, ...) a 403.
+    pub fn forbid_rbac_list(mut self, resource: &str) -> Self {
+        self.rbac.forbid.push(resource.to_string());
+        self
+    }
+
     pub fn tag(mut self, key: &str, value: &str) -> Self {
         self.tags.insert(key.to_string(), value.to_string());
         self
@@ -480,6 +540,72 @@ impl RbacBinding {
 
     pub fn role_kind(mut self, kind: &str) -> Self {
         self.role_kind = Some(kind.to_string());
+        self
+    }
+}
+
+impl RbacRole {
+    /// A ClusterRole with these rules.
+    pub fn cluster(name: &str, rules: Vec<RbacRule>) -> Self {
+        RbacRole {
+            name: name.to_string(),
+            rules,
+            ..RbacRole::default()
+        }
+    }
+
+    /// A Role in `namespace` with these rules.
+    pub fn namespaced(namespace: &str, name: &str, rules: Vec<RbacRule>) -> Self {
+        RbacRole {
+            namespace: Some(namespace.to_string()),
+            ..RbacRole::cluster(name, rules)
+        }
+    }
+
+    pub fn labelled(mut self, key: &str, value: &str) -> Self {
+        self.labels.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    /// Add an aggregation selector (`matchLabels`, e.g. `&[("team", "a")]`).
+    pub fn aggregating(mut self, match_labels: &[(&str, &str)]) -> Self {
+        self.aggregate_from.push(
+            match_labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        self
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_string()).collect()
+}
+
+impl RbacRule {
+    /// A rule on resources: `api_groups` (`""` is the core group), `resources`, `verbs`.
+    pub fn new(api_groups: &[&str], resources: &[&str], verbs: &[&str]) -> Self {
+        RbacRule {
+            verbs: strings(verbs),
+            api_groups: strings(api_groups),
+            resources: strings(resources),
+            ..RbacRule::default()
+        }
+    }
+
+    /// A rule on non-resource URLs (`/healthz`, `/api/*`).
+    pub fn urls(urls: &[&str], verbs: &[&str]) -> Self {
+        RbacRule {
+            verbs: strings(verbs),
+            non_resource_urls: strings(urls),
+            ..RbacRule::default()
+        }
+    }
+
+    /// The same rule limited to the named objects.
+    pub fn named(mut self, names: &[&str]) -> Self {
+        self.resource_names = strings(names);
         self
     }
 }

@@ -256,6 +256,7 @@ impl State {
                 c.name, c.authentication_mode
             )));
         }
+        crate::kube_rbac::validate(&c.name, &c.rbac)?;
         if self.find_cluster(&c.account, &c.region, &c.name).is_some() {
             return Err(EmulatorError::Seed(format!(
                 "cluster {} declared twice in {}/{}",

@@ -1,9 +1,11 @@
 //! The Kubernetes side: finding the cluster in a kubeconfig and reading the
 //! aws-auth `ConfigMap`. The `ConfigMap`'s data is handed to the core as a JSON
 //! manifest, so it is parsed exactly as a file would be. Writing aws-auth
-//! (replace, delete, recreate) is in [`configmap`].
+//! (replace, delete, recreate) is in [`configmap`]; reading RBAC objects for
+//! the access analysis in [`rbac`].
 
 pub(crate) mod configmap;
+pub(crate) mod rbac;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -94,6 +96,10 @@ pub enum KubeError {
         context: String,
         message: String,
     },
+    /// Listing an RBAC kind failed otherwise than by a 403 (which is recorded
+    /// in the snapshot as incomplete instead).
+    #[error("list {resource}.rbac.authorization.k8s.io: {message}")]
+    RbacList { resource: String, message: String },
 }
 
 /// The aws-auth `ConfigMap` as read from the cluster.
