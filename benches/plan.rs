@@ -58,8 +58,21 @@ fn access_aws_auth(principals: usize) -> String {
 /// RoleBindings in 50 namespaces to groups, User bindings to usernames.
 fn access_rbac(roles: usize, bindings: usize) -> String {
     let groups = ["\"\"", "apps", "batch", "networking.k8s.io", "example.com"];
-    let resources = ["pods", "services", "configmaps", "deployments", "jobs", "ingresses", "widgets", "secrets", "pods/log", "*"];
-    let verbs = ["get", "list", "watch", "create", "update", "patch", "delete", "*"];
+    let resources = [
+        "pods",
+        "services",
+        "configmaps",
+        "deployments",
+        "jobs",
+        "ingresses",
+        "widgets",
+        "secrets",
+        "pods/log",
+        "*",
+    ];
+    let verbs = [
+        "get", "list", "watch", "create", "update", "patch", "delete", "*",
+    ];
     let mut out = String::from("apiVersion: v1\nkind: List\nitems:\n");
     for r in 0..roles {
         out.push_str(&format!(
@@ -106,8 +119,14 @@ fn access_bench() {
     let rbac = access_rbac(roles, bindings);
     let mut map = String::from("groups:\n");
     for g in (0..300).step_by(3) {
-        let policy = ["AmazonEKSViewPolicy", "AmazonEKSEditPolicy", "AmazonEKSAdminPolicy"][g % 3];
-        map.push_str(&format!("  g-{g}:\n    policies: [{policy}]\n    keep_group: false\n"));
+        let policy = [
+            "AmazonEKSViewPolicy",
+            "AmazonEKSEditPolicy",
+            "AmazonEKSAdminPolicy",
+        ][g % 3];
+        map.push_str(&format!(
+            "  g-{g}:\n    policies: [{policy}]\n    keep_group: false\n"
+        ));
     }
     let opts = Options {
         policy_map: PolicyMap::parse(&map).expect("generated policy map parses"),
@@ -130,12 +149,17 @@ fn access_bench() {
         let report = analyse_dump(&plan, rbac.as_bytes()).expect("generated RBAC parses");
         times.push(start.elapsed());
         let s = &report.summary;
-        summary = format!("{} same, {} gains, {} loses, {} unproven", s.same, s.gains, s.loses, s.unproven);
+        summary = format!(
+            "{} same, {} gains, {} loses, {} unproven",
+            s.same, s.gains, s.loses, s.unproven
+        );
     }
     times.sort();
     let median = times[times.len() / 2];
     println!();
-    println!("| principals | roles | bindings | RBAC bytes | verdicts | median analysis time | runs |");
+    println!(
+        "| principals | roles | bindings | RBAC bytes | verdicts | median analysis time | runs |"
+    );
     println!("| ---: | ---: | ---: | ---: | --- | ---: | ---: |");
     println!(
         "| {principals} | {roles} | {bindings} | {} | {summary} | {:.1} ms | {runs} |",

@@ -58,6 +58,9 @@ pub struct LiveOptions {
     /// Policy map and `--allow-lossy`; account and partition come from the
     /// cluster.
     pub translate: Options,
+    /// Read RBAC with aws-auth (when aws-auth comes from the cluster), for
+    /// the access analysis.
+    pub read_rbac: bool,
 }
 
 impl LiveOptions {
@@ -80,6 +83,7 @@ impl LiveOptions {
                 allow_lossy: flags.allow_lossy,
                 policy_map,
             },
+            read_rbac: true,
         })
     }
 }
@@ -114,8 +118,10 @@ pub struct LivePlanInputs {
     /// IAM's answer for each planned principal, keyed by its ARN as planned.
     pub iam: BTreeMap<String, Lookup>,
     /// RBAC, read with aws-auth from the cluster (None with `--file`).
-    pub rbac: Option<RbacInput>,
+    pub(crate) rbac: Option<RbacInput>,
 }
+
+use crate::core::equivalence::RbacSource;
 
 /// RBAC as read for the access analysis, and where it came from.
 pub(crate) type RbacInput = (
@@ -129,8 +135,14 @@ pub(crate) async fn run_with_rbac(
     opts: &LiveOptions,
     rbac: bool,
 ) -> Result<(Plan, Option<RbacInput>)> {
-    let _ = rbac;
-    Ok((run(opts).await?, None))
+    let opts = LiveOptions {
+        read_rbac: rbac,
+        ..opts.clone()
+    };
+    let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
+    let mut inputs = gather(&clients, &opts).await?;
+    let plan = plan(&inputs, &opts.translate, opts.merge_existing)?;
+    Ok((plan, inputs.rbac.take()))
 }
 
 /// Builds the clients and reads everything: the live side of `plan`.
@@ -156,11 +168,12 @@ pub(crate) async fn cluster_and_caller(
     Ok((facts, caller))
 }
 
-/// Reads aws-auth from the file or the cluster.
+/// Reads aws-auth from the file or the cluster, and RBAC through the same
+/// connection when asked (`read_rbac`) and aws-auth comes from the cluster.
 pub(crate) async fn read_aws_auth(
     opts: &LiveOptions,
     facts: &ClusterFacts,
-) -> Result<AwsAuthSource> {
+) -> Result<(AwsAuthSource, Option<RbacInput>)> {
     if let Some(path) = &opts.file {
         let bytes = files::read_input(path)?;
         let (kind, shown) = if path == "-" {
@@ -168,16 +181,19 @@ pub(crate) async fn read_aws_auth(
         } else {
             ("file", Some(path.clone()))
         };
-        return Ok(AwsAuthSource {
-            sha256: sha256_hex(&bytes),
-            bytes,
-            kind: kind.into(),
-            path: shown,
-            // Read from the file by the core when it has one.
-            resource_version: None,
-            context: None,
-            context_notice: None,
-        });
+        return Ok((
+            AwsAuthSource {
+                sha256: sha256_hex(&bytes),
+                bytes,
+                kind: kind.into(),
+                path: shown,
+                // Read from the file by the core when it has one.
+                resource_version: None,
+                context: None,
+                context_notice: None,
+            },
+            None,
+        ));
     }
     let conn = kube::client_for(
         &opts.kube,
@@ -186,16 +202,39 @@ pub(crate) async fn read_aws_auth(
         facts.endpoint.as_deref(),
     )
     .await?;
-    let fetched = kube::get_aws_auth(conn.client, &facts.name, &conn.context).await?;
-    Ok(AwsAuthSource {
-        bytes: fetched.manifest().into_bytes(),
-        kind: "cluster".into(),
-        path: Some("kube-system/aws-auth".into()),
-        sha256: sha256_hex(fetched.content().as_bytes()),
-        resource_version: fetched.resource_version.clone(),
-        context: Some(conn.context),
-        context_notice: conn.unmatched,
-    })
+    let rbac_client = conn.client.clone();
+    let read_rbac = async {
+        if !opts.read_rbac {
+            return Ok(None);
+        }
+        let snapshot = kube::rbac::read_rbac(&rbac_client).await?;
+        let source = RbacSource {
+            kind: "cluster".into(),
+            path: None,
+            roles: snapshot.roles.len(),
+            bindings: snapshot.bindings.len(),
+            incomplete: snapshot.incomplete.clone(),
+        };
+        Ok::<_, anyhow::Error>(Some((snapshot, source)))
+    };
+    let (fetched, rbac) = tokio::join!(
+        kube::get_aws_auth(conn.client, &facts.name, &conn.context),
+        read_rbac
+    );
+    let fetched = fetched?;
+    let rbac = rbac?;
+    Ok((
+        AwsAuthSource {
+            bytes: fetched.manifest().into_bytes(),
+            kind: "cluster".into(),
+            path: Some("kube-system/aws-auth".into()),
+            sha256: sha256_hex(fetched.content().as_bytes()),
+            resource_version: fetched.resource_version.clone(),
+            context: Some(conn.context),
+            context_notice: conn.unmatched,
+        },
+        rbac,
+    ))
 }
 
 /// Every access entry with its policies; none (and no call) in `CONFIG_MAP` mode.
@@ -237,15 +276,15 @@ pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<Live
     let topts = cluster_options(&opts.translate, &cluster);
     let readers = clients.iam_readers(&caller.account);
     let from_aws_auth = async {
-        let aws_auth = read_aws_auth(opts, &cluster).await?;
+        let (aws_auth, rbac) = read_aws_auth(opts, &cluster).await?;
         let draft = core_plan(&aws_auth, &topts)?;
         let principals = resolve::principals(&draft.entries);
         let iam = aws::iam::lookup_all(&readers, &principals, concurrency).await?;
-        Ok::<_, anyhow::Error>((aws_auth, iam))
+        Ok::<_, anyhow::Error>((aws_auth, iam, rbac))
     };
     let (from_aws_auth, existing) =
         tokio::join!(from_aws_auth, read_existing(clients, &cluster, concurrency));
-    let (aws_auth, iam) = from_aws_auth?;
+    let (aws_auth, iam, rbac) = from_aws_auth?;
     let existing = existing?;
     Ok(LivePlanInputs {
         caller,
@@ -253,7 +292,7 @@ pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<Live
         aws_auth,
         existing,
         iam,
-        rbac: None,
+        rbac,
     })
 }
 

@@ -10,7 +10,7 @@ use super::arn::{classify, ArnClass, PrincipalKind};
 use super::existing::ExistingEntry;
 use super::plan::{Action, Entry, EntryType, Mapping, Plan};
 use super::policy::{short_name, AccessScope, PolicyAssociation, ScopeType};
-use super::rbac::compare::{After, Change, Comparer, Comparison, Verdict};
+use super::rbac::compare::{After, Comparer, Comparison, Verdict};
 use super::rbac::policies;
 use super::rbac::rights::{Identity, Index, Scope};
 
@@ -72,6 +72,8 @@ pub struct AccessReport {
     pub rbac: RbacSource,
     /// When the access policy rule tables were checked against the EKS user guide.
     pub policies_checked: String,
+    /// The guide's file and revision they were transcribed from.
+    pub policies_source: String,
     pub summary: AccessSummary,
     pub principals: Vec<PrincipalAccess>,
     /// Groups of aws-auth that no binding names: they grant nothing, before or after.
@@ -82,12 +84,6 @@ pub struct AccessReport {
 impl AccessReport {
     pub(crate) fn of(&self, arn: &str) -> Option<&PrincipalAccess> {
         self.principals.iter().find(|p| p.principal_arn == arn)
-    }
-
-    pub(crate) fn losers(&self) -> impl Iterator<Item = &PrincipalAccess> {
-        self.principals
-            .iter()
-            .filter(|p| p.comparison.verdict == Verdict::Loses)
     }
 }
 
@@ -254,6 +250,7 @@ pub(crate) fn analyse(
         unbound_groups: unbound_groups(plan, index),
         rbac,
         policies_checked: policies::CHECKED.to_string(),
+        policies_source: policies::SOURCE.to_string(),
         summary,
         principals,
     }
@@ -323,8 +320,8 @@ fn unbound_groups(plan: &Plan, index: &Index) -> Vec<String> {
 
 /// Parses a kubectl RBAC dump and analyses the plan against it (the
 /// benchmarks' entry point: parse, index and compare, as `plan --rbac` does).
-pub fn analyse_dump(plan: &Plan, rbac: &[u8]) -> Result<AccessReport, super::rbac::parse::RbacInputError> {
-    let snapshot = super::rbac::parse::parse(rbac)?;
+pub fn analyse_dump(plan: &Plan, rbac: &[u8]) -> Result<AccessReport, String> {
+    let snapshot = super::rbac::parse::parse(rbac).map_err(|e| e.to_string())?;
     let index = Index::new(&snapshot);
     let source = RbacSource {
         kind: "file".into(),
@@ -334,11 +331,6 @@ pub fn analyse_dump(plan: &Plan, rbac: &[u8]) -> Result<AccessReport, super::rba
         incomplete: snapshot.incomplete.clone(),
     };
     Ok(analyse(plan, &index, source, AfterFrom::Planned))
-}
-
-/// One line per change, for tables and the explanation.
-pub(crate) fn change_lines(changes: &[Change]) -> Vec<String> {
-    changes.iter().map(Change::text).collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,12 @@
 use super::*;
 use crate::core::planner::{self, SourceInfo};
+use crate::core::rbac::compare::Change;
 use crate::core::rbac::model::{Binding, PolicyRule, Role, RoleKind, Snapshot, Subject};
 use crate::core::translate::Options;
+
+fn change_lines(changes: &[Change]) -> Vec<String> {
+    changes.iter().map(Change::text).collect()
+}
 
 const AWS_AUTH: &str = r#"
 apiVersion: v1

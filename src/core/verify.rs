@@ -15,7 +15,7 @@ mod rows;
 
 use std::collections::BTreeMap;
 
-pub(crate) use access::{add_access, no_analysis, AcceptLossError};
+pub(crate) use access::{add_access, no_analysis};
 pub(crate) use blockers::{compute_roles_without_entry, finalize_blockers};
 pub(crate) use report::{
     row_label, OrphanEntry, RowCheck, RowStatus, Verification, VerifySummary, FORMAT_VERSION,

@@ -267,7 +267,11 @@ fn access_lines(report: &AccessReport) -> Vec<String> {
             p.comparison.verdict.as_str(),
             p.principal_arn
         ));
-        out.extend(access::detail_lines(p).into_iter().map(|l| format!("  {l}")));
+        out.extend(
+            access::detail_lines(p)
+                .into_iter()
+                .map(|l| format!("  {l}")),
+        );
     }
     out
 }

@@ -321,7 +321,7 @@ mod tests {
         let empty: k8s::Role = from_json(serde_json::json!({
             "metadata": {"name": "r", "namespace": "team-a"}, "rules": null
         }));
-        assert_eq!(role(empty), Role::role("team-a", "r", vec![]));
+        assert_eq!(role(empty), Role::namespaced("team-a", "r", vec![]));
 
         let rb: k8s::RoleBinding = from_json(serde_json::json!({
             "metadata": {"name": "ops-edit", "namespace": "team-a"},

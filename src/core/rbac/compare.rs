@@ -480,10 +480,6 @@ impl<'i> Comparer<'i> {
         }
     }
 
-    pub(crate) fn index(&self) -> &'i Index {
-        self.index
-    }
-
     /// Before (aws-auth's identity) versus after (the entry's identity and policies).
     pub(crate) fn compare(&mut self, before: &Identity, after: &After) -> Comparison {
         let mut policies = after.policies.clone();

@@ -44,6 +44,7 @@ impl PolicyRule {
     }
 
     /// The same rule limited to the named objects.
+    #[cfg(test)]
     pub(crate) fn named(mut self, names: &[&str]) -> PolicyRule {
         self.resource_names = strings(names);
         self
@@ -110,6 +111,7 @@ pub(crate) struct Role {
     pub aggregation_rule: Option<AggregationRule>,
 }
 
+#[cfg(test)]
 impl Role {
     pub(crate) fn cluster_role(name: &str, rules: Vec<PolicyRule>) -> Role {
         Role {
@@ -123,7 +125,7 @@ impl Role {
         }
     }
 
-    pub(crate) fn role(namespace: &str, name: &str, rules: Vec<PolicyRule>) -> Role {
+    pub(crate) fn namespaced(namespace: &str, name: &str, rules: Vec<PolicyRule>) -> Role {
         Role {
             kind: RoleKind::Role,
             metadata: Meta {
@@ -135,7 +137,9 @@ impl Role {
             aggregation_rule: None,
         }
     }
+}
 
+impl Role {
     /// True for a ClusterRole whose rules the aggregation controller fills.
     pub(crate) fn is_aggregated(&self) -> bool {
         self.aggregation_rule
@@ -168,6 +172,7 @@ pub(crate) struct Subject {
     pub namespace: Option<String>,
 }
 
+#[cfg(test)]
 impl Subject {
     pub(crate) fn user(name: &str) -> Subject {
         Subject {
@@ -197,6 +202,7 @@ pub(crate) struct Binding {
     pub subjects: Vec<Subject>,
 }
 
+#[cfg(test)]
 impl Binding {
     pub(crate) fn cluster(name: &str, role: &str, subjects: Vec<Subject>) -> Binding {
         Binding {

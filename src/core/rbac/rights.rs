@@ -200,8 +200,6 @@ pub(crate) fn rule_allows(rule: &PolicyRule, req: &Request) -> bool {
 /// A role as the evaluator uses it: its rules after aggregation.
 #[derive(Debug, Clone)]
 pub(crate) struct Role {
-    pub kind: RoleKind,
-    pub namespace: Option<String>,
     pub name: String,
     pub rules: Vec<PolicyRule>,
     /// An aggregated ClusterRole: its rules depend on what else is installed.
@@ -278,8 +276,6 @@ impl Index {
                 None => cluster_roles.insert(role.metadata.name.clone(), i),
             };
             index.roles.push(Role {
-                kind: role.kind,
-                namespace,
                 name: role.metadata.name.clone(),
                 rules: role.rules.clone(),
                 aggregated: role.kind == RoleKind::ClusterRole
@@ -420,6 +416,7 @@ impl Index {
     }
 
     /// The rights of an identity through RBAC alone.
+    #[cfg(test)]
     pub(crate) fn rbac_rights(&self, id: &Identity) -> Rights<'_> {
         let mut r = self.rights(&self.bindings_of(id), &[]);
         r.masters = id.is_master();
@@ -527,7 +524,7 @@ mod tests {
                     "urls",
                     vec![PolicyRule::urls(&["/healthz", "/metrics/*"], &["get"])],
                 ),
-                Role::role(
+                Role::namespaced(
                     "team-a",
                     "exec",
                     vec![PolicyRule::resource(&[""], &["pods/exec"], &["create"])],

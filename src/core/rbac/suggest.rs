@@ -127,7 +127,7 @@ fn suggest_one(index: &Index, comparer: &mut Comparer, group: &str) -> Found {
     let mut best: Option<(&str, Comparison)> = None;
     let mut closest: Option<(&str, usize)> = None;
     for &policy in CANDIDATES {
-        if policies::rules_of(policy).is_none() {
+        if !policies::published().contains(&policy) {
             continue;
         }
         let after = After {

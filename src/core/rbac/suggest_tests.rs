@@ -16,7 +16,7 @@ fn snap() -> Snapshot {
                 "tiny",
                 vec![PolicyRule::resource(&[""], &["pods"], &["get"])],
             ),
-            Role::role(
+            Role::namespaced(
                 "team-a",
                 "own",
                 vec![PolicyRule::resource(&[""], &["pods"], &["get"])],
