@@ -78,7 +78,7 @@ fn access_rbac(roles: usize, bindings: usize) -> String {
         out.push_str(&format!(
             "- apiVersion: rbac.authorization.k8s.io/v1\n  kind: ClusterRole\n  metadata:\n    name: role-{r}\n  rules:\n"
         ));
-        for k in 0..(1 + r % 12) {
+        for k in 0..=(r % 12) {
             let g = groups[(r + k) % groups.len()];
             let res = resources[(r * 3 + k) % resources.len()];
             let v1 = verbs[(r + k) % verbs.len()];

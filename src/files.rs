@@ -85,7 +85,7 @@ pub(crate) fn rbac(
     path: &str,
 ) -> Result<(
     crate::core::rbac::model::Snapshot,
-    crate::core::equivalence::RbacSource,
+    crate::core::access_report::RbacSource,
 )> {
     let bytes = read_bounded(path, MAX_RBAC_BYTES)?;
     if bytes.len() > MAX_RBAC_BYTES {
@@ -94,14 +94,16 @@ pub(crate) fn rbac(
             MAX_RBAC_BYTES / 1024 / 1024
         );
     }
-    let snapshot = crate::core::rbac::parse::parse(&bytes)
+    let parsed = crate::core::rbac::parse::parse(&bytes)
         .map_err(|e| anyhow::anyhow!("RBAC file {path}: {e}"))?;
-    let source = crate::core::equivalence::RbacSource {
+    let snapshot = parsed.snapshot;
+    let source = crate::core::access_report::RbacSource {
         kind: "file".into(),
         path: Some(path.to_string()),
         roles: snapshot.roles.len(),
         bindings: snapshot.bindings.len(),
         incomplete: snapshot.incomplete.clone(),
+        skipped: parsed.skipped,
     };
     Ok((snapshot, source))
 }

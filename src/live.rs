@@ -121,12 +121,12 @@ pub struct LivePlanInputs {
     pub(crate) rbac: Option<RbacInput>,
 }
 
-use crate::core::equivalence::RbacSource;
+use crate::core::access_report::RbacSource;
 
 /// RBAC as read for the access analysis, and where it came from.
 pub(crate) type RbacInput = (
     crate::core::rbac::model::Snapshot,
-    crate::core::equivalence::RbacSource,
+    crate::core::access_report::RbacSource,
 );
 
 /// As [`run`], and RBAC read from the cluster when `rbac` is set and
@@ -214,6 +214,7 @@ pub(crate) async fn read_aws_auth(
             roles: snapshot.roles.len(),
             bindings: snapshot.bindings.len(),
             incomplete: snapshot.incomplete.clone(),
+            skipped: Vec::new(),
         };
         Ok::<_, anyhow::Error>(Some((snapshot, source)))
     };

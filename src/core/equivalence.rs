@@ -4,13 +4,12 @@
 //! RBAC, plus its access policies). See [`super::rbac::compare`] for the
 //! verdicts and docs/access-equivalence.md for the model.
 
-use serde::{Deserialize, Serialize};
-
+use super::access_report::{AccessReport, AccessSummary, PrincipalAccess, RbacSource, Side};
 use super::arn::{classify, ArnClass, PrincipalKind};
 use super::existing::ExistingEntry;
 use super::plan::{Action, Entry, EntryType, Mapping, Plan};
 use super::policy::{short_name, AccessScope, PolicyAssociation, ScopeType};
-use super::rbac::compare::{After, Comparer, Comparison, Verdict};
+use super::rbac::compare::{After, Comparer, Verdict};
 use super::rbac::policies;
 use super::rbac::rights::{Identity, Index, Scope};
 
@@ -20,71 +19,6 @@ use super::rbac::rights::{Identity, Index, Scope};
 pub(crate) enum AfterFrom {
     Planned,
     Existing,
-}
-
-/// An identity as shown: username and groups.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Side {
-    pub username: String,
-    pub groups: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub policies: Vec<String>,
-}
-
-/// One principal's verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PrincipalAccess {
-    pub principal_arn: String,
-    pub before: Side,
-    /// None: no access entry (the principal can no longer sign in).
-    pub after: Option<Side>,
-    #[serde(flatten)]
-    pub comparison: Comparison,
-    /// Verify: the loss was acknowledged (`--accept-access-loss`).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub accepted: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessSummary {
-    pub same: usize,
-    pub gains: usize,
-    pub loses: usize,
-    pub unproven: usize,
-}
-
-/// Where the RBAC came from and how much of it there was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RbacSource {
-    /// `cluster` or `file`.
-    pub kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    pub roles: usize,
-    pub bindings: usize,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub incomplete: Vec<String>,
-}
-
-/// The access analysis of a plan (the plan's `access` field).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessReport {
-    pub rbac: RbacSource,
-    /// When the access policy rule tables were checked against the EKS user guide.
-    pub policies_checked: String,
-    /// The guide's file and revision they were transcribed from.
-    pub policies_source: String,
-    pub summary: AccessSummary,
-    pub principals: Vec<PrincipalAccess>,
-    /// Groups of aws-auth that no binding names: they grant nothing, before or after.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unbound_groups: Vec<String>,
-}
-
-impl AccessReport {
-    pub(crate) fn of(&self, arn: &str) -> Option<&PrincipalAccess> {
-        self.principals.iter().find(|p| p.principal_arn == arn)
-    }
 }
 
 /// The username EKS gives an entry without one (creating-access-entries).
@@ -321,7 +255,8 @@ fn unbound_groups(plan: &Plan, index: &Index) -> Vec<String> {
 /// Parses a kubectl RBAC dump and analyses the plan against it (the
 /// benchmarks' entry point: parse, index and compare, as `plan --rbac` does).
 pub fn analyse_dump(plan: &Plan, rbac: &[u8]) -> Result<AccessReport, String> {
-    let snapshot = super::rbac::parse::parse(rbac).map_err(|e| e.to_string())?;
+    let parsed = super::rbac::parse::parse(rbac).map_err(|e| e.to_string())?;
+    let snapshot = parsed.snapshot;
     let index = Index::new(&snapshot);
     let source = RbacSource {
         kind: "file".into(),
@@ -329,6 +264,7 @@ pub fn analyse_dump(plan: &Plan, rbac: &[u8]) -> Result<AccessReport, String> {
         roles: snapshot.roles.len(),
         bindings: snapshot.bindings.len(),
         incomplete: snapshot.incomplete.clone(),
+        skipped: parsed.skipped,
     };
     Ok(analyse(plan, &index, source, AfterFrom::Planned))
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::access_report::RbacSource;
 use crate::core::planner::{self, SourceInfo};
 use crate::core::rbac::compare::Change;
 use crate::core::rbac::model::{Binding, PolicyRule, Role, RoleKind, Snapshot, Subject};
@@ -8,7 +9,7 @@ fn change_lines(changes: &[Change]) -> Vec<String> {
     changes.iter().map(Change::text).collect()
 }
 
-const AWS_AUTH: &str = r#"
+const AWS_AUTH: &str = r"
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: aws-auth, namespace: kube-system}
@@ -30,7 +31,7 @@ data:
     - userarn: arn:aws:iam::111122223333:user/ops
       username: ops
       groups: [ops]
-"#;
+";
 
 fn plan() -> Plan {
     let source = SourceInfo {
@@ -67,6 +68,7 @@ fn source() -> RbacSource {
         roles: 1,
         bindings: 2,
         incomplete: vec![],
+        skipped: vec![],
     }
 }
 

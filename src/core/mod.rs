@@ -2,6 +2,7 @@
 //! model. No I/O, no async, no clock: every function here is a unit-tested
 //! function of its inputs.
 
+pub(crate) mod access_report;
 pub(crate) mod arn;
 pub(crate) mod aws_auth;
 pub(crate) mod cluster;

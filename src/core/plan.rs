@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::access_report::AccessReport;
 use super::aws_auth::SectionReport;
 use super::cluster::AuthMode;
-use super::equivalence::AccessReport;
 use super::existing::{EntryDiff, ExistingEntry, Fingerprint};
 use super::input::Section;
 use super::policy::PolicyAssociation;

@@ -8,7 +8,7 @@ use tabled::settings::Style;
 use super::finalize::{Deletion, FinalizeReport};
 use super::progress::Event;
 use super::prune::PruneReport;
-use crate::core::equivalence::AccessReport;
+use crate::core::access_report::AccessReport;
 use crate::core::verify::{row_label, RowCheck, RowStatus, Verification};
 use crate::render::access;
 use crate::render::table::{wrap, TableStyle};

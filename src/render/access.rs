@@ -2,7 +2,7 @@
 //! a short cell per principal and the details of every principal that is
 //! not `same` (docs/access-equivalence.md).
 
-use crate::core::equivalence::{AccessReport, PrincipalAccess};
+use crate::core::access_report::{AccessReport, PrincipalAccess};
 use crate::core::rbac::compare::Verdict;
 
 /// Details shown per principal before pointing at `plan --explain`.
@@ -28,10 +28,16 @@ pub(crate) fn verdict_cell(report: &AccessReport, arn: &str) -> String {
 /// The heading line of the access section.
 pub(crate) fn heading(report: &AccessReport) -> String {
     let s = &report.summary;
-    let from = match &report.rbac.path {
+    let mut from = match &report.rbac.path {
         Some(p) => format!("RBAC from {p}"),
         None => format!("RBAC from the {}", report.rbac.kind),
     };
+    if !report.rbac.skipped.is_empty() {
+        from.push_str(&format!(
+            " ({} objects that are not RBAC left out)",
+            report.rbac.skipped.len()
+        ));
+    }
     format!(
         "Access equivalence ({from}: {} roles, {} bindings; access policy rules as published on {}): {} same, {} gain, {} lose, {} unproven",
         report.rbac.roles,

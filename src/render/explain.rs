@@ -6,7 +6,7 @@ use tabled::settings::Style;
 
 use super::access::all_detail_lines;
 use super::table::wrap;
-use crate::core::equivalence::PrincipalAccess;
+use crate::core::access_report::PrincipalAccess;
 use crate::core::rbac::explain::SideRights;
 
 fn side_lines(s: &SideRights) -> Vec<String> {

@@ -6,7 +6,7 @@ use super::{
     groups_label, lossy_rows, policies_label, principal_label, skipped_rows, summary_line,
     table::header, username_label,
 };
-use crate::core::equivalence::AccessReport;
+use crate::core::access_report::AccessReport;
 use crate::core::plan::Plan;
 use crate::core::rbac::compare::Verdict;
 use crate::core::reason::Severity;

@@ -341,7 +341,7 @@ fn a_manifest_with_rules_of_its_own_keeps_them_first() {
 fn a_role_never_aggregates_itself_nor_namespaced_roles() {
     let mut target = aggregated("target", &[("a", "b")], vec![match_labels(&[("a", "b")])]);
     target.rules = rules(&["own"]);
-    let mut namespaced = Role::role("ns", "local", rules(&["local"]));
+    let mut namespaced = Role::namespaced("ns", "local", rules(&["local"]));
     namespaced.metadata.labels = labels(&[("a", "b")]);
     let mut s = snapshot(vec![
         target,

@@ -396,10 +396,12 @@ fn scope_key(scope: &Scope) -> String {
     }
 }
 
+/// (scope, target, via) → (verbs, an example).
+type Grouped = BTreeMap<(String, String, String), (BTreeSet<String>, Option<String>)>;
+
 /// Groups cells that differ only in their verb into one change each.
 fn changes(index: &Index, cells: Vec<(Cell, &Source, Option<String>)>) -> Vec<Change> {
-    let mut grouped: BTreeMap<(String, String, String), (BTreeSet<String>, Option<String>)> =
-        BTreeMap::new();
+    let mut grouped = Grouped::new();
     for (cell, source, example) in cells {
         let t = match &cell.kind {
             CellKind::Resource {

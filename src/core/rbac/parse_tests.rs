@@ -304,7 +304,7 @@ fn a_single_object_and_lists_inside_documents() {
     );
     let p = ok(&nested);
     assert_eq!(p.snapshot.roles.len(), 2);
-    assert_eq!(p.snapshot.roles[1], Role::role("n", "r", vec![]));
+    assert_eq!(p.snapshot.roles[1], Role::namespaced("n", "r", vec![]));
     assert_eq!(
         p.skipped,
         vec!["document 2, items[1] (ConfigMap kube-system/aws-auth)"]
@@ -554,7 +554,7 @@ fn nulls_are_fields_left_out_and_the_api_server_drops_what_it_would() {
     assert_eq!(p.snapshot.roles[0], Role::cluster_role("a", vec![]));
     assert_eq!(
         p.snapshot.roles[1],
-        Role::role(
+        Role::namespaced(
             "n",
             "r",
             vec![PolicyRule::resource(&[], &["pods"], &["get"])]

@@ -158,7 +158,7 @@ fn suggest_one(index: &Index, comparer: &mut Comparer, group: &str) -> Found {
             policy: policy.to_string(),
             namespaces: namespaces.into_iter().collect(),
             bindings: described,
-            adds: c.gains.iter().map(|g| g.text()).collect(),
+            adds: c.gains.iter().map(super::compare::Change::text).collect(),
             notes: c.notes,
         }),
         Some((policy, c)) => Found::Kept(format!(

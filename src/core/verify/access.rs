@@ -7,7 +7,7 @@
 //! at all is a row gap already, counted there.
 
 use super::report::Verification;
-use crate::core::equivalence::{AccessReport, PrincipalAccess};
+use crate::core::access_report::{AccessReport, PrincipalAccess};
 use crate::core::rbac::compare::Verdict;
 
 /// Why verify refuses an `--accept-access-loss`.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::equivalence::AccessReport;
+use crate::core::access_report::AccessReport;
 
 use crate::core::input::Section;
 use crate::core::lockout::Lockout;
