@@ -6,6 +6,7 @@
 #![allow(clippy::too_many_lines)]
 mod emulator_conformance;
 
+mod access;
 mod apply;
 mod batch;
 mod cmd;

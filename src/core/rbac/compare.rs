@@ -590,6 +590,8 @@ impl<'i> Comparer<'i> {
             }
         }
         self.aggregation_notes(key, &mut c);
+        let mut seen = BTreeSet::new();
+        c.notes.retain(|n| seen.insert(n.clone()));
         c.verdict = if !c.loses.is_empty() {
             Verdict::Loses
         } else if !c.unproven.is_empty() {

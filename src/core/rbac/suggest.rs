@@ -6,10 +6,10 @@
 //! (the policy at cluster scope) or all RoleBindings to ClusterRoles (the
 //! policy in those namespaces), and replacing the group by the policy loses
 //! nothing (the same comparison as the plan's: `rbac::compare`). Among such
-//! policies the one that adds least is chosen; what it adds is listed. A
-//! group bound to a role that is not one of the built-in
-//! view/edit/admin/cluster-admin is suggested a policy only if the policy adds
-//! nothing. Groups bound to nothing grant nothing: reported, not suggested.
+//! A group bound to one built-in role (view, edit, admin, cluster-admin) is
+//! given the policy made to replace it, if that loses nothing (what it adds
+//! is listed); a group bound to other roles only a policy that grants
+//! exactly what they do. Groups bound to nothing grant nothing: reported, not suggested.
 
 use std::collections::BTreeSet;
 
@@ -27,8 +27,14 @@ const CANDIDATES: &[&str] = &[
     "AmazonEKSClusterAdminPolicy",
 ];
 
-/// Built-in ClusterRoles an access policy is meant to replace.
+/// Built-in ClusterRoles an access policy is meant to replace, and that policy.
 const BUILT_IN: &[&str] = &["view", "edit", "admin", "cluster-admin"];
+const BUILT_IN_POLICY: &[&str] = &[
+    "AmazonEKSViewPolicy",
+    "AmazonEKSEditPolicy",
+    "AmazonEKSAdminPolicy",
+    "AmazonEKSClusterAdminPolicy",
+];
 
 /// A policy for a group, where it applies and how it differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +94,6 @@ fn suggest_one(index: &Index, comparer: &mut Comparer, group: &str) -> Found {
     }
     let mut namespaces = BTreeSet::new();
     let mut cluster = false;
-    let mut built_in = true;
     let mut described = Vec::new();
     for &b in bindings {
         let binding = &index.bindings[b];
@@ -102,7 +107,6 @@ fn suggest_one(index: &Index, comparer: &mut Comparer, group: &str) -> Found {
                 binding.describe()
             ));
         }
-        built_in &= BUILT_IN.contains(&binding.role_name.as_str());
         match (&binding.kind, &binding.namespace) {
             (BindingKind::RoleBinding, Some(ns)) => {
                 namespaces.insert(ns.clone());
@@ -124,12 +128,7 @@ fn suggest_one(index: &Index, comparer: &mut Comparer, group: &str) -> Found {
             .collect()
     };
     let before = Identity::new(PROBE, &[group]);
-    let mut best: Option<(&str, Comparison)> = None;
-    let mut closest: Option<(&str, usize)> = None;
-    for &policy in CANDIDATES {
-        if !policies::published().contains(&policy) {
-            continue;
-        }
+    let mut compare = |policy: &str| {
         let after = After {
             identity: Identity::new(PROBE, &[]),
             policies: scopes
@@ -137,41 +136,80 @@ fn suggest_one(index: &Index, comparer: &mut Comparer, group: &str) -> Found {
                 .map(|s| (policy.to_string(), s.clone()))
                 .collect(),
         };
-        let c = comparer.compare(&before, &after);
-        if !c.loses.is_empty() || !c.unproven.is_empty() {
-            let n = c.loses.len() + c.unproven.len();
-            if closest.is_none_or(|(_, m)| n < m) {
-                closest = Some((policy, n));
-            }
+        comparer.compare(&before, &after)
+    };
+    let suggestion = |policy: &str, c: Comparison| Suggestion {
+        group: group.to_string(),
+        policy: policy.to_string(),
+        namespaces: namespaces.iter().cloned().collect(),
+        bindings: described.clone(),
+        adds: c.gains.iter().map(super::compare::Change::text).collect(),
+        notes: c.notes,
+    };
+    // Bound to one built-in role: the policy made to replace it, or nothing.
+    if let Some(policy) = built_in_policy(index, bindings) {
+        let c = compare(policy);
+        if c.loses.is_empty() && c.unproven.is_empty() {
+            return Found::Suggested(suggestion(policy, c));
+        }
+        return Found::Kept(lacks(policy, &c));
+    }
+    // Custom roles: only a policy that grants exactly what they do.
+    let mut closest: Option<(&str, usize)> = None;
+    for &policy in CANDIDATES {
+        if !policies::published().contains(&policy) {
             continue;
         }
-        if best
-            .as_ref()
-            .is_none_or(|(_, b)| c.gains.len() < b.gains.len())
-        {
-            best = Some((policy, c));
+        let c = compare(policy);
+        if c.loses.is_empty() && c.unproven.is_empty() && c.gains.is_empty() {
+            return Found::Suggested(suggestion(policy, c));
+        }
+        let distance = c.loses.len() + c.unproven.len() + c.gains.len();
+        if closest.is_none_or(|(_, d)| distance < d) {
+            closest = Some((policy, distance));
         }
     }
-    match best {
-        Some((policy, c)) if built_in || c.gains.is_empty() => Found::Suggested(Suggestion {
-            group: group.to_string(),
-            policy: policy.to_string(),
-            namespaces: namespaces.into_iter().collect(),
-            bindings: described,
-            adds: c.gains.iter().map(super::compare::Change::text).collect(),
-            notes: c.notes,
-        }),
-        Some((policy, c)) => Found::Kept(format!(
-            "bound to custom roles: {policy}, the smallest policy that covers them, also grants {} more",
-            c.gains.len()
-        )),
-        None => Found::Kept(match closest {
-            Some((policy, n)) => format!(
-                "no access policy covers its rights ({policy} comes closest and still lacks {n})"
-            ),
-            None => "no published access policy to compare with".into(),
-        }),
+    Found::Kept(match closest {
+        Some((policy, d)) => format!(
+            "bound to custom roles that no access policy matches exactly (closest: {policy}, {d} right{} apart)",
+            if d == 1 { "" } else { "s" }
+        ),
+        None => "no published access policy to compare with".into(),
+    })
+}
+
+/// The policy for a group whose bindings all name the same built-in
+/// ClusterRole (view, edit, admin, cluster-admin).
+fn built_in_policy(index: &Index, bindings: &[usize]) -> Option<&'static str> {
+    let mut names = bindings
+        .iter()
+        .filter(|&&b| index.bindings[b].role.is_some())
+        .map(|&b| index.bindings[b].role_name.as_str());
+    let first = names.next()?;
+    if !names.all(|n| n == first) {
+        return None;
     }
+    BUILT_IN
+        .iter()
+        .position(|r| *r == first)
+        .map(|i| BUILT_IN_POLICY[i])
+}
+
+/// Why the policy made for a built-in role cannot replace this group's.
+fn lacks(policy: &str, c: &Comparison) -> String {
+    let mut what: Vec<String> = c.loses.iter().map(super::compare::Change::text).collect();
+    what.extend(c.unproven.iter().cloned());
+    let n = what.len();
+    what.truncate(3);
+    let more = if n > 3 {
+        format!(" and {} more", n - 3)
+    } else {
+        String::new()
+    };
+    format!(
+        "{policy} lacks rights its bindings grant: {}{more}",
+        what.join("; ")
+    )
 }
 
 fn yaml_str(s: &str) -> String {
