@@ -244,7 +244,12 @@ fn unbound_groups(plan: &Plan, index: &Index) -> Vec<String> {
         .mappings
         .iter()
         .flat_map(|m| &m.groups)
-        .filter(|g| !g.starts_with("system:") && !g.is_empty() && !index.group_is_bound(g))
+        .filter(|g| {
+            !g.starts_with("system:")
+                && !g.starts_with("eks:")
+                && !g.is_empty()
+                && !index.group_is_bound(g)
+        })
         .cloned()
         .collect();
     out.sort();

@@ -37,7 +37,12 @@ fn access_section(report: &AccessReport) -> String {
                 p.principal_arn
             ));
             for line in access::detail_lines(p) {
-                out.push_str(&format!("  - {}\n", cell(&line)));
+                // The list marks the item; the text's own sign is redundant.
+                let text = ["- ", "+ ", "? "]
+                    .iter()
+                    .find_map(|sign| line.strip_prefix(sign))
+                    .unwrap_or(&line);
+                out.push_str(&format!("  - {}\n", cell(text)));
             }
         }
         out.push('\n');

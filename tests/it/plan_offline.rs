@@ -429,3 +429,31 @@ fn duplicate_keys_are_noticed() {
         }
     }
 }
+
+#[test]
+fn example_with_rbac_table_markdown_and_explain() {
+    let base = [
+        "--file",
+        "examples/aws-auth.yaml",
+        "--rbac",
+        "examples/rbac.yaml",
+        "--policy-map",
+        "examples/policy-map.yaml",
+        "--allow-lossy",
+    ];
+    let table = plan(&base);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    insta::assert_snapshot!("example_rbac_table", table.stdout);
+    let md = plan(&[&base[..], &["--format", "markdown"]].concat());
+    assert_eq!(md.code, 0, "{}", md.stderr);
+    insta::assert_snapshot!("example_rbac_markdown", md.stdout);
+    let explain = plan(
+        &[
+            &base[..],
+            &["--explain", "arn:aws:iam::111122223333:role/monitoring"],
+        ]
+        .concat(),
+    );
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    insta::assert_snapshot!("example_rbac_explain", explain.stdout);
+}

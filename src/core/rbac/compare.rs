@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::model::PolicyRule;
+use super::resources;
 use super::rights::{rule_allows, Identity, Index, Request, Rights, Scope, Source};
 
 /// The verdict for one principal.
@@ -219,6 +220,9 @@ fn cells<'a>(scope: &Scope, rule: &'a PolicyRule, out: &mut Vec<Cell<'a>>) {
             for resource in &rule.resources {
                 let base = resource.split('/').next().unwrap_or(resource);
                 if matches!(scope, Scope::Namespace(_)) && CLUSTER_SCOPED.contains(&base) {
+                    continue;
+                }
+                if !resources::may_exist(group, resource) {
                     continue;
                 }
                 let names: Vec<Option<&str>> = if rule.resource_names.is_empty() {

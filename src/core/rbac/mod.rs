@@ -14,5 +14,6 @@ pub(crate) mod explain;
 pub(crate) mod model;
 pub(crate) mod parse;
 pub(crate) mod policies;
+pub(crate) mod resources;
 pub(crate) mod rights;
 pub(crate) mod suggest;

@@ -68,7 +68,7 @@ pub(crate) fn suggest(index: &Index, groups: &[String]) -> Suggestions {
     let mut out = Suggestions::default();
     let groups: BTreeSet<&String> = groups
         .iter()
-        .filter(|g| !g.is_empty() && !g.starts_with("system:"))
+        .filter(|g| !g.is_empty() && !g.starts_with("system:") && !g.starts_with("eks:"))
         .collect();
     let mut comparer = Comparer::new(index);
     for group in groups {
