@@ -259,6 +259,7 @@ pub(crate) fn markdown(v: &Verification) -> String {
 /// `same` with what differs.
 fn access_lines(report: &AccessReport) -> Vec<String> {
     let mut out = vec![access::heading(report)];
+    out.extend(access::incomplete_lines(report));
     out.extend(access::unbound_line(report));
     for p in access::noteworthy(report) {
         let mark = if p.accepted { " (accepted)" } else { "" };

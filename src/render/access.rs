@@ -113,6 +113,16 @@ pub(crate) fn noteworthy(report: &AccessReport) -> Vec<&PrincipalAccess> {
     out
 }
 
+/// Warnings: what of RBAC could not be read (the analysis is incomplete).
+pub(crate) fn incomplete_lines(report: &AccessReport) -> Vec<String> {
+    report
+        .rbac
+        .incomplete
+        .iter()
+        .map(|i| format!("RBAC incomplete, no principal can be shown `same`: {i}"))
+        .collect()
+}
+
 /// The line about groups bound to nothing.
 pub(crate) fn unbound_line(report: &AccessReport) -> Option<String> {
     (!report.unbound_groups.is_empty()).then(|| {

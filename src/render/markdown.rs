@@ -20,6 +20,9 @@ fn cell(s: &str) -> String {
 
 fn access_section(report: &AccessReport) -> String {
     let mut out = format!("**{}**\n\n", cell(&access::heading(report)));
+    for line in access::incomplete_lines(report) {
+        out.push_str(&format!("> 🛑 {}\n\n", cell(&line)));
+    }
     if let Some(line) = access::unbound_line(report) {
         out.push_str(&format!("{}\n\n", cell(&line)));
     }

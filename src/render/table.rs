@@ -244,6 +244,14 @@ pub(crate) fn render(plan: &Plan, style: TableStyle) -> String {
 fn access_section(plan: &Plan, report: &AccessReport, style: TableStyle) -> String {
     let account = plan.cluster.account.as_deref();
     let mut out = format!("\n{}\n", wrap(&access::heading(report), style.width));
+    for line in access::incomplete_lines(report) {
+        out.push_str(&paint(
+            &wrap(&format!("! {line}"), style.width),
+            "31",
+            style.color,
+        ));
+        out.push('\n');
+    }
     if let Some(line) = access::unbound_line(report) {
         out.push_str(&wrap(&line, style.width));
         out.push('\n');

@@ -536,3 +536,15 @@ fn offline_rbac_file_and_errors() {
     );
     assert!(out.stderr.contains("roleRef is missing"), "{}", out.stderr);
 }
+
+#[test]
+fn a_forbidden_rbac_list_is_a_warning_in_the_table() {
+    let env = Env::new(cluster().forbid_rbac_list("roles"));
+    let out = env.run(&["plan"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(&format!("! RBAC incomplete, no principal can be shown `same`: cannot list roles (forbidden for {CALLER}):")),
+        "{}",
+        out.stdout
+    );
+}
