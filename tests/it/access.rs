@@ -349,8 +349,7 @@ fn suggested_policies_applied_give_verify_same_or_documented_gains() {
     for (name, verdict) in verdicts(&access) {
         assert!(
             verdict == "same" || verdict == "gains",
-            "{name}: {verdict}: {:#}",
-            access
+            "{name}: {verdict}: {access:#}"
         );
     }
 

@@ -7,6 +7,9 @@
 //! - `policies`: the rules of each EKS access policy, as the EKS user guide publishes them;
 //! - `rights`: the evaluator: an identity's grants, and whether they allow a request;
 //! - `compare`: before versus after, principal by principal (`same`, `gains`, `loses`, `unproven`).
+//!
+//! `k8s_cases_tests` checks the evaluator against cases of the Kubernetes RBAC
+//! authorizer's own tests (tests/fixtures/rbac/k8s-authorizer-cases.yaml).
 
 pub(crate) mod aggregate;
 pub(crate) mod compare;
@@ -17,3 +20,6 @@ pub(crate) mod policies;
 pub(crate) mod resources;
 pub(crate) mod rights;
 pub(crate) mod suggest;
+
+#[cfg(test)]
+mod k8s_cases_tests;
