@@ -19,6 +19,13 @@ use crate::live::{LiveFlags, DEFAULT_CONCURRENCY};
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Where journals, backups and locks live (default:
+    /// $AWS_AUTH_MIGRATE_STATE_DIR, else $XDG_STATE_HOME/aws-auth-migrate,
+    /// else ~/.local/state/aws-auth-migrate). On an ephemeral CI runner, a
+    /// directory that outlives the job (a shared volume, a cache).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

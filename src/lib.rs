@@ -44,6 +44,10 @@ pub fn run() -> i32 {
             return code;
         }
     };
+    if let Err(e) = commands::apply_globals(&args) {
+        eprintln!("error: {}", exit::one_line(&e));
+        return exit::ERROR;
+    }
     let result = if commands::needs_runtime(&args) {
         runtime().and_then(|rt| rt.block_on(commands::dispatch(args)))
     } else {

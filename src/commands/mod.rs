@@ -28,6 +28,16 @@ pub(crate) fn needs_runtime(cli: &Cli) -> bool {
     }
 }
 
+/// Applies the global flags that configure the process before a command
+/// runs: `--state-dir`.
+pub(crate) fn apply_globals(cli: &Cli) -> anyhow::Result<()> {
+    if let Some(dir) = &cli.state_dir {
+        crate::journal::set_state_dir(dir)
+            .map_err(|e| anyhow::anyhow!("--state-dir {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Runs a command that needs no runtime (see [`needs_runtime`]).
 pub(crate) fn dispatch_offline(cli: Cli) -> Result<i32> {
     match cli.command {

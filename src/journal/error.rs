@@ -32,7 +32,7 @@ pub enum JournalError {
     Poisoned { path: PathBuf },
     #[error("cannot encode a journal record: {0}")]
     Encode(#[from] serde_json::Error),
-    #[error("no state directory: neither XDG_STATE_HOME nor HOME is set to an absolute path")]
+    #[error("no state directory: pass --state-dir DIR (or set AWS_AUTH_MIGRATE_STATE_DIR), or set XDG_STATE_HOME or HOME to an absolute path")]
     NoStateDir,
 }
 

@@ -1,5 +1,11 @@
-//! The per-cluster lock that keeps two runs on one machine from working on
-//! the same cluster at once.
+//! The per-cluster lock that keeps two runs from working on the same
+//! cluster at once: a file created exclusively in the state directory,
+//! naming its owner's pid and host. Exclusive creation is atomic on local
+//! file systems and on NFSv3+ and EFS, so machines that share the state
+//! directory (`--state-dir` on a shared volume) exclude one another. A lock
+//! left by a process of this host that no longer runs is taken over; a lock
+//! of another host never is (its liveness cannot be checked from here): the
+//! message names the host, and the file is removed by hand.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -13,6 +19,14 @@ pub enum LockError {
         "another aws-auth-migrate (pid {pid}) is working on this cluster (lock {path}); if no such process runs, remove the lock file"
     )]
     Held { pid: u32, path: PathBuf },
+    #[error(
+        "another aws-auth-migrate (pid {pid} on host {host}) is working on this cluster (lock {path}); a lock of another host is never taken over: if no run is active there, remove the lock file"
+    )]
+    HeldElsewhere {
+        pid: u32,
+        host: String,
+        path: PathBuf,
+    },
     #[error("lock {path} holds {content:?}, not a process id: if no aws-auth-migrate runs, remove the file")]
     Unreadable { path: PathBuf, content: String },
     #[error("lock {path}: {source}")]
@@ -66,10 +80,17 @@ impl ClusterLock {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(lock_io(e)),
             };
-            let holder: u32 = content.trim().parse().map_err(|_| LockError::Unreadable {
+            let (holder, host) = parse_owner(&content).ok_or_else(|| LockError::Unreadable {
                 path: path.clone(),
                 content: content.clone(),
             })?;
+            if let Some(host) = host.filter(|h| *h != this_host()) {
+                return Err(LockError::HeldElsewhere {
+                    pid: holder,
+                    host: host.to_string(),
+                    path,
+                });
+            }
             if process_alive(holder) {
                 return Err(LockError::Held { pid: holder, path });
             }
@@ -84,9 +105,14 @@ impl ClusterLock {
         }
         // Someone else took it between our reads.
         let content = std::fs::read_to_string(&path).unwrap_or_default();
-        match content.trim().parse() {
-            Ok(holder) => Err(LockError::Held { pid: holder, path }),
-            Err(_) => Err(LockError::Unreadable { path, content }),
+        match parse_owner(&content) {
+            Some((pid, Some(host))) if host != this_host() => Err(LockError::HeldElsewhere {
+                pid,
+                host: host.to_string(),
+                path,
+            }),
+            Some((pid, _)) => Err(LockError::Held { pid, path }),
+            None => Err(LockError::Unreadable { path, content }),
         }
     }
 
@@ -114,7 +140,7 @@ impl Drop for ClusterLock {
     fn drop(&mut self) {
         // Remove it only while it is still ours.
         if let Ok(c) = std::fs::read_to_string(&self.path) {
-            if c.trim() == self.pid.to_string() {
+            if c == owner_line(self.pid) {
                 let _ = std::fs::remove_file(&self.path);
             }
         }
@@ -131,7 +157,7 @@ fn create_lock_file(path: &Path, pid: u32) -> std::io::Result<()> {
     }
     let mut f = opts.open(path)?;
     let res = f
-        .write_all(format!("{pid}\n").as_bytes())
+        .write_all(owner_line(pid).as_bytes())
         .and_then(|()| f.sync_data());
     if res.is_err() {
         let _ = std::fs::remove_file(path);
@@ -139,13 +165,63 @@ fn create_lock_file(path: &Path, pid: u32) -> std::io::Result<()> {
     res
 }
 
-/// Whether a process runs: `/proc/<pid>` exists (Linux). Elsewhere, where
-/// this cannot be known without a system call, a lock is assumed held.
+/// What the lock file holds: `PID HOST` and a newline.
+fn owner_line(pid: u32) -> String {
+    format!("{pid} {}\n", this_host())
+}
+
+/// The pid and host of a lock file's content; a lock written by an earlier
+/// version holds the pid alone (same host assumed).
+pub(crate) fn parse_owner(content: &str) -> Option<(u32, Option<&str>)> {
+    let mut parts = content.split_whitespace();
+    let pid = parts.next()?.parse().ok()?;
+    let host = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((pid, host))
+}
+
+/// This machine's host name (`unknown-host` when it cannot be read).
+pub(crate) fn this_host() -> String {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer is valid for its length; gethostname writes at
+        // most that many bytes and the result is cut at the first NUL.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc == 0 {
+            let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+            let name: String = String::from_utf8_lossy(&buf[..end])
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if !name.is_empty() {
+                return name;
+            }
+        }
+    }
+    "unknown-host".into()
+}
+
+/// Whether a process of this host runs: `kill(pid, 0)` succeeds, or fails
+/// only for lack of permission (unix); elsewhere the lock is assumed held.
 fn process_alive(pid: u32) -> bool {
-    let proc_root = Path::new("/proc");
-    if cfg!(target_os = "linux") && proc_root.join("self").exists() {
-        proc_root.join(pid.to_string()).exists()
-    } else {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return true;
+        };
+        if pid <= 0 {
+            return true;
+        }
+        // SAFETY: signal 0 checks that the process exists; nothing is sent.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
         true
     }
 }

@@ -18,7 +18,7 @@ pub(crate) use format::{ClusterInfo, Command, Header, JournalContents};
 pub(crate) use history::diverged;
 pub use history::{effective, pending};
 pub(crate) use lock::ClusterLock;
-pub(crate) use paths::{default_path, safe_name, state_dir};
+pub(crate) use paths::{default_path, safe_name, set_state_dir, state_dir};
 // Named by the unit tests only.
 #[cfg(test)]
 pub(crate) use error::Result;

@@ -36,9 +36,32 @@ pub(crate) fn safe_name(s: &str) -> String {
     out
 }
 
-/// The tool's state directory: `$XDG_STATE_HOME/aws-auth-migrate` when
-/// `XDG_STATE_HOME` is an absolute path, else `$HOME/.local/state/aws-auth-migrate`.
+/// `--state-dir`, set once at start by `lib::run`.
+static STATE_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The variable that names the state directory (as `--state-dir`).
+pub(crate) const STATE_DIR_VAR: &str = "AWS_AUTH_MIGRATE_STATE_DIR";
+
+/// Sets the state directory for this process (`--state-dir`); relative
+/// paths are taken from the working directory.
+pub(crate) fn set_state_dir(dir: &Path) -> std::io::Result<()> {
+    let dir = std::path::absolute(dir)?;
+    // Set once, before any command runs: a second call keeps the first.
+    let _ = STATE_DIR.set(dir);
+    Ok(())
+}
+
+/// The tool's state directory (journals, backups, locks): `--state-dir`,
+/// else `AWS_AUTH_MIGRATE_STATE_DIR`, else `$XDG_STATE_HOME/aws-auth-migrate`
+/// when `XDG_STATE_HOME` is an absolute path, else
+/// `$HOME/.local/state/aws-auth-migrate`.
 pub(crate) fn state_dir() -> Result<PathBuf> {
+    if let Some(dir) = STATE_DIR.get() {
+        return Ok(dir.clone());
+    }
+    if let Some(dir) = std::env::var_os(STATE_DIR_VAR).filter(|v| !v.is_empty()) {
+        return std::path::absolute(PathBuf::from(dir)).map_err(|_| JournalError::NoStateDir);
+    }
     state_dir_from(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
 }
 

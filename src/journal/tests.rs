@@ -603,7 +603,7 @@ fn lock_excludes_and_is_removed_on_drop() {
     assert_eq!(lock.message(), None);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
-        format!("{}\n", std::process::id())
+        format!("{} {}\n", std::process::id(), super::lock::this_host())
     );
     #[cfg(unix)]
     {
@@ -666,10 +666,40 @@ fn stale_lock_is_taken_over() {
     );
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
-        format!("{}\n", std::process::id())
+        format!("{} {}\n", std::process::id(), super::lock::this_host())
     );
     drop(lock);
     assert!(!path.exists());
+}
+
+#[test]
+fn a_lock_of_another_host_is_never_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.lock");
+    // Even a pid that runs nowhere here: its host is not this one.
+    std::fs::write(&path, "4242 ci-runner-7\n").unwrap();
+    let err = ClusterLock::acquire(dir.path(), "c").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "another aws-auth-migrate (pid 4242 on host ci-runner-7) is working on this cluster (lock {}); a lock of another host is never taken over: if no run is active there, remove the lock file",
+            path.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "4242 ci-runner-7\n"
+    );
+}
+
+#[test]
+fn lock_owner_lines_parse_old_and_new() {
+    use super::lock::parse_owner;
+    assert_eq!(parse_owner("12\n"), Some((12, None)));
+    assert_eq!(parse_owner("12 host-a\n"), Some((12, Some("host-a"))));
+    assert_eq!(parse_owner("12 a b\n"), None);
+    assert_eq!(parse_owner("x\n"), None);
+    assert_eq!(parse_owner(""), None);
 }
 
 #[test]

@@ -214,6 +214,58 @@ fn apply_then_plan_is_noop_and_apply_twice_changes_nothing() {
 }
 
 #[test]
+fn state_dir_holds_the_default_journal_and_the_lock() {
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    let kubeconfig = env.emu.kubeconfig_path().display().to_string();
+    let shared = env.dir.path().join("shared-state");
+    let shared_arg = shared.display().to_string();
+    // Without --journal: the journal goes under --state-dir, not under
+    // XDG_STATE_HOME (which `against` points at the test's directory).
+    let out = env
+        .cmd(&[
+            "apply",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig,
+            "--yes",
+            "--state-dir",
+            &shared_arg,
+        ])
+        .run();
+    ok(&out);
+    let journals: Vec<String> = std::fs::read_dir(&shared)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| !n.ends_with(".run.json"))
+        .collect();
+    assert_eq!(journals.len(), 1, "{journals:?}");
+    assert!(
+        journals[0].starts_with("prod-") && journals[0].ends_with(".jsonl"),
+        "{journals:?}"
+    );
+    assert!(!env.dir.path().join("aws-auth-migrate").exists());
+    // The variable does the same (on a fresh cluster: a run with nothing
+    // to do writes no journal).
+    let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
+    let kubeconfig = env.emu.kubeconfig_path().display().to_string();
+    let other = env.dir.path().join("from-env");
+    let out = env
+        .cmd(&[
+            "apply",
+            "--cluster",
+            "prod",
+            "--kubeconfig",
+            &kubeconfig,
+            "--yes",
+        ])
+        .env("AWS_AUTH_MIGRATE_STATE_DIR", &other.display().to_string())
+        .run();
+    ok(&out);
+    assert!(other.is_dir(), "{}", out.stderr);
+}
+
+#[test]
 fn journal_is_private_and_complete() {
     let env = Env::new(seed(2, "API_AND_CONFIG_MAP"));
     ok(&env.apply(&["--yes"]));
