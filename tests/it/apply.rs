@@ -237,11 +237,12 @@ fn state_dir_holds_the_default_journal_and_the_lock() {
     let journals: Vec<String> = std::fs::read_dir(&shared)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| !n.ends_with(".run.json"))
+        .filter(|n| !n.to_ascii_lowercase().ends_with(".run.json"))
         .collect();
     assert_eq!(journals.len(), 1, "{journals:?}");
     assert!(
-        journals[0].starts_with("prod-") && journals[0].ends_with(".jsonl"),
+        journals[0].starts_with("prod-")
+            && std::path::Path::new(&journals[0]).extension() == Some("jsonl".as_ref()),
         "{journals:?}"
     );
     assert!(!env.dir.path().join("aws-auth-migrate").exists());
