@@ -721,45 +721,58 @@ impl<'i> Comparer<'i> {
                 .collect(),
             opaque: Vec::new(),
         };
+        let rbac = "rbac.authorization.k8s.io";
         for scope in scopes {
             let ns = match &scope {
                 Scope::Cluster => None,
                 Scope::Namespace(ns) => Some(ns.as_str()),
             };
-            let (kind, resource) = match ns {
+            let (bindings, roles) = match ns {
                 None => ("clusterrolebindings", "clusterroles"),
                 Some(_) => ("rolebindings", "roles"),
             };
-            let rbac = "rbac.authorization.k8s.io";
-            if !before.allows(&Request::resource("create", rbac, kind, ns)) {
-                continue;
-            }
-            let can_bind_after = after.allows(&Request::resource("create", rbac, kind, ns))
-                && after.allows(&Request::resource("bind", rbac, resource, ns))
-                && (ns.is_none()
-                    || after.allows(&Request::resource("bind", rbac, "clusterroles", ns)));
-            if can_bind_after {
-                continue;
-            }
-            let held: Vec<_> = before
-                .grants
-                .iter()
-                .filter(|g| g.scope.covers(&scope))
-                .map(|g| &g.source)
-                .collect();
-            let held: BTreeSet<&Source> = held.into_iter().collect();
-            let lost = uncovered(before, &held, &after_rbac)
-                .into_iter()
-                .filter(|(cell, _)| cell.scope == scope || cell.scope == Scope::Cluster)
-                .count();
-            if lost > 0 {
-                c.loses.push(Change {
-                    scope: scope_key(&scope),
-                    verbs: vec!["bind".into()],
-                    target: format!("{kind} granting the roles it held through RBAC ({lost} rights)"),
-                    via: "the escalation check counts RBAC only: an access policy cannot be passed on".into(),
-                    example: None,
-                });
+            // Granting a role (a binding: needs `bind`) and writing one
+            // (a role with rules: needs `escalate`), each unless the rules
+            // are held through RBAC.
+            for (kind, verb, what) in [
+                (bindings, "bind", "granting the roles it held through RBAC"),
+                (roles, "escalate", "holding the rules it held through RBAC"),
+            ] {
+                let could = before.allows(&Request::resource("create", rbac, kind, ns))
+                    || (verb == "escalate"
+                        && before.allows(&Request::resource("update", rbac, kind, ns)));
+                if !could {
+                    continue;
+                }
+                let writes_after = after.allows(&Request::resource("create", rbac, kind, ns))
+                    || (verb == "escalate"
+                        && after.allows(&Request::resource("update", rbac, kind, ns)));
+                let waived = after.allows(&Request::resource(verb, rbac, roles, ns))
+                    && (ns.is_none()
+                        || verb == "escalate"
+                        || after.allows(&Request::resource(verb, rbac, "clusterroles", ns)));
+                if writes_after && waived {
+                    continue;
+                }
+                let held: BTreeSet<&Source> = before
+                    .grants
+                    .iter()
+                    .filter(|g| g.scope.covers(&scope))
+                    .map(|g| &g.source)
+                    .collect();
+                let lost = uncovered(before, &held, &after_rbac)
+                    .into_iter()
+                    .filter(|(cell, _)| cell.scope == scope || cell.scope == Scope::Cluster)
+                    .count();
+                if lost > 0 {
+                    c.loses.push(Change {
+                        scope: scope_key(&scope),
+                        verbs: vec![verb.into()],
+                        target: format!("{kind} {what} ({lost} rights)"),
+                        via: "the escalation check counts RBAC only: an access policy cannot be passed on".into(),
+                        example: None,
+                    });
+                }
             }
         }
     }

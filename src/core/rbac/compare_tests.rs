@@ -341,6 +341,12 @@ fn an_admin_policy_cannot_pass_on_roles_an_rbac_binding_could() {
     assert!(bind[0]
         .target
         .starts_with("rolebindings granting the roles it held through RBAC"));
+    // And writing Roles with those rules needs `escalate` now.
+    let escalate: Vec<&Change> = c.loses.iter().filter(|l| l.verbs == ["escalate"]).collect();
+    assert_eq!(escalate.len(), 1, "{c:?}");
+    assert!(escalate[0]
+        .target
+        .starts_with("roles holding the rules it held through RBAC"));
 }
 
 #[test]
