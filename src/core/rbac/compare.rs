@@ -641,15 +641,7 @@ impl<'i> Comparer<'i> {
     }
 
     fn compare_rules(&self, key: &Key, before: &Rights, after: &Rights, c: &mut Comparison) {
-        let lost: BTreeSet<&Source> = before
-            .grants
-            .iter()
-            .map(|g| &g.source)
-            .filter(|s| match s {
-                Source::Binding(b) => !key.after.contains(b),
-                Source::Policy(_) => true,
-            })
-            .collect();
+        let lost = sources_not_in(before, &key.after);
         let mut lost_cells = Vec::new();
         for (cell, source) in uncovered(before, &lost, after) {
             if cell.has_wildcard() {
@@ -673,15 +665,7 @@ impl<'i> Comparer<'i> {
                 .collect(),
         );
         if !key.after_masters {
-            let gained: BTreeSet<&Source> = after
-                .grants
-                .iter()
-                .map(|g| &g.source)
-                .filter(|s| match s {
-                    Source::Binding(b) => !key.before.contains(b),
-                    Source::Policy(_) => true,
-                })
-                .collect();
+            let gained = sources_not_in(after, &key.before);
             let cells: Vec<_> = uncovered(after, &gained, before);
             c.gains = changes(
                 self.index,
@@ -817,6 +801,19 @@ impl<'i> Comparer<'i> {
             }
         }
     }
+}
+
+/// The sources of `side`'s grants that the other side lacks: its bindings
+/// not among `other_bindings`, and its policies.
+fn sources_not_in<'r>(side: &'r Rights, other_bindings: &[usize]) -> BTreeSet<&'r Source> {
+    side.grants
+        .iter()
+        .map(|g| &g.source)
+        .filter(|s| match s {
+            Source::Binding(b) => !other_bindings.contains(b),
+            Source::Policy(_) => true,
+        })
+        .collect()
 }
 
 fn describe_cell(cell: &Cell) -> String {
