@@ -219,12 +219,15 @@ fn every_subcommand_speaks_one_flag_vocabulary() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
+/// A change to one command's options that breaks the vocabulary.
+type Breach = fn(&mut Vec<Opt>);
+
 // The check must be able to fail: each way of breaking the vocabulary is
 // caught on an otherwise clean walk.
 #[test]
 fn the_vocabulary_check_sees_each_breach() {
     let clean = walk();
-    let breaches: [(&str, fn(&mut Vec<Opt>)); 6] = [
+    let breaches: [(&str, Breach); 6] = [
         ("plan", |o| {
             o.push(opt("format", Some("FORMAT"), "Output format."));
         }),
