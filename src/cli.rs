@@ -95,15 +95,39 @@ pub(crate) struct BatchCommon {
     #[arg(long)]
     pub fail_fast: bool,
 
-    /// The fleet report's format on standard output (`--format` is the
-    /// older spelling, kept hidden for one release).
-    #[arg(long, alias = "format", value_enum, default_value_t = Format::Table)]
-    pub output: Format,
+    /// The fleet report's format on standard output (default: table).
+    #[arg(long, value_enum)]
+    pub output: Option<Format>,
+
+    /// The older spelling of the report's format, kept hidden for one
+    /// release; with it, --output keeps its older meaning (the progress:
+    /// text or json), so that `--format json --output json` still works.
+    #[arg(long, value_enum, hide = true)]
+    pub format: Option<Format>,
 
     /// Progress on standard error: bars on a terminal (JSON lines
     /// otherwise), or always JSON lines.
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
+}
+
+impl BatchCommon {
+    /// The report's format and the progress asked for: `--output` and
+    /// `--progress`, or the older `--format F [--output text|json]`.
+    pub(crate) fn report_and_progress(&self) -> anyhow::Result<(Format, ProgressArg)> {
+        let Some(format) = self.format else {
+            return Ok((self.output.unwrap_or(Format::Table), self.progress));
+        };
+        let progress = match self.output {
+            None | Some(Format::Table) => self.progress,
+            Some(Format::Json) => ProgressArg::Json,
+            Some(Format::Markdown) => anyhow::bail!(
+                "--format is the older spelling of --output: give the report's format once (--output {}), and the progress with --progress",
+                format.name()
+            ),
+        };
+        Ok((format, progress))
+    }
 }
 
 /// `batch --progress`.
@@ -450,6 +474,17 @@ pub(crate) enum Format {
     Json,
     /// Markdown, for a pull request.
     Markdown,
+}
+
+impl Format {
+    /// The value's name on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -384,3 +384,65 @@ fn man_all_writes_one_page_per_command() {
         "the alias is hidden: {verify}"
     );
 }
+
+/// `batch`: `--output` is the report and `--progress` the progress; the
+/// older `--format F --output text|json` (report, progress) still works.
+#[test]
+fn batch_output_progress_and_the_older_spelling() {
+    use eks_emulator::seed::{Cluster, Seed};
+
+    let a = "111122223333";
+    let roles =
+        format!("- rolearn: arn:aws:iam::{a}:role/dev\n  username: dev\n  groups: [devs]\n");
+    let users = format!(
+        "- userarn: arn:aws:iam::{a}:user/admin\n  username: admin\n  groups: [system:masters]\n"
+    );
+    let seed = Seed::default()
+        .with_credential("AKIDFLEET0", a, &format!("arn:aws:iam::{a}:user/admin"))
+        .with_user(a, "/", "admin")
+        .with_role(a, "/", "dev")
+        .with_cluster(
+            Cluster::new("solo", a, "eu-west-1")
+                .mode("API_AND_CONFIG_MAP")
+                .aws_auth([("mapRoles", roles), ("mapUsers", users)]),
+        );
+    let fleet = crate::batch::Fleet::start(seed);
+    let file = fleet.write_fleet(
+        0,
+        "  - name: solo\n    region: eu-west-1\n    profile: acct0\n",
+    );
+    let file = file.display().to_string();
+    let run = |dir: &str, flags: &[&str]| {
+        let out = fleet.path(dir).display().to_string();
+        let mut args = vec!["batch", "plan", "--fleet", &file, "--out-dir", &out];
+        args.extend_from_slice(flags);
+        fleet.cmd(&args).run()
+    };
+    let new = run("new", &["--output", "json", "--progress", "json"]);
+    let old = run("old", &["--format", "json", "--output", "json"]);
+    for (which, out) in [("new", &new), ("old", &old)] {
+        assert_eq!(out.code, 2, "{which}: changes planned: {}", out.stderr);
+        let v = out.json();
+        assert_eq!(v["command"], "plan", "{which}");
+        assert_eq!(v["summary"]["clusters"], 1, "{which}");
+        // JSON-lines progress on standard error.
+        let first = out.stderr.lines().next().unwrap_or_default();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(first).is_ok(),
+            "{which}: {}",
+            out.stderr
+        );
+    }
+    // `--output text`, the older progress value, is the table report.
+    let text = run("text", &["--output", "text"]);
+    assert_eq!(text.code, 2, "{}", text.stderr);
+    assert!(text.stdout.contains("solo"), "{}", text.stdout);
+    assert!(serde_json::from_str::<serde_json::Value>(&text.stdout).is_err());
+    // The older spelling cannot say markdown twice.
+    let both = run("both", &["--format", "json", "--output", "markdown"]);
+    assert_eq!(both.code, 1);
+    assert_eq!(
+        both.stderr,
+        "error: --format is the older spelling of --output: give the report's format once (--output json), and the progress with --progress\n"
+    );
+}
