@@ -403,7 +403,8 @@ pub(crate) struct ApplyArgs {
 
     /// Where to write the journal (default: printed at start and end, under
     /// $XDG_STATE_HOME/aws-auth-migrate/ or ~/.local/state/aws-auth-migrate/).
-    #[arg(long, value_name = "PATH")]
+    /// Not with --resume, which continues the journal it names.
+    #[arg(long, value_name = "PATH", conflicts_with = "resume")]
     pub journal: Option<PathBuf>,
 
     /// How to report progress and the summary.

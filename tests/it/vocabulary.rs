@@ -323,6 +323,21 @@ fn apply_reads_a_saved_plan_as_plan_or_positional() {
         "{}",
         both.stderr
     );
+    // --journal is the journal a run writes; --resume continues the one it
+    // names: not both (as prune-configmap and finalize).
+    for cmd in ["apply", "prune-configmap", "finalize"] {
+        let out = bin()
+            .args([cmd, "--resume", "a.jsonl", "--journal", "b.jsonl"])
+            .run();
+        assert_eq!(out.code, 1, "{cmd}");
+        assert!(
+            out.stderr.contains("cannot be used with")
+                && out.stderr.contains("'--journal <PATH>'")
+                && out.stderr.contains("'--resume <JOURNAL>'"),
+            "{cmd}: {}",
+            out.stderr
+        );
+    }
     let none = bin().args(["apply"]).run();
     assert_eq!(
         none.stderr,
