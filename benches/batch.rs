@@ -70,7 +70,7 @@ fn batch_plan(emu: &Emulator, dir: &Path, fleet: &Path, parallel: usize) -> Dura
         .arg(fleet)
         .arg("--out-dir")
         .arg(&out)
-        .args(["--parallel", &parallel.to_string(), "--output", "json"])
+        .args(["--parallel", &parallel.to_string(), "--progress", "json"])
         .env("AWS_ENDPOINT_URL", emu.endpoint_url())
         .env("AWS_ACCESS_KEY_ID", "AKIDBENCH")
         .env("AWS_SECRET_ACCESS_KEY", "secret")

@@ -57,18 +57,20 @@ pub(crate) enum Command {
     /// Print a shell completion script (bash, zsh, fish or powershell) on
     /// standard output.
     Completions(CompletionsArgs),
-    /// Print the man page (roff) on standard output.
-    Man,
+    /// Print the man page (roff) on standard output; with --all DIR, write
+    /// one page per command and subcommand into DIR instead.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BatchCommand {
-    /// Plan every cluster; save each plan in --out-dir (exit 2: changes planned).
+    /// Plan every cluster; save each plan in --out-dir (exit 2: changes
+    /// planned, as plan --detailed-exitcode).
     Plan(BatchPlanArgs),
     /// Apply the saved plans of a batch plan run (--plans DIR), plans made
     /// now (--yes), or resume the applies of --out-dir (--resume).
     Apply(BatchApplyArgs),
-    /// Verify every cluster (exit 2: gaps remain somewhere).
+    /// Verify every cluster (exit 2: gaps remain somewhere, as verify).
     Verify(BatchVerifyArgs),
     /// Finalize every cluster (switch to API mode; irreversible).
     Finalize(BatchFinalizeArgs),
@@ -100,20 +102,59 @@ pub(crate) struct BatchCommon {
     #[arg(long)]
     pub fail_fast: bool,
 
-    /// The fleet report's format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// The fleet report's format on standard output (default: table).
+    #[arg(long, value_enum)]
+    pub output: Option<Format>,
 
-    /// Progress: bars on a terminal (JSON lines on stderr otherwise), or
-    /// always JSON lines on stderr.
-    #[arg(long, value_enum, default_value_t = Output::Text)]
-    pub output: Output,
+    /// The older spelling of the report's format, kept hidden for one
+    /// release; with it, --output keeps its older meaning (the progress:
+    /// text or json), so that `--format json --output json` still works.
+    #[arg(long, value_enum, hide = true)]
+    pub format: Option<Format>,
+
+    /// Progress on standard error: bars on a terminal (JSON lines
+    /// otherwise), or always JSON lines.
+    #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
+    pub progress: ProgressArg,
+}
+
+impl BatchCommon {
+    /// The report's format and the progress asked for: `--output` and
+    /// `--progress`, or the older `--format F [--output text|json]`.
+    pub(crate) fn report_and_progress(&self) -> anyhow::Result<(Format, ProgressArg)> {
+        let Some(format) = self.format else {
+            return Ok((self.output.unwrap_or(Format::Table), self.progress));
+        };
+        let progress = match self.output {
+            None | Some(Format::Table) => self.progress,
+            Some(Format::Json) => ProgressArg::Json,
+            Some(Format::Markdown) => anyhow::bail!(
+                "--format is the older spelling of --output: give the report's format once (--output {}), and the progress with --progress",
+                format.name()
+            ),
+        };
+        Ok((format, progress))
+    }
+}
+
+/// `batch --progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProgressArg {
+    /// Bars on a terminal, JSON lines otherwise.
+    Auto,
+    /// Always JSON lines.
+    Json,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct BatchPlanArgs {
     #[command(flatten)]
     pub common: BatchCommon,
+
+    /// Accepted for symmetry with plan: batch plan always exits 2 when
+    /// changes are planned (0 when none, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +180,11 @@ pub(crate) struct BatchApplyArgs {
 pub(crate) struct BatchVerifyArgs {
     #[command(flatten)]
     pub common: BatchCommon,
+
+    /// Accepted for symmetry with plan: batch verify always exits 2 while
+    /// gaps remain (0 at parity, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 #[derive(Debug, Args)]
@@ -302,11 +348,18 @@ impl ClusterAccess {
     }
 }
 
+/// `--output` of the commands that change a cluster (apply, rollback,
+/// prune-configmap, finalize).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Output {
-    /// Progress bar on a terminal, plain lines otherwise, and a final table.
-    Text,
-    /// One JSON object per line on stdout: each step, then a summary.
+    /// For people: progress as it happens (a bar on a terminal), then a
+    /// summary (`text` is the older name).
+    #[value(alias = "text")]
+    Table,
+    /// For programs, on standard output: apply and rollback write one JSON
+    /// object per line (each step, then the summary); prune-configmap and
+    /// finalize write their report as one JSON document (progress goes to
+    /// standard error).
     Json,
 }
 
@@ -315,7 +368,12 @@ pub(crate) struct ApplyArgs {
     /// A plan saved by `plan --cluster NAME --out FILE`: executed without
     /// asking (the saved plan is the approval), if the cluster still
     /// matches it.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["cluster", "resume"])]
+    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["cluster", "resume", "plan_file"])]
+    pub plan: Option<PathBuf>,
+
+    /// The saved plan as a positional argument (the older spelling of
+    /// --plan FILE, still accepted).
+    #[arg(value_name = "PLAN_FILE", hide = true, conflicts_with_all = ["cluster", "resume"])]
     pub plan_file: Option<PathBuf>,
 
     /// Finish an interrupted apply recorded in this journal.
@@ -352,15 +410,23 @@ pub(crate) struct ApplyArgs {
 
     /// Where to write the journal (default: printed at start and end, under
     /// $XDG_STATE_HOME/aws-auth-migrate/ or ~/.local/state/aws-auth-migrate/).
-    #[arg(long, value_name = "PATH")]
+    /// Not with --resume, which continues the journal it names.
+    #[arg(long, value_name = "PATH", conflicts_with = "resume")]
     pub journal: Option<PathBuf>,
 
-    /// How to report progress.
-    #[arg(long, value_enum, default_value_t = Output::Text)]
+    /// How to report progress and the summary.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
 
     #[command(flatten)]
     pub access: ClusterAccess,
+}
+
+impl ApplyArgs {
+    /// The saved plan: `--plan FILE`, or the positional `PLAN_FILE`.
+    pub(crate) fn saved_plan(&self) -> Option<&Path> {
+        self.plan.as_deref().or(self.plan_file.as_deref())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -396,8 +462,8 @@ pub(crate) struct RollbackArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
-    /// How to report progress.
-    #[arg(long, value_enum, default_value_t = Output::Text)]
+    /// How to report progress and the summary.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
 
     /// AWS and Kubernetes access (the region defaults to the journal's;
@@ -406,11 +472,27 @@ pub(crate) struct RollbackArgs {
     pub conn: Connection,
 }
 
+/// `--output` of the commands that print a report (plan, verify, batch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
+    /// A table for the terminal (`text` is accepted for it).
+    #[value(alias = "text")]
     Table,
+    /// JSON (docs/plan-format.md for the plan).
     Json,
+    /// Markdown, for a pull request.
     Markdown,
+}
+
+impl Format {
+    /// The value's name on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Markdown => "markdown",
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -420,11 +502,13 @@ pub(crate) struct PlanArgs {
     #[arg(long, short = 'f', value_name = "PATH")]
     pub file: Option<String>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// The plan's format on standard output (`--format` is the older
+    /// spelling, kept hidden for one release).
+    #[arg(long, alias = "format", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
 
-    /// Also save the plan as JSON to this file (mode 0600).
+    /// Also save the plan as JSON to this file (mode 0600): a saved plan,
+    /// for apply --plan and export --plan.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -432,7 +516,8 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub policy_map: Option<PathBuf>,
 
-    /// Exit 0 when there is nothing to do, 2 when changes are planned, 1 on error.
+    /// Exit 0 when there is nothing to do, 2 when changes are planned, 1 on
+    /// error (without it: 0 whether or not changes are planned).
     #[arg(long)]
     pub detailed_exitcode: bool,
 
@@ -512,13 +597,19 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     pub cluster: FinishClusterArgs,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// The report's format on standard output (`--format` is the older
+    /// spelling, kept hidden for one release).
+    #[arg(long, alias = "format", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
 
     /// Also save the report as JSON to this file (mode 0600).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Accepted for symmetry with plan: verify always behaves as with
+    /// --detailed-exitcode (0 at parity, 2 while gaps remain, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
 #[derive(Debug, Args)]
@@ -541,6 +632,11 @@ pub(crate) struct PruneArgs {
     /// Continue an interrupted prune-configmap journal.
     #[arg(long, value_name = "JOURNAL")]
     pub resume: Option<PathBuf>,
+
+    /// The report: lines for people, or one JSON document on standard
+    /// output (progress then goes to standard error).
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -572,6 +668,11 @@ pub(crate) struct FinalizeArgs {
     /// roles (when the caller may not; aws-auth's node rows are still checked).
     #[arg(long)]
     pub skip_compute_check: bool,
+
+    /// The report: lines for people, or one JSON document on standard
+    /// output (progress then goes to standard error).
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
 }
 
 /// The infrastructure-code formats of `export`.
@@ -676,7 +777,7 @@ impl ExportArgs {
     pub(crate) fn plan_args(&self) -> PlanArgs {
         PlanArgs {
             file: self.file.clone(),
-            format: Format::Json,
+            output: Format::Json,
             out: None,
             policy_map: self.policy_map.clone(),
             detailed_exitcode: false,
@@ -715,6 +816,15 @@ impl ShellArg {
             anyhow::anyhow!("shell {value:?} is not one of {}", names.join(", "))
         })
     }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write one page per command into this folder (created):
+    /// aws-auth-migrate.1, aws-auth-migrate-plan.1,
+    /// aws-auth-migrate-batch-plan.1...
+    #[arg(long, value_name = "DIR")]
+    pub all: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

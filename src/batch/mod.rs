@@ -699,7 +699,7 @@ async fn verify_one(
 
 /// finalize's events and its end, told as the cluster's progress messages
 /// (they used to be printed among the fleet report on stdout, without the
-/// cluster's name, and broke `--format json`).
+/// cluster's name, and broke `--output json`).
 struct FinalizeOutput<'a>(&'a dyn ClusterProgress);
 
 impl FinalizeOutput<'_> {

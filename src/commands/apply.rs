@@ -21,8 +21,8 @@ pub(crate) fn presentation(
 ) -> Presentation {
     let mode = match output {
         Output::Json => terminal::Mode::Json,
-        Output::Text if std::io::stderr().is_terminal() => terminal::Mode::Bar,
-        Output::Text => terminal::Mode::Plain,
+        Output::Table if std::io::stderr().is_terminal() => terminal::Mode::Bar,
+        Output::Table => terminal::Mode::Plain,
     };
     Presentation {
         events: Events::new(Arc::new(Printer::new(mode))),
@@ -54,7 +54,7 @@ pub(crate) async fn run(args: ApplyArgs) -> Result<i32> {
     let json = args.output == Output::Json;
     let report = if let Some(journal) = &args.resume {
         apply::resume(journal, inputs, presentation(args.output, true, None)).await?
-    } else if let Some(plan_file) = &args.plan_file {
+    } else if let Some(plan_file) = args.saved_plan() {
         // The saved plan is the approval: no question asked.
         apply::apply_saved(
             plan_file,
@@ -72,7 +72,7 @@ pub(crate) async fn run(args: ApplyArgs) -> Result<i32> {
         })
         .await?
     } else {
-        bail!("say what to apply: --cluster NAME, a saved PLAN_FILE, or --resume JOURNAL");
+        bail!("say what to apply: --cluster NAME, a saved plan (--plan FILE), or --resume JOURNAL");
     };
     Ok(finish(&report, args.output))
 }

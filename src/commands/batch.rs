@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use crate::batch::fleet::{Fleet, Selector};
 use crate::batch::report::FleetReport;
 use crate::batch::{self, BatchOptions, Manifest, Op, Target};
-use crate::cli::{BatchCommand, BatchCommon, Format, Output};
+use crate::cli::{BatchCommand, BatchCommon, Format, ProgressArg};
 use crate::commands::batch_progress::{self, ProgressMode};
 use crate::commands::plan::terminal_style;
 use crate::files;
@@ -121,6 +121,7 @@ fn targets(common: &BatchCommon, manifest_dir: &Path) -> Result<Vec<Target>> {
 }
 
 async fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32> {
+    let (format, progress) = common.report_and_progress()?;
     let out_dir = match (&common.out_dir, &plans) {
         (Some(d), _) => d.clone(),
         (None, Some(p)) => p.clone(),
@@ -128,10 +129,10 @@ async fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32>
     };
     let plans_dir = plans.unwrap_or_else(|| out_dir.clone());
     let targets = targets(common, &plans_dir)?;
-    let progress = match common.output {
-        Output::Json => ProgressMode::Json,
-        Output::Text if std::io::stderr().is_terminal() => ProgressMode::Bars,
-        Output::Text => ProgressMode::Json,
+    let progress = match progress {
+        ProgressArg::Json => ProgressMode::Json,
+        ProgressArg::Auto if std::io::stderr().is_terminal() => ProgressMode::Bars,
+        ProgressArg::Auto => ProgressMode::Json,
     };
     let opts = BatchOptions {
         out_dir: out_dir.clone(),
@@ -146,7 +147,7 @@ async fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32>
         .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()));
     let report = batch::run(op, targets, fleet_file, &opts).await?;
     save_reports(&report, &out_dir)?;
-    print!("{}", render(&report, common.format));
+    print!("{}", render(&report, format));
     Ok(report.exit_code)
 }
 

@@ -1,6 +1,6 @@
 //! The fleet's progress as `batch` shows it: on a terminal one indicatif
 //! `MultiProgress` (an overall bar and a bar per active cluster); otherwise,
-//! or with `--output json`, one JSON object per line on standard error.
+//! or with `--progress json`, one JSON object per line on standard error.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

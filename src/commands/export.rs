@@ -49,7 +49,7 @@ pub(crate) fn run_offline(args: ExportArgs) -> Result<i32> {
     output(&args, format, &plan)
 }
 
-/// Reads a saved plan as `apply PLAN_FILE` does: the digest must match
+/// Reads a saved plan as `apply --plan FILE` does: the digest must match
 /// (an edited plan is refused), and the format be one this version reads.
 fn read_saved(path: &Path) -> Result<Plan> {
     let plan = crate::apply::saved::read_saved_plan(path)?;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::FinalizeArgs;
+use crate::cli::{FinalizeArgs, Output};
 use crate::commands::verify::{clients, finish_options, print_lines, Terminal};
 use crate::finish::{self, finalize::FinalizeOptions, render};
 
@@ -19,7 +19,13 @@ pub(crate) async fn run(args: FinalizeArgs) -> Result<i32> {
         skip_compute_check: args.skip_compute_check,
     };
     let clients = clients(&opts.finish).await?;
-    let report = finish::finalize::run(&clients, &opts, &Terminal).await?;
-    print_lines(&render::finalize_report(&report));
-    Ok(report.outcome().code())
+    let json = args.output == Output::Json;
+    let report = finish::finalize::run(&clients, &opts, &Terminal { json }).await?;
+    let code = report.outcome().code();
+    if json {
+        print!("{}", render::report_json("finalize", &report, code));
+    } else {
+        print_lines(&render::finalize_report(&report));
+    }
+    Ok(code)
 }

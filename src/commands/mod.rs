@@ -23,7 +23,7 @@ pub(crate) fn needs_runtime(cli: &Cli) -> bool {
     match &cli.command {
         Command::Plan(args) => args.cluster.is_some(),
         Command::Export(args) => args.cluster.is_some() || args.plan_file.is_some(),
-        Command::Completions(_) | Command::Man => false,
+        Command::Completions(_) | Command::Man(_) => false,
         _ => true,
     }
 }
@@ -46,7 +46,7 @@ pub(crate) fn dispatch_offline(cli: Cli) -> Result<i32> {
             export::run_offline(args)
         }
         Command::Completions(args) => completions::completions(&args),
-        Command::Man => completions::man(),
+        Command::Man(args) => completions::man(&args),
         _ => bail!("this command needs the async runtime"),
     }
 }
@@ -62,6 +62,6 @@ pub(crate) async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Batch(cmd) => batch::run(cmd).await,
         Command::Export(args) => export::run(args).await,
         Command::Completions(args) => completions::completions(&args),
-        Command::Man => completions::man(),
+        Command::Man(args) => completions::man(&args),
     }
 }

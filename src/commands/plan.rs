@@ -217,7 +217,7 @@ fn output(args: &PlanArgs, plan: Plan) -> Result<i32> {
     if let Some(out) = &args.out {
         files::write_private(out, render::json::render(&plan).as_bytes())?;
     }
-    print_plan(&plan, args.format)?;
+    print_plan(&plan, args.output)?;
     let code = if args.detailed_exitcode && plan.has_changes() {
         exit::CHANGES
     } else {

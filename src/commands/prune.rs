@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::cli::PruneArgs;
+use crate::cli::{Output, PruneArgs};
 use crate::commands::verify::{clients, finish_options, print_lines, Terminal};
 use crate::finish::{self, prune::PruneOptions, render};
 
@@ -15,7 +15,13 @@ pub(crate) async fn run(args: PruneArgs) -> Result<i32> {
         resume: args.resume.clone(),
     };
     let clients = clients(&opts.finish).await?;
-    let report = finish::prune::run(&clients, &opts, &Terminal).await?;
-    print_lines(&render::prune_report(&report));
-    Ok(report.outcome().code())
+    let json = args.output == Output::Json;
+    let report = finish::prune::run(&clients, &opts, &Terminal { json }).await?;
+    let code = report.outcome().code();
+    if json {
+        print!("{}", render::report_json("prune-configmap", &report, code));
+    } else {
+        print_lines(&render::prune_report(&report));
+    }
+    Ok(code)
 }

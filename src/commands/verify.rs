@@ -32,12 +32,21 @@ pub(crate) fn finish_options(
 }
 
 /// Shows a prune-configmap or finalize run on the terminal: each event as
-/// it happens, and the confirmations asked there.
-pub(crate) struct Terminal;
+/// it happens, and the confirmations asked there. `json`: standard output
+/// is kept for the JSON report, so every line goes to standard error.
+pub(crate) struct Terminal {
+    pub json: bool,
+}
 
 impl Progress for Terminal {
     fn event(&self, event: Event<'_>) {
-        print_lines(&render::event(&event));
+        let mut lines = render::event(&event);
+        if self.json {
+            for line in &mut lines {
+                line.stream = Stream::Err;
+            }
+        }
+        print_lines(&lines);
     }
 
     fn confirm(&self, question: &str, yes: bool) -> Result<()> {
@@ -68,11 +77,14 @@ pub(crate) async fn run(args: VerifyArgs) -> Result<i32> {
     if let Some(out) = &args.out {
         files::write_private(out, render::json(v).as_bytes())?;
     }
-    let text = match args.format {
+    let text = match args.output {
         Format::Json => render::json(v),
         Format::Markdown => render::markdown(v),
         Format::Table => render::table(v, crate::commands::plan::terminal_style()),
     };
     print!("{text}");
+    // verify always behaves as with --detailed-exitcode (a CI gate since
+    // its first release); the flag is accepted so plan and verify share it,
+    // and changes nothing.
     Ok(if v.parity { exit::OK } else { exit::CHANGES })
 }

@@ -37,8 +37,11 @@ pub(crate) struct FinalizeOptions {
     pub skip_compute_check: bool,
 }
 
-/// How a finalize ended (errors before any change are `Err`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a finalize ended (errors before any change are `Err`). As JSON
+/// (`--output json`): `result` says which (`already_api`,
+/// `config_map_deleted`, `refused`, `switched`), beside the variant's fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
 pub(crate) enum FinalizeReport {
     /// The cluster was in API mode already and aws-auth is left as it is:
     /// `configmap_present` without `--delete-configmap`, or it is gone.
@@ -62,8 +65,10 @@ pub(crate) enum FinalizeReport {
     },
 }
 
-/// What deleting aws-auth after the switch did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What deleting aws-auth after the switch did. As JSON: `{"status":
+/// "deleted"}`, `{"status": "absent"}` or `{"status": "failed", "error": why}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", content = "error", rename_all = "snake_case")]
 pub(crate) enum Deletion {
     /// Backed up into the journal and deleted.
     Deleted,

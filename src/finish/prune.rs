@@ -29,8 +29,10 @@ pub(crate) struct PruneOptions {
     pub resume: Option<PathBuf>,
 }
 
-/// What a prune did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a prune did. As JSON (`--output json`): `result` says which
+/// (`nothing`, `dry_run`, `pruned`), beside the variant's fields.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
 pub(crate) enum PruneReport {
     /// Nothing proven migrated: aws-auth unchanged.
     Nothing,

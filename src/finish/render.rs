@@ -453,6 +453,18 @@ pub(crate) fn finalize_report(r: &FinalizeReport) -> Vec<Line> {
     }
 }
 
+/// A prune-configmap or finalize report as one JSON document (`--output
+/// json`): `{"command", "report", "exit_code"}`, as apply's summary event
+/// without its `event`.
+pub(crate) fn report_json(command: &str, report: &impl serde::Serialize, exit_code: i32) -> String {
+    let doc = serde_json::json!({"command": command, "report": report, "exit_code": exit_code});
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|e| {
+        serde_json::json!({"command": command, "error": e.to_string()}).to_string()
+    });
+    s.push('\n');
+    s
+}
+
 /// What prune-configmap says when it ends.
 pub(crate) fn prune_report(r: &PruneReport) -> Vec<Line> {
     match r {

@@ -176,7 +176,7 @@ pub(crate) fn render(plan: &Plan) -> String {
             end -= 1;
         }
         out.truncate(end);
-        out.push_str("\n\n</details>\n\n_Truncated to fit a pull-request comment: use `--format json` or `--out` for the whole plan._\n");
+        out.push_str("\n\n</details>\n\n_Truncated to fit a pull-request comment: use `--output json` or `--out` for the whole plan._\n");
     }
     out
 }

@@ -14,21 +14,21 @@ const A: &str = "111122223333";
 const REGION: &str = "eu-west-1";
 const KEY: &str = "AKIDADMIN";
 const CALLER: &str = "arn:aws:iam::111122223333:user/admin";
-const NODE: &str = "arn:aws:iam::111122223333:role/node";
-const DEV: &str = "arn:aws:iam::111122223333:role/dev";
+pub(crate) const NODE: &str = "arn:aws:iam::111122223333:role/node";
+pub(crate) const DEV: &str = "arn:aws:iam::111122223333:role/dev";
 const OPS: &str = "arn:aws:iam::111122223333:role/ops";
 const MON: &str = "arn:aws:iam::111122223333:role/mon";
 const WIN: &str = "arn:aws:iam::111122223333:role/winnode";
 const GPU: &str = "arn:aws:iam::111122223333:role/gpu";
 const FARGATE: &str = "arn:aws:iam::111122223333:role/fargate";
 
-const NODE_ROW: &str = "- rolearn: arn:aws:iam::111122223333:role/node
+pub(crate) const NODE_ROW: &str = "- rolearn: arn:aws:iam::111122223333:role/node
   username: system:node:{{EC2PrivateDNSName}}
   groups:
     - system:bootstrappers
     - system:nodes
 ";
-const DEV_ROW: &str = "- rolearn: arn:aws:iam::111122223333:role/dev   # the dev team
+pub(crate) const DEV_ROW: &str = "- rolearn: arn:aws:iam::111122223333:role/dev   # the dev team
   username: dev
   groups:
     - devs
@@ -42,7 +42,7 @@ const MON_ROW: &str = "- rolearn: arn:aws:iam::111122223333:role/mon
   groups: [system:monitoring]
 ";
 
-fn map_roles() -> String {
+pub(crate) fn map_roles() -> String {
     format!("# platform nodes\n{NODE_ROW}\n# developers\n{DEV_ROW}{OPS_ROW}")
 }
 
@@ -65,7 +65,7 @@ fn seed() -> Seed {
 /// `admin`), with an entry for dev, a Windows managed node group and a
 /// Fargate profile (whose node entries EKS made); with `node_entry`, also a
 /// managed node group of the aws-auth node role and its `EC2_LINUX` entry.
-fn cluster(admin: bool, node_entry: bool, map_roles: &str) -> Cluster {
+pub(crate) fn cluster(admin: bool, node_entry: bool, map_roles: &str) -> Cluster {
     let mut c = Cluster::new("prod", A, REGION)
         .mode("API_AND_CONFIG_MAP")
         .creator(CALLER, admin)
@@ -84,20 +84,20 @@ fn cluster(admin: bool, node_entry: bool, map_roles: &str) -> Cluster {
     c
 }
 
-struct Env {
-    emu: Emulator,
+pub(crate) struct Env {
+    pub(crate) emu: Emulator,
     state: tempfile::TempDir,
 }
 
 impl Env {
-    fn new(c: Cluster) -> Env {
+    pub(crate) fn new(c: Cluster) -> Env {
         Env {
             emu: Emulator::start(seed().with_cluster(c)).expect("emulator starts"),
             state: tempfile::tempdir().unwrap(),
         }
     }
 
-    fn journal(&self, name: &str) -> PathBuf {
+    pub(crate) fn journal(&self, name: &str) -> PathBuf {
         self.state.path().join(name)
     }
 
@@ -113,15 +113,15 @@ impl Env {
         crate::cmd::against(&self.emu.endpoint_url(), KEY, REGION, self.state.path()).args(all)
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).run()
     }
 
-    fn aws_auth(&self) -> Option<BTreeMap<String, String>> {
+    pub(crate) fn aws_auth(&self) -> Option<BTreeMap<String, String>> {
         self.emu.aws_auth("prod").unwrap()
     }
 
-    fn mode(&self) -> String {
+    pub(crate) fn mode(&self) -> String {
         self.emu.state()["clusters"][0]["authentication_mode"]
             .as_str()
             .unwrap()

@@ -16,5 +16,7 @@ mod errors;
 mod export;
 mod faithful;
 mod finish;
+mod finish_output;
 mod live_plan;
 mod plan_offline;
+mod vocabulary;
