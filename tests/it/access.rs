@@ -114,6 +114,10 @@ impl Env {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).run()
+    }
+
+    fn cmd(&self, args: &[&str]) -> crate::cmd::Cmd {
         let kubeconfig = self.emu.kubeconfig_path().display().to_string();
         let mut all: Vec<String> = args.iter().map(ToString::to_string).collect();
         all.extend([
@@ -122,9 +126,7 @@ impl Env {
             "--kubeconfig".into(),
             kubeconfig,
         ]);
-        crate::cmd::against(&self.emu.endpoint_url(), KEY, REGION, self.state.path())
-            .args(all)
-            .run()
+        crate::cmd::against(&self.emu.endpoint_url(), KEY, REGION, self.state.path()).args(all)
     }
 
     fn path(&self, name: &str) -> String {
@@ -539,10 +541,12 @@ fn offline_rbac_file_and_errors() {
 #[test]
 fn a_forbidden_rbac_list_is_a_warning_in_the_table() {
     let env = Env::new(cluster().forbid_rbac_list("roles"));
-    let out = env.run(&["plan"]);
+    // Wide enough that the warning is not wrapped.
+    let out = env.cmd(&["plan"]).env("COLUMNS", "300").run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.contains(&format!("! RBAC incomplete, no principal can be shown `same`: cannot list roles (forbidden for {CALLER}):")),
+        out.stdout
+            .contains(&format!("! RBAC incomplete, no principal can be shown `same`: cannot list roles (forbidden for {CALLER}):")),
         "{}",
         out.stdout
     );

@@ -121,6 +121,8 @@ fn json_matches_docs_plan_format() {
         "--format",
         "json",
         "--allow-lossy",
+        "--rbac",
+        "examples/rbac.yaml",
     ]);
     let v = out.json();
     let keys = |o: &serde_json::Value| -> BTreeSet<String> {
@@ -135,6 +137,7 @@ fn json_matches_docs_plan_format() {
         .collect();
     assert_eq!(keys(&v), top);
     assert_eq!(keys(&v["summary"]), fields("## summary"));
+    assert_eq!(keys(&v["access"]), fields("## access"));
     let mut entry_fields = fields("## entries[]");
     entry_fields.remove("diff");
     for e in v["entries"].as_array().unwrap() {
