@@ -174,7 +174,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 #[test]
 fn a_plan_that_keeps_groups_keeps_every_right() {
     let env = Env::new(cluster());
-    let out = env.run(&["plan", "--format", "json"]);
+    let out = env.run(&["plan", "--output", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let plan = out.json();
     let access = &plan["access"];
@@ -223,7 +223,7 @@ fn a_plan_that_replaces_groups_by_policies_shows_what_each_principal_loses() {
     let env = Env::new(cluster());
     let map = env.path("hasty.yaml");
     std::fs::write(&map, HASTY_MAP).unwrap();
-    let out = env.run(&["plan", "--format", "json", "--policy-map", &map]);
+    let out = env.run(&["plan", "--output", "json", "--policy-map", &map]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let access = out.json()["access"].clone();
     let v: std::collections::BTreeMap<String, String> = verdicts(&access).into_iter().collect();
@@ -314,7 +314,7 @@ fn a_plan_that_replaces_groups_by_policies_shows_what_each_principal_loses() {
 fn suggested_policies_applied_give_verify_same_or_documented_gains() {
     let env = Env::new(cluster());
     let map = env.path("suggested.yaml");
-    let out = env.run(&["plan", "--format", "json", "--suggest-policies", &map]);
+    let out = env.run(&["plan", "--output", "json", "--suggest-policies", &map]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let text = std::fs::read_to_string(&map).unwrap();
     #[cfg(unix)]
@@ -345,7 +345,7 @@ fn suggested_policies_applied_give_verify_same_or_documented_gains() {
         "{text}"
     );
 
-    let plan = env.run(&["plan", "--format", "json", "--policy-map", &map]);
+    let plan = env.run(&["plan", "--output", "json", "--policy-map", &map]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     let access = plan.json()["access"].clone();
     for (name, verdict) in verdicts(&access) {
@@ -364,7 +364,7 @@ fn suggested_policies_applied_give_verify_same_or_documented_gains() {
         &env.path("apply.jsonl"),
     ]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    let out = env.run(&["verify", "--format", "json", "--policy-map", &map]);
+    let out = env.run(&["verify", "--output", "json", "--policy-map", &map]);
     let v = out.json();
     assert_eq!(v["summary"]["access_losses"], 0, "{:#}", v["access"]);
     for (name, verdict) in verdicts(&v["access"]) {
@@ -392,7 +392,7 @@ fn verify_counts_a_lost_right_as_a_gap_until_accepted() {
         &env.path("apply.jsonl"),
     ]);
     assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
-    let out = env.run(&["verify", "--format", "json", "--policy-map", &map]);
+    let out = env.run(&["verify", "--output", "json", "--policy-map", &map]);
     assert_eq!(out.code, 2, "{}", out.stdout);
     let v = out.json();
     assert_eq!(v["parity"], false);
@@ -462,7 +462,7 @@ fn verify_counts_a_lost_right_as_a_gap_until_accepted() {
     let accept = format!("{},{},{}", role("nsadmin"), role("apps"), role("dev"));
     let ok = env.run(&[
         "verify",
-        "--format",
+        "--output",
         "json",
         "--policy-map",
         &map,
@@ -476,7 +476,7 @@ fn verify_counts_a_lost_right_as_a_gap_until_accepted() {
 #[test]
 fn a_forbidden_rbac_list_makes_the_analysis_incomplete_never_same() {
     let env = Env::new(cluster().forbid_rbac_list("rolebindings"));
-    let out = env.run(&["plan", "--format", "json"]);
+    let out = env.run(&["plan", "--output", "json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let access = out.json()["access"].clone();
     assert_eq!(
@@ -503,7 +503,7 @@ fn offline_rbac_file_and_errors() {
         "/tests/fixtures/rbac/eks-dump.yaml"
     );
     let out = crate::cmd::bin()
-        .args(["plan", "-f", &a, "--rbac", rbac, "--format", "json"])
+        .args(["plan", "-f", &a, "--rbac", rbac, "--output", "json"])
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     let access = out.json()["access"].clone();

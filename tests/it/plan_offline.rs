@@ -447,7 +447,7 @@ fn example_with_rbac_table_markdown_and_explain() {
     let table = plan(&base);
     assert_eq!(table.code, 0, "{}", table.stderr);
     insta::assert_snapshot!("example_rbac_table", table.stdout);
-    let md = plan(&[&base[..], &["--format", "markdown"]].concat());
+    let md = plan(&[&base[..], &["--output", "markdown"]].concat());
     assert_eq!(md.code, 0, "{}", md.stderr);
     insta::assert_snapshot!("example_rbac_markdown", md.stdout);
     let explain = plan(
