@@ -19,6 +19,17 @@ use crate::live::{LiveFlags, DEFAULT_CONCURRENCY};
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Log what the tool does on stderr: -v the calls, retries, pacing and
+    /// timings; -vv every AWS and Kubernetes request too. RUST_LOG, when
+    /// set, overrides.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Log everything on stderr, the AWS SDK's and the Kubernetes client's
+    /// own logs included (never credentials, tokens or signatures).
+    #[arg(long, global = true)]
+    pub debug: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -159,7 +159,10 @@ pub(crate) async fn cluster_and_caller(
     cluster: &str,
 ) -> Result<(ClusterFacts, Caller)> {
     let (facts, caller) = tokio::join!(clients.eks.describe_cluster(cluster), clients.sts.caller());
-    let facts = facts?;
+    let facts = match (facts, &caller) {
+        (Err(e), Ok(who)) => return Err(e.for_caller(&who.arn).into()),
+        (facts, _) => facts?,
+    };
     let caller = caller?;
     if let Err(why) = aws::eks::check_platform(&facts.name, &facts.version, &facts.platform_version)
     {
@@ -285,8 +288,8 @@ pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<Live
     };
     let (from_aws_auth, existing) =
         tokio::join!(from_aws_auth, read_existing(clients, &cluster, concurrency));
-    let (aws_auth, iam, rbac) = from_aws_auth?;
-    let existing = existing?;
+    let (aws_auth, iam, rbac) = from_aws_auth.map_err(|e| for_caller(e, &caller))?;
+    let existing = existing.map_err(|e| for_caller(e, &caller))?;
     Ok(LivePlanInputs {
         caller,
         cluster,
@@ -295,6 +298,15 @@ pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<Live
         iam,
         rbac,
     })
+}
+
+/// An AWS error of an EKS call names the caller it refused
+/// ([`aws::AwsError::for_caller`]); any other error is kept.
+fn for_caller(err: anyhow::Error, caller: &Caller) -> anyhow::Error {
+    match err.downcast::<aws::AwsError>() {
+        Ok(aws) => aws.for_caller(&caller.arn).into(),
+        Err(other) => other,
+    }
 }
 
 fn core_plan(src: &AwsAuthSource, opts: &Options) -> Result<Plan> {
