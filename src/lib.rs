@@ -135,9 +135,18 @@ mod logging_tests {
         for level in [Level::ERROR, Level::INFO, Level::DEBUG, Level::TRACE] {
             assert!(!never_secret("aws_sigv4::http_request::sign", level));
         }
-        assert!(never_secret("aws_smithy_runtime::client::orchestrator", Level::DEBUG));
-        assert!(!never_secret("aws_smithy_runtime::client::orchestrator", Level::TRACE));
-        assert!(!never_secret("aws_config::credential_process", Level::TRACE));
+        assert!(never_secret(
+            "aws_smithy_runtime::client::orchestrator",
+            Level::DEBUG
+        ));
+        assert!(!never_secret(
+            "aws_smithy_runtime::client::orchestrator",
+            Level::TRACE
+        ));
+        assert!(!never_secret(
+            "aws_config::credential_process",
+            Level::TRACE
+        ));
         assert!(!never_secret("kube_client::client", Level::TRACE));
         assert!(!never_secret("aws_auth_migrate_x", Level::TRACE));
         assert!(never_secret("aws_auth_migrate::apply::exec", Level::TRACE));

@@ -20,14 +20,17 @@ use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct RequestLog;
 
-/// When the current attempt was sent, and when the last one ended.
-#[derive(Debug, Clone, Copy)]
-struct Times {
+/// The current attempt: its method and path, when it was sent, and when the
+/// last one ended. The request itself is gone once sent.
+#[derive(Debug, Clone)]
+struct Attempt {
+    method: String,
+    target: String,
     sent: Instant,
     ended: Option<Instant>,
 }
 
-impl Storable for Times {
+impl Storable for Attempt {
     type Storer = StoreReplace<Self>;
 }
 
@@ -61,14 +64,14 @@ impl Intercept for RequestLog {
 
     fn read_before_transmit(
         &self,
-        _ctx: &BeforeTransmitInterceptorContextRef<'_>,
+        ctx: &BeforeTransmitInterceptorContextRef<'_>,
         _rc: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let now = Instant::now();
         let attempt = attempt(cfg);
         if attempt > 1 {
-            if let Some(ended) = cfg.load::<Times>().and_then(|t| t.ended) {
+            if let Some(ended) = cfg.load::<Attempt>().and_then(|t| t.ended) {
                 let (service, operation) = names(cfg);
                 tracing::info!(
                     service,
@@ -79,7 +82,10 @@ impl Intercept for RequestLog {
                 );
             }
         }
-        cfg.interceptor_state().store_put(Times {
+        let request = ctx.request();
+        cfg.interceptor_state().store_put(Attempt {
+            method: request.method().to_string(),
+            target: path_of(request.uri()).to_string(),
             sent: now,
             ended: None,
         });
@@ -93,18 +99,21 @@ impl Intercept for RequestLog {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let now = Instant::now();
-        let sent = cfg.load::<Times>().map_or(now, |t| t.sent);
-        cfg.interceptor_state().store_put(Times {
-            sent,
+        // None: the attempt failed before it was sent (no credentials...).
+        let Some(sent) = cfg.load::<Attempt>().cloned() else {
+            return Ok(());
+        };
+        let (method, target, elapsed_ms) = (
+            sent.method.clone(),
+            sent.target.clone(),
+            ms(now - sent.sent),
+        );
+        cfg.interceptor_state().store_put(Attempt {
             ended: Some(now),
+            ..sent
         });
         let (service, operation) = names(cfg);
         let attempt = attempt(cfg);
-        let (method, target) = ctx.request().map_or_else(
-            || (String::new(), String::new()),
-            |r| (r.method().to_string(), path_of(r.uri()).to_string()),
-        );
-        let elapsed_ms = ms(now - sent);
         match ctx.response().map(|r| r.status().as_u16()) {
             Some(status) => tracing::debug!(
                 service,

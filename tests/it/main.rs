@@ -17,4 +17,5 @@ mod export;
 mod faithful;
 mod finish;
 mod live_plan;
+mod logging;
 mod plan_offline;
