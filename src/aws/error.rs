@@ -472,16 +472,18 @@ mod tests {
         );
         assert_eq!(e.kind(), "AccessDenied");
         // IAM calls may run as another principal (--iam-role-for): unchanged.
-        let iam = from_parts(
-            "GetRole r".into(),
-            "iam:GetRole",
-            Some("AccessDenied"),
-            Some(403),
-            "m".into(),
-        );
-        assert_eq!(iam.clone().for_caller(caller), iam);
-        let other = parts(Some("ThrottlingException"), Some(400));
-        assert_eq!(other.clone().for_caller(caller), other);
+        let iam = || {
+            from_parts(
+                "GetRole r".into(),
+                "iam:GetRole",
+                Some("AccessDenied"),
+                Some(403),
+                "m".into(),
+            )
+        };
+        assert_eq!(iam().for_caller(caller), iam());
+        let other = || parts(Some("ThrottlingException"), Some(400));
+        assert_eq!(other().for_caller(caller), other());
     }
 
     #[test]
