@@ -26,6 +26,17 @@ pub(crate) struct Cli {
     /// directory that outlives the job (a shared volume, a cache).
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+
+    /// Log what the tool does on stderr: -v the calls, retries, pacing and
+    /// timings; -vv every AWS and Kubernetes request too. RUST_LOG, when
+    /// set, overrides.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Log everything on stderr, the AWS SDK's and the Kubernetes client's
+    /// own logs included (never credentials, tokens or signatures).
+    #[arg(long, global = true)]
+    pub debug: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
@@ -158,9 +159,19 @@ pub(crate) async fn cluster_and_caller(
     clients: &Clients,
     cluster: &str,
 ) -> Result<(ClusterFacts, Caller)> {
+    let started = Instant::now();
     let (facts, caller) = tokio::join!(clients.eks.describe_cluster(cluster), clients.sts.caller());
-    let facts = facts?;
+    let facts = match (facts, &caller) {
+        (Err(e), Ok(who)) => return Err(e.for_caller(&who.arn).into()),
+        (facts, _) => facts?,
+    };
     let caller = caller?;
+    tracing::info!(
+        cluster,
+        caller = caller.arn,
+        elapsed_ms = ms(started),
+        "phase: cluster and caller (DescribeCluster, GetCallerIdentity)"
+    );
     if let Err(why) = aws::eks::check_platform(&facts.name, &facts.version, &facts.platform_version)
     {
         bail!(why);
@@ -277,16 +288,40 @@ pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<Live
     let topts = cluster_options(&opts.translate, &cluster);
     let readers = clients.iam_readers(&caller.account);
     let from_aws_auth = async {
+        let started = Instant::now();
         let (aws_auth, rbac) = read_aws_auth(opts, &cluster).await?;
+        tracing::info!(
+            source = aws_auth.kind,
+            rbac = rbac.is_some(),
+            elapsed_ms = ms(started),
+            "phase: aws-auth read"
+        );
         let draft = core_plan(&aws_auth, &topts)?;
         let principals = resolve::principals(&draft.entries);
+        let started = Instant::now();
         let iam = aws::iam::lookup_all(&readers, &principals, concurrency).await?;
+        tracing::info!(
+            principals = principals.len(),
+            elapsed_ms = ms(started),
+            "phase: IAM lookups"
+        );
         Ok::<_, anyhow::Error>((aws_auth, iam, rbac))
     };
-    let (from_aws_auth, existing) =
-        tokio::join!(from_aws_auth, read_existing(clients, &cluster, concurrency));
-    let (aws_auth, iam, rbac) = from_aws_auth?;
-    let existing = existing?;
+    let existing = async {
+        let started = Instant::now();
+        let existing = read_existing(clients, &cluster, concurrency).await;
+        if let Ok(entries) = &existing {
+            tracing::info!(
+                entries = entries.len(),
+                elapsed_ms = ms(started),
+                "phase: access entries read"
+            );
+        }
+        existing
+    };
+    let (from_aws_auth, existing) = tokio::join!(from_aws_auth, existing);
+    let (aws_auth, iam, rbac) = from_aws_auth.map_err(|e| for_caller(e, &caller))?;
+    let existing = existing.map_err(|e| for_caller(e, &caller))?;
     Ok(LivePlanInputs {
         caller,
         cluster,
@@ -295,6 +330,20 @@ pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<Live
         iam,
         rbac,
     })
+}
+
+/// Milliseconds since `started`, for the phase timings of `-v`.
+fn ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// An AWS error of an EKS call names the caller it refused
+/// ([`aws::AwsError::for_caller`]); any other error is kept.
+fn for_caller(err: anyhow::Error, caller: &Caller) -> anyhow::Error {
+    match err.downcast::<aws::AwsError>() {
+        Ok(aws) => aws.for_caller(&caller.arn).into(),
+        Err(other) => other,
+    }
 }
 
 fn core_plan(src: &AwsAuthSource, opts: &Options) -> Result<Plan> {

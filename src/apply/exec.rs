@@ -133,8 +133,17 @@ impl Executor {
     pub(crate) async fn run(&self, step: &Step) -> Result<Outcome, crate::journal::JournalError> {
         let prior = step.principal_arn().and_then(|p| self.prior.get(p));
         let seq = self.journal.intent(step, prior)?;
+        let started = Instant::now();
         let outcome = self.call_with_retries(step).await;
         self.journal.outcome(seq, outcome.clone())?;
+        tracing::info!(
+            seq,
+            op = step.op(),
+            principal = step.principal_arn().unwrap_or_default(),
+            outcome = ?outcome,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "step"
+        );
         self.events.step(step, &outcome);
         Ok(outcome)
     }
@@ -183,13 +192,20 @@ impl Executor {
                 // fine, the rate may not be. It gives up only after a long while.
                 Err(AwsError::Throttled { .. }) if throttles < MAX_THROTTLES => {
                     throttles += 1;
+                    tracing::debug!(op, throttles, "throttled; sent again when paced");
                 }
                 Err(e) if retryable(&e) && attempt + 1 < self.backoff.attempts => {
-                    tokio::time::sleep(
-                        self.backoff
-                            .wait(attempt, salt.wrapping_add(u64::from(attempt))),
-                    )
-                    .await;
+                    let wait = self
+                        .backoff
+                        .wait(attempt, salt.wrapping_add(u64::from(attempt)));
+                    tracing::info!(
+                        op,
+                        attempt = attempt + 1,
+                        backoff_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        error = %e,
+                        "retrying the step"
+                    );
+                    tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
                 Err(e) => {

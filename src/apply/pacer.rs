@@ -107,6 +107,11 @@ impl Pacer {
         let now = Instant::now();
         let at = self.reserve(op, now);
         if at > now {
+            tracing::debug!(
+                op,
+                wait_ms = u64::try_from((at - now).as_millis()).unwrap_or(u64::MAX),
+                "paced"
+            );
             tokio::time::sleep(at - now).await;
         }
         Instant::now()
@@ -129,8 +134,13 @@ impl Pacer {
         throttled: bool,
         now: Instant,
     ) -> Option<Verdict> {
-        self.with_lane(op, |lane| lane.answer(sent, throttled, now))
-            .flatten()
+        self.with_lane(op, |lane| {
+            let (rate, probing, cut) = (lane.rate, lane.probe.is_some(), lane.last_cut);
+            let verdict = lane.answer(sent, throttled, now);
+            log_decision(op, (rate, probing, cut), lane, throttled);
+            verdict
+        })
+        .flatten()
     }
 
     #[cfg(test)]
@@ -212,6 +222,35 @@ impl Lane {
             self.rate = probe.before;
             self.next = None;
             None
+        }
+    }
+}
+
+/// Tells (`-v`) what an answer decided: a cut, its confirmation, its undoing.
+/// `before` is the lane's rate, probing and last cut before the answer.
+/// Only a throttled answer undoes a cut, and it restores the rate before it
+/// (a success only grows the rate).
+fn log_decision(
+    op: &str,
+    before: (Option<f64>, bool, Option<Instant>),
+    lane: &Lane,
+    throttled: bool,
+) {
+    let (rate, probing, cut) = before;
+    if lane.last_cut != cut {
+        tracing::info!(
+            op,
+            from = ?rate,
+            to = ?lane.rate,
+            throttled = lane.throttles.len(),
+            ok = lane.recent.len(),
+            "pacing: half of the last second's answers were throttled; rate cut, under test"
+        );
+    } else if probing && lane.probe.is_none() {
+        if throttled && lane.rate != rate {
+            tracing::info!(op, rate = ?lane.rate, "pacing: the 429s did not follow the rate; cut undone");
+        } else {
+            tracing::info!(op, rate = ?lane.rate, "pacing: the cut emptied the 429s; it stands");
         }
     }
 }

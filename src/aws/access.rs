@@ -61,6 +61,7 @@ impl Clients {
     pub fn access_writer(&self) -> AccessWriter {
         let conf = aws_sdk_eks::config::Builder::from(&self.config)
             .retry_config(aws_config::retry::RetryConfig::disabled())
+            .interceptor(super::log::RequestLog)
             .build();
         AccessWriter {
             client: aws_sdk_eks::Client::from_conf(conf),

@@ -164,7 +164,11 @@ pub struct Eks {
 impl Eks {
     pub fn new(conf: &SdkConfig) -> Eks {
         Eks {
-            client: aws_sdk_eks::Client::new(conf),
+            client: aws_sdk_eks::Client::from_conf(
+                aws_sdk_eks::config::Builder::from(conf)
+                    .interceptor(super::log::RequestLog)
+                    .build(),
+            ),
             region: super::config::region(conf),
         }
     }

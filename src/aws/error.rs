@@ -30,6 +30,16 @@ pub enum AwsError {
         message: String,
     },
 
+    /// [`AwsError::AccessDenied`] once the caller is known (STS
+    /// GetCallerIdentity): the principal that was refused.
+    #[error("{call}: access denied for {principal} ({message}); grant {permission} to that principal, or run as one that has it")]
+    AccessDeniedFor {
+        call: String,
+        permission: String,
+        principal: String,
+        message: String,
+    },
+
     #[error("{call}: no cluster named {cluster} in {region} ({message}); check --cluster and --region (or AWS_REGION)")]
     ClusterNotFound {
         call: String,
@@ -192,7 +202,7 @@ impl AwsError {
             AwsError::InvalidCredentials { .. } => "InvalidCredentials",
             AwsError::NoCredentials { .. } => "NoCredentials",
             AwsError::AssumeRole { .. } => "AssumeRole",
-            AwsError::AccessDenied { .. } => "AccessDenied",
+            AwsError::AccessDenied { .. } | AwsError::AccessDeniedFor { .. } => "AccessDenied",
             AwsError::ClusterNotFound { .. } => "ClusterNotFound",
             AwsError::Throttled { .. } => "Throttled",
             AwsError::Unreachable { .. } => "Unreachable",
@@ -200,6 +210,28 @@ impl AwsError {
             AwsError::Service { .. } => "Service",
             AwsError::Other { .. } => "Error",
             AwsError::NoRegion => "NoRegion",
+        }
+    }
+
+    /// An EKS access denial names the principal refused: `caller_arn`, the
+    /// caller STS reported, which makes every EKS call. Other errors, and
+    /// IAM's (made with the roles of `--iam-role-for` in other accounts),
+    /// are kept as they are.
+    pub(crate) fn for_caller(self, caller_arn: &str) -> AwsError {
+        match self {
+            AwsError::AccessDenied {
+                call,
+                permission,
+                message,
+            } if permission.starts_with("eks:") && !caller_arn.is_empty() => {
+                AwsError::AccessDeniedFor {
+                    call,
+                    permission,
+                    principal: caller_arn.to_string(),
+                    message,
+                }
+            }
+            other => other,
         }
     }
 
@@ -428,6 +460,30 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn an_eks_denial_names_the_caller() {
+        let caller = "arn:aws:iam::111122223333:user/x";
+        let e = parts(Some("AccessDeniedException"), Some(403)).for_caller(caller);
+        assert_eq!(
+            e.to_string(),
+            "DescribeCluster prod: access denied for arn:aws:iam::111122223333:user/x (m); grant eks:DescribeCluster to that principal, or run as one that has it"
+        );
+        assert_eq!(e.kind(), "AccessDenied");
+        // IAM calls may run as another principal (--iam-role-for): unchanged.
+        let iam = || {
+            from_parts(
+                "GetRole r".into(),
+                "iam:GetRole",
+                Some("AccessDenied"),
+                Some(403),
+                "m".into(),
+            )
+        };
+        assert_eq!(iam().for_caller(caller), iam());
+        let other = || parts(Some("ThrottlingException"), Some(400));
+        assert_eq!(other().for_caller(caller), other());
     }
 
     #[test]

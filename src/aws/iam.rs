@@ -28,7 +28,11 @@ pub struct Iam {
 impl Iam {
     pub fn new(conf: &SdkConfig) -> Iam {
         Iam {
-            client: aws_sdk_iam::Client::new(conf),
+            client: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(conf)
+                    .interceptor(super::log::RequestLog)
+                    .build(),
+            ),
         }
     }
 

@@ -8,6 +8,7 @@ pub(crate) mod config;
 pub(crate) mod eks;
 pub(crate) mod error;
 pub(crate) mod iam;
+pub(crate) mod log;
 pub(crate) mod sts;
 
 use std::collections::BTreeMap;

@@ -20,7 +20,11 @@ pub struct Sts {
 impl Sts {
     pub fn new(conf: &SdkConfig) -> Sts {
         Sts {
-            client: aws_sdk_sts::Client::new(conf),
+            client: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(conf)
+                    .interceptor(super::log::RequestLog)
+                    .build(),
+            ),
         }
     }
 

@@ -15,6 +15,8 @@ use crate::core::steps::ConfigMapBackup;
 
 const NAME: &str = "aws-auth";
 const NAMESPACE: &str = "kube-system";
+/// aws-auth as the request log names it.
+const TARGET: &str = "configmaps/kube-system/aws-auth";
 
 /// A kube client for one cluster's aws-auth.
 #[derive(Clone)]
@@ -155,12 +157,12 @@ impl Target {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.api().get_opt(NAME).await {
+            match super::logged("GET", TARGET, self.api().get_opt(NAME)).await {
                 Ok(object) => return Ok(Observed { object }),
                 Err(::kube::Error::Api(s))
                     if attempt < KUBE_ATTEMPTS && (s.code == 429 || s.code >= 500) =>
                 {
-                    tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
+                    super::back_off("GET", TARGET, attempt, s.code).await;
                 }
                 Err(e) => return Err(self.api_error("GET", e)),
             }
@@ -180,7 +182,8 @@ impl Target {
         let mut cm = read.clone();
         cm.data = Some(data.clone());
         cm.metadata.managed_fields = None;
-        match self.api().replace(NAME, &PostParams::default(), &cm).await {
+        let (api, params) = (self.api(), PostParams::default());
+        match super::logged("PUT", TARGET, api.replace(NAME, &params, &cm)).await {
             Ok(done) => Ok(done.metadata.resource_version),
             Err(::kube::Error::Api(s)) if s.code == 409 => Err(WriteError::Conflict(s.message)),
             Err(e) => Err(self.api_error("PUT", e)),
@@ -196,7 +199,7 @@ impl Target {
             }),
             ..DeleteParams::default()
         };
-        match self.api().delete(NAME, &dp).await {
+        match super::logged("DELETE", TARGET, self.api().delete(NAME, &dp)).await {
             Ok(_) => Ok(()),
             Err(::kube::Error::Api(s)) if s.code == 409 => Err(WriteError::Conflict(s.message)),
             Err(e) => Err(self.api_error("DELETE", e)),
@@ -215,7 +218,8 @@ impl Target {
             cm.metadata.annotations = Some(backup.annotations.clone());
         }
         cm.data = Some(backup.data.clone());
-        match self.api().create(&PostParams::default(), &cm).await {
+        let (api, params) = (self.api(), PostParams::default());
+        match super::logged("POST", TARGET, api.create(&params, &cm)).await {
             Ok(done) => Ok(done.metadata.resource_version),
             Err(::kube::Error::Api(s)) if s.code == 409 => Err(WriteError::Precondition(format!(
                 "aws-auth exists again (someone recreated it): {}",

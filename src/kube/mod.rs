@@ -498,6 +498,62 @@ pub(crate) async fn client_for(
     })
 }
 
+/// Runs one Kubernetes request and logs it (`-vv`): method, target,
+/// status and time; never the request or its answer.
+pub(crate) async fn logged<T>(
+    method: &str,
+    target: &str,
+    call: impl std::future::Future<Output = Result<T, ::kube::Error>>,
+) -> Result<T, ::kube::Error> {
+    let started = std::time::Instant::now();
+    let result = call.await;
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match &result {
+        Ok(_) => tracing::debug!(
+            method,
+            target,
+            status = "ok",
+            elapsed_ms,
+            "Kubernetes request"
+        ),
+        Err(::kube::Error::Api(s)) => {
+            tracing::debug!(
+                method,
+                target,
+                status = s.code,
+                elapsed_ms,
+                "Kubernetes request"
+            );
+        }
+        Err(e) => tracing::debug!(
+            method,
+            target,
+            error = %e,
+            elapsed_ms,
+            "Kubernetes request got no answer"
+        ),
+    }
+    result
+}
+
+/// Waits before another try of a Kubernetes request the API server
+/// throttled or failed (`-v` tells it).
+pub(crate) async fn back_off(method: &str, target: &str, attempt: u32, status: u16) {
+    let wait = std::time::Duration::from_millis(200 << attempt);
+    tracing::info!(
+        method,
+        target,
+        status,
+        attempt = attempt + 1,
+        backoff_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+        "retrying the Kubernetes request"
+    );
+    tokio::time::sleep(wait).await;
+}
+
+/// aws-auth as the request log names it.
+const AWS_AUTH: &str = "configmaps/kube-system/aws-auth";
+
 /// Tries of the aws-auth GET when the API server throttles or fails.
 pub(crate) const KUBE_ATTEMPTS: u32 = 4;
 
@@ -513,11 +569,11 @@ pub(crate) async fn get_aws_auth(
     let mut attempt = 0;
     let got = loop {
         attempt += 1;
-        match api.get_opt("aws-auth").await {
+        match logged("GET", AWS_AUTH, api.get_opt("aws-auth")).await {
             Err(::kube::Error::Api(s))
                 if attempt < KUBE_ATTEMPTS && (s.code == 429 || s.code >= 500) =>
             {
-                tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
+                back_off("GET", AWS_AUTH, attempt, s.code).await;
             }
             other => break other,
         }

@@ -86,7 +86,7 @@ where
         if let Some(t) = &token {
             params = params.continue_token(t);
         }
-        match list_page(&api, &params).await {
+        match list_page(&api, &params, resource).await {
             Ok(page) => {
                 items.extend(page.items);
                 match page.metadata.continue_.filter(|c| !c.is_empty()) {
@@ -124,18 +124,22 @@ where
 
 /// One page, tried again with backoff when the API server throttles (429)
 /// or fails (5xx), as the aws-auth GET is.
-async fn list_page<K>(api: &Api<K>, params: &ListParams) -> Result<ObjectList<K>, ::kube::Error>
+async fn list_page<K>(
+    api: &Api<K>,
+    params: &ListParams,
+    resource: &str,
+) -> Result<ObjectList<K>, ::kube::Error>
 where
     K: Resource + Clone + DeserializeOwned + Debug,
 {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match api.list(params).await {
+        match super::logged("LIST", resource, api.list(params)).await {
             Err(::kube::Error::Api(s))
                 if attempt < KUBE_ATTEMPTS && (s.code == 429 || s.code >= 500) =>
             {
-                tokio::time::sleep(std::time::Duration::from_millis(200 << attempt)).await;
+                super::back_off("LIST", resource, attempt, s.code).await;
             }
             other => return other,
         }

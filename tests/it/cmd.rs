@@ -102,6 +102,8 @@ impl Cmd {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
+            // -v/--debug logs are asked for by a test, not inherited.
+            .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for k in &self.env_removed {

@@ -2,8 +2,8 @@
 //! is one line on stderr that says what happened and what to do, exit 1.
 //! The real binary; the emulator only where AWS must answer.
 
-use eks_emulator::seed::Seed;
-use eks_emulator::Emulator;
+use eks_emulator::seed::{Cluster, Seed};
+use eks_emulator::{Emulator, FaultRule, Faults};
 
 use crate::cmd::{against, bin, Output};
 
@@ -171,5 +171,57 @@ fn no_region_says_where_to_set_one() {
     assert_eq!(
         one_line_error(&out),
         "error: no AWS region: pass --region or set AWS_REGION (or a region in the profile)"
+    );
+}
+
+/// A rule that answers the first call of `operation` with EKS's 403
+/// AccessDeniedException and the message AWS gives for `caller`.
+fn deny(operation: &str, action: &str, caller: &str, resource: &str) -> Faults {
+    let mut rule = FaultRule::new(operation).fail_nth(1, 403, "AccessDeniedException");
+    if let Some(f) = rule.fail_nth.as_mut() {
+        f.message = Some(format!(
+            "User: {caller} is not authorized to perform: {action} on resource: {resource}"
+        ));
+    }
+    Faults::new(1, vec![rule])
+}
+
+#[test]
+fn access_denied_names_the_action_and_the_caller() {
+    let emu = Emulator::start(
+        Seed::default().with_caller(KEY, A, CALLER).with_cluster(
+            Cluster::new("prod", A, REGION)
+                .mode("API_AND_CONFIG_MAP")
+                .version("1.29", "eks.3")
+                .aws_auth([("mapRoles", "")]),
+        ),
+    )
+    .expect("emulator starts");
+    let arn = emu.cluster_arn("prod").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = emu.kubeconfig_path().display().to_string();
+    let run = || {
+        against(&emu.endpoint_url(), KEY, REGION, dir.path())
+            .args(["plan", "--cluster", "prod", "--kubeconfig", &kubeconfig])
+            .run()
+    };
+
+    // The first call: the caller comes from GetCallerIdentity, made beside it.
+    emu.set_faults(deny("DescribeCluster", "eks:DescribeCluster", CALLER, &arn));
+    assert_eq!(
+        one_line_error(&run()),
+        format!("error: DescribeCluster prod: access denied for {CALLER} (User: {CALLER} is not authorized to perform: eks:DescribeCluster on resource: {arn}); grant eks:DescribeCluster to that principal, or run as one that has it")
+    );
+
+    // A later call, once the cluster is known.
+    emu.set_faults(deny(
+        "ListAccessEntries",
+        "eks:ListAccessEntries",
+        CALLER,
+        &arn,
+    ));
+    assert_eq!(
+        one_line_error(&run()),
+        format!("error: ListAccessEntries prod: access denied for {CALLER} (User: {CALLER} is not authorized to perform: eks:ListAccessEntries on resource: {arn}); grant eks:ListAccessEntries to that principal, or run as one that has it")
     );
 }

@@ -18,5 +18,6 @@ mod faithful;
 mod finish;
 mod finish_output;
 mod live_plan;
+mod logging;
 mod plan_offline;
 mod vocabulary;
