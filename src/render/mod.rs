@@ -2,6 +2,7 @@
 //! pull requests. Each renderer is a pure function of the plan.
 
 pub(crate) mod access;
+pub(crate) mod diff;
 pub(crate) mod explain;
 pub(crate) mod json;
 pub(crate) mod markdown;
