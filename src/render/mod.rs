@@ -138,7 +138,11 @@ pub(crate) fn skipped_rows(plan: &Plan) -> Vec<(String, String, String, String, 
         .filter(|m| m.outcome == Outcome::Skip)
         .map(|m| {
             let row = m.index.map_or_else(|| "-".into(), |i| (i + 1).to_string());
-            let line = m.line.map_or_else(|| "-".into(), |l| l.to_string());
+            let line = match (m.section_line, m.line) {
+                (Some(n), _) => format!("{} line {n}", m.section),
+                (None, Some(l)) => l.to_string(),
+                (None, None) => "-".into(),
+            };
             let what = m
                 .arn
                 .clone()

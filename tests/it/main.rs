@@ -18,3 +18,4 @@ mod faithful;
 mod finish;
 mod live_plan;
 mod plan_offline;
+mod plan_review;
