@@ -201,7 +201,8 @@ impl Grid {
             for (c, share) in &self.prose {
                 row[*c] = wrap(&row[*c], left * share / total.max(1));
             }
-            if visible_width(&row[self.principal]) > principal_width && columns > 1 {
+            // (A first column that is too long just widens the table.)
+            if visible_width(&row[self.principal]) > principal_width && self.principal > 0 {
                 let long = std::mem::replace(&mut row[self.principal], "↑".into());
                 let mut above = vec![String::new(); columns];
                 above[0] = std::mem::take(&mut row[0]);
