@@ -4,12 +4,10 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use tabled::builder::Builder;
-use tabled::settings::Style;
 
 use crate::core::steps::Outcome;
 use crate::outcome;
-use crate::render::table::wrap;
+use crate::render::table::Grid;
 
 use super::exec::StepResult;
 use super::run::Run;
@@ -200,19 +198,24 @@ impl Report {
             }
         ));
         if !self.failures.is_empty() {
-            let mut b = Builder::default();
-            b.push_record(["Step", "Principal", "Why"]);
-            for f in &self.failures {
-                b.push_record([
-                    f.op.clone(),
-                    wrap(&f.target, 34),
-                    wrap(
-                        &format!("{}: {}", f.code, f.message),
-                        width.saturating_sub(60).max(30),
-                    ),
-                ]);
-            }
-            out.push_str(&b.build().with(Style::sharp()).to_string());
+            // The principal is never split; the reason is wrapped at words.
+            let grid = Grid {
+                head: ["Step", "Principal", "Why"].map(String::from).to_vec(),
+                rows: self
+                    .failures
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.op.clone(),
+                            f.target.clone(),
+                            format!("{}: {}", f.code, f.message),
+                        ]
+                    })
+                    .collect(),
+                principal: 1,
+                prose: vec![(2, 1)],
+            };
+            out.push_str(&grid.render(width.max(60)));
             out.push('\n');
         }
         for i in &self.irreversible {

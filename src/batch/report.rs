@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use tabled::builder::Builder;
-use tabled::settings::Style;
 
 use crate::core::plan::Plan;
 use crate::core::verify::Verification;
 use crate::outcome::{one_line, Outcome};
 use crate::render;
-use crate::render::table::wrap;
+use crate::render::markdown::COMMENT_LIMIT;
+use crate::render::table::{wrap, Grid};
 
 /// How one cluster ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,16 +318,79 @@ impl FleetReport {
         "Lossy", "Lockout", "Status",
     ];
 
+    /// The fleet table for a terminal, within `width` columns (100 by
+    /// default): the counts folded into two cells, the cluster name never
+    /// split, the status wrapped at words.
     pub fn table(&self, width: usize) -> String {
-        let mut b = Builder::default();
-        b.push_record(Self::HEADER.map(std::string::ToString::to_string));
-        for r in self.rows() {
-            let mut r = r;
-            r[3] = r[3].replace("_AND_", "_AND_\n");
-            r[11] = wrap(&r[11], 22);
-            b.push_record(r);
-        }
-        let mut out = b.build().with(Style::sharp()).to_string();
+        let rows = self
+            .clusters
+            .iter()
+            .map(|c| {
+                let (entries, warnings) = c.counts.as_ref().map_or_else(
+                    || ("-".to_string(), "-".to_string()),
+                    |k| {
+                        let list = |parts: &[(usize, &str)]| {
+                            let lines: Vec<String> = parts
+                                .iter()
+                                .filter(|(n, _)| *n > 0)
+                                .map(|(n, what)| format!("{n} {what}"))
+                                .collect();
+                            if lines.is_empty() {
+                                "none".to_string()
+                            } else {
+                                lines.join("\n")
+                            }
+                        };
+                        (
+                            list(&[
+                                (k.create, "to create"),
+                                (k.update, "to update"),
+                                (k.noop, "unchanged"),
+                                (k.conflict, "in conflict"),
+                            ]),
+                            list(&[
+                                (k.skipped, "skipped"),
+                                (k.lossy, "lossy"),
+                                (k.lockout_warnings, "lockout"),
+                            ]),
+                        )
+                    },
+                );
+                vec![
+                    c.name.clone(),
+                    format!(
+                        "{}\n{}",
+                        c.account.as_deref().unwrap_or("-"),
+                        c.region.as_deref().unwrap_or("-")
+                    ),
+                    c.mode.as_deref().unwrap_or("-").replace("_AND_", "_AND_\n"),
+                    entries,
+                    warnings,
+                    if c.note.is_empty() {
+                        c.status.as_str().to_string()
+                    } else {
+                        format!("{} ({})", c.status.as_str(), c.note)
+                    },
+                ]
+            })
+            .collect();
+        // Warnings: aws-auth rows skipped, lossy rows, lockout warnings.
+        let grid = Grid {
+            head: [
+                "Cluster",
+                "Account\nRegion",
+                "Mode",
+                "Entries",
+                "Warnings",
+                "Status",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+            principal: 0,
+            prose: vec![(5, 1)],
+        };
+        let mut out = grid.render(width);
         out.push('\n');
         let failed: Vec<_> = self.clusters.iter().filter(|c| c.error.is_some()).collect();
         if !failed.is_empty() {
@@ -360,20 +422,96 @@ impl FleetReport {
 
     /// For a pull request: the summary line, the fleet table, then one
     /// section per cluster with its plan (or verification, or apply
-    /// report) folded.
+    /// report) folded in `<details>`. A report longer than a GitHub comment
+    /// can be ([`COMMENT_LIMIT`]) is told in its summary-only form.
     pub fn markdown(&self) -> String {
-        let cell = |s: &str| s.replace('|', "\\|").replace('\n', "<br>");
+        self.markdown_within(COMMENT_LIMIT)
+    }
+
+    /// [`Self::markdown`] within `limit` bytes (bytes: GitHub counts
+    /// characters, of which there are never more). Beyond it: the summary
+    /// line, the table (unlinked) and the errors, and a line that says the
+    /// details were left out; the table itself is cut if even that is over.
+    pub fn markdown_within(&self, limit: usize) -> String {
+        let full = self.markdown_full();
+        if full.len() <= limit {
+            return full;
+        }
         let mut out = format!("## aws-auth-migrate batch: {}\n\n", self.summary_line());
-        out.push_str(&format!("| {} |\n", Self::HEADER.join(" | ")));
-        out.push_str(&format!("|{}\n", "---|".repeat(Self::HEADER.len())));
-        for r in self.rows() {
-            let mut r = r;
-            r[0] = format!("[{}](#{})", r[0], anchor(&r[0]));
-            r[11] = format!("{} {}", icon(c_status(&r[11])), r[11]);
+        out.push_str(&format!(
+            "> ℹ️ Summary only: with each cluster's details this report is {} characters, over the {limit} a GitHub comment can hold. Each cluster's plan is in the output folder ({}), and `--format json` gives every figure.\n\n",
+            full.len(),
+            self.out_dir.display()
+        ));
+        let mut tail = String::new();
+        let failed: Vec<_> = self.clusters.iter().filter(|c| c.error.is_some()).collect();
+        if !failed.is_empty() {
+            tail.push_str("**Errors**\n\n");
+            for c in failed {
+                tail.push_str(&format!(
+                    "- `{}`: {}\n",
+                    c.name,
+                    md_cell(c.error.as_deref().unwrap_or(""))
+                ));
+            }
+            tail.push('\n');
+        }
+        let rows = self.markdown_rows(false);
+        let header = self.markdown_header();
+        let mut table = header.clone();
+        let mut shown = 0;
+        for r in &rows {
+            // Room for the note on the rows left out.
+            if out.len() + table.len() + r.len() + tail.len() + 200 > limit {
+                break;
+            }
+            table.push_str(r);
+            shown += 1;
+        }
+        out.push_str(&table);
+        if shown < rows.len() {
             out.push_str(&format!(
-                "| {} |\n",
-                r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+                "\n_{} more clusters are left out to fit; `--format json` lists them all._\n",
+                rows.len() - shown
             ));
+        }
+        out.push('\n');
+        if out.len() + tail.len() <= limit {
+            out.push_str(&tail);
+        }
+        out
+    }
+
+    fn markdown_header(&self) -> String {
+        format!(
+            "| {} |\n|{}\n",
+            Self::HEADER.join(" | "),
+            "---|".repeat(Self::HEADER.len())
+        )
+    }
+
+    /// The fleet table's rows, the names linked to their sections or not.
+    fn markdown_rows(&self, link: bool) -> Vec<String> {
+        self.rows()
+            .into_iter()
+            .map(|mut r| {
+                if link {
+                    r[0] = format!("[{}](#{})", r[0], anchor(&r[0]));
+                }
+                r[11] = format!("{} {}", icon(c_status(&r[11])), r[11]);
+                format!(
+                    "| {} |\n",
+                    r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
+                )
+            })
+            .collect()
+    }
+
+    fn markdown_full(&self) -> String {
+        let mut out = format!("## aws-auth-migrate batch: {}\n\n", self.summary_line());
+        out.push_str(&self.markdown_header());
+        for r in self.markdown_rows(true) {
+            out.push_str(&r);
         }
         out.push('\n');
         for c in &self.clusters {
@@ -392,7 +530,7 @@ impl FleetReport {
                 c.mode.as_deref().unwrap_or("?"),
             ));
             if let Some(e) = &c.error {
-                out.push_str(&format!("> ❌ {}\n\n", cell(e)));
+                out.push_str(&format!("> ❌ {}\n\n", md_cell(e)));
             }
             if let Some(text) = &c.text {
                 out.push_str(&format!(
@@ -402,19 +540,23 @@ impl FleetReport {
             if let Some(v) = &c.verification {
                 out.push_str(&format!(
                     "<details><summary>{}</summary>\n\n{}\n</details>\n\n",
-                    cell(&crate::finish::render::summary_line(v)),
+                    md_cell(&crate::finish::render::summary_line(v)),
                     without_heading(&crate::finish::render::markdown(v))
                 ));
             } else if let Some(p) = &c.plan {
                 out.push_str(&format!(
                     "<details><summary>{}</summary>\n\n{}\n</details>\n\n",
-                    cell(&render::summary_line(p)),
+                    md_cell(&render::summary_line(p)),
                     without_heading(&render::markdown::render(p))
                 ));
             }
         }
         out
     }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', "<br>")
 }
 
 /// A single-cluster report without its `###` heading: the `<summary>`
@@ -507,5 +649,97 @@ mod tests {
             "Fleet plan: 3 clusters: 2 with changes, 1 failed; entries: 5 to create, 0 to update, 0 unchanged, 0 in conflict; 0 aws-auth rows skipped, 0 lossy, 0 lockout warnings."
         );
         assert_eq!(anchor("Prod East.1"), "prod-east1");
+    }
+
+    /// A plan like a real cluster's: nodes, a few teams, one skipped row.
+    fn plan(name: &str) -> Plan {
+        use crate::core::planner::{plan_offline, SourceInfo};
+        use crate::core::translate::Options;
+        let mut yaml = String::from("data:\n  mapRoles: |\n");
+        yaml.push_str("    - rolearn: arn:aws:iam::111122223333:role/nodes\n      username: system:node:{{EC2PrivateDNSName}}\n      groups:\n        - system:bootstrappers\n        - system:nodes\n");
+        for team in ["dev", "ops", "data", "payments", "platform"] {
+            yaml.push_str(&format!(
+                "    - rolearn: arn:aws:iam::111122223333:role/{team}-{name}\n      username: {team}\n      groups:\n        - {team}\n"
+            ));
+        }
+        yaml.push_str("    - rolearn: arn:aws:iam::111122223333:role/monitoring\n      username: monitoring\n      groups:\n        - system:monitoring\n");
+        let mut plan = plan_offline(
+            yaml.as_bytes(),
+            SourceInfo {
+                kind: "cluster".into(),
+                path: None,
+            },
+            &Options {
+                account: Some("111122223333".into()),
+                partition: Some("aws".into()),
+                allow_lossy: false,
+                policy_map: Default::default(),
+            },
+        )
+        .unwrap();
+        plan.cluster.name = Some(name.into());
+        plan.cluster.region = Some("eu-west-1".into());
+        plan
+    }
+
+    fn fleet(n: usize) -> FleetReport {
+        let clusters = (0..n)
+            .map(|i| {
+                let name = format!("prod-payments-{i:03}");
+                let p = plan(&name);
+                let mut r = ClusterResult::new(&name, Some("eu-west-1".into()), BTreeMap::new())
+                    .with_plan(&p);
+                r.status = Status::Changes;
+                r.note = "plan saved".into();
+                r.plan = Some(p);
+                r
+            })
+            .collect();
+        FleetReport::new("plan", PathBuf::from("fleet-out"), clusters)
+    }
+
+    #[test]
+    fn a_small_fleet_gets_every_clusters_details() {
+        let md = fleet(3).markdown();
+        assert!(md.len() < COMMENT_LIMIT);
+        assert_eq!(md.matches("### prod-payments-").count(), 3);
+        assert!(md.contains("<details><summary>Plan: "), "{md}");
+        assert!(!md.contains("Summary only"));
+    }
+
+    #[test]
+    fn two_hundred_clusters_fit_a_comment_as_a_summary() {
+        let report = fleet(200);
+        let full = report.markdown_full();
+        // Measured: about 2 kB of details per cluster, 391 kB in all; the
+        // summary-only form is 22 kB.
+        assert!(full.len() > COMMENT_LIMIT, "{}", full.len());
+        let md = report.markdown();
+        assert!(md.len() <= COMMENT_LIMIT, "{}", md.len());
+        assert!(md.contains("Summary only"), "{md}");
+        // Every cluster keeps its row; no section links to nothing.
+        assert_eq!(md.matches("| prod-payments-").count(), 200, "{md}");
+        assert!(!md.contains("](#"));
+        assert!(!md.contains("more clusters are left out"));
+        // A fleet too big even for the table says how many rows it left out.
+        let cut = report.markdown_within(10_000);
+        assert!(cut.len() <= 10_000, "{}", cut.len());
+        assert!(cut.contains("more clusters are left out"), "{cut}");
+    }
+
+    #[test]
+    fn the_terminal_table_fits_100_columns() {
+        let mut report = fleet(3);
+        report.clusters[1].counts = None;
+        report.clusters[1].status = Status::Failed;
+        report.clusters[1].error = Some(
+            "DescribeCluster prod-payments-001: no cluster named prod-payments-001 in eu-west-1"
+                .into(),
+        );
+        let text = report.table(100);
+        for line in text.lines() {
+            assert!(line.chars().count() <= 100, "{line}\n{text}");
+        }
+        assert!(text.contains("│ prod-payments-000 │"), "{text}");
     }
 }

@@ -250,16 +250,41 @@ pub(crate) fn render_plan(plan: &Plan, format: Format) -> String {
     }
 }
 
-/// Colour only on a terminal and without `NO_COLOR`; width from COLUMNS.
+/// Colour only on a terminal and without `NO_COLOR`. Width: COLUMNS when
+/// set, else the terminal's (when stdout is one), else 100.
 pub(crate) fn terminal_style() -> TableStyle {
     let tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100);
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    let terminal = || {
+        tty.then(|| terminal_size::terminal_size_of(std::io::stdout()))
+            .flatten()
+            .map(|(w, _)| usize::from(w.0))
+    };
     TableStyle {
         color: tty && !no_color,
-        width,
+        width: pick_width(columns, terminal),
+    }
+}
+
+/// COLUMNS wins, then the terminal's width, then 100.
+fn pick_width(columns: Option<usize>, terminal: impl FnOnce() -> Option<usize>) -> usize {
+    columns
+        .filter(|c| *c > 0)
+        .or_else(terminal)
+        .filter(|c| *c > 0)
+        .unwrap_or(100)
+}
+
+#[cfg(test)]
+mod width_tests {
+    use super::pick_width;
+
+    #[test]
+    fn columns_then_terminal_then_100() {
+        assert_eq!(pick_width(Some(80), || Some(120)), 80);
+        assert_eq!(pick_width(None, || Some(120)), 120);
+        assert_eq!(pick_width(None, || None), 100);
+        assert_eq!(pick_width(Some(0), || None), 100);
     }
 }

@@ -22,6 +22,12 @@ pub struct Row {
     pub index: usize,
     /// Line in the input, where it can be known.
     pub line: Option<usize>,
+    /// Line within the section's string, from 1, when `line` cannot point
+    /// inside it (a quoted string: JSON input, or the ConfigMap as read
+    /// from the API): the line `kubectl get cm aws-auth -o
+    /// jsonpath='{.data.mapRoles}'` shows, and the line under `mapRoles: |`
+    /// in `-o yaml`.
+    pub section_line: Option<usize>,
     /// rolearn / userarn; empty when missing or of the wrong type.
     pub arn: String,
     /// mapAccounts: the account ID as the authenticator reads it.
@@ -32,6 +38,27 @@ pub struct Row {
     pub sso: bool,
     /// Notes about fields the authenticator zeroed or ignored.
     pub notes: Vec<Reason>,
+}
+
+impl Row {
+    /// `line 12`, or `mapRoles line 3` when the line is within the
+    /// section's string (see `section_line`).
+    pub fn location(&self) -> Option<String> {
+        location(self.section, self.line, self.section_line)
+    }
+}
+
+/// `line 12`, or `mapRoles line 3` for a line within the section's string.
+pub(crate) fn location(
+    section: Section,
+    line: Option<usize>,
+    section_line: Option<usize>,
+) -> Option<String> {
+    match (section_line, line) {
+        (Some(n), _) => Some(format!("{section} line {n}")),
+        (None, Some(l)) => Some(format!("line {l}")),
+        (None, None) => None,
+    }
 }
 
 /// What became of a section.
@@ -141,10 +168,11 @@ pub(crate) fn parse(data: &AwsAuthData) -> AwsAuth {
         };
         for (index, item) in items.iter().enumerate() {
             let line = map_line(item.line).or(Some(key_line));
-            let row = match section {
+            let mut row = match section {
                 Section::MapAccounts => account_row(index, line, item),
                 _ => mapping_row(section, index, line, offset, item),
             };
+            row.section_line = offset.is_none().then_some(item.line);
             out.rows.push(row);
         }
         out.sections.push(SectionReport {
@@ -191,6 +219,7 @@ fn mapping_row(
         section,
         index,
         line,
+        section_line: None,
         arn: String::new(),
         account: None,
         username: String::new(),
@@ -363,6 +392,7 @@ fn account_row(index: usize, line: Option<usize>, item: &Node) -> Row {
         section: Section::MapAccounts,
         index,
         line,
+        section_line: None,
         arn: String::new(),
         account: Some(account),
         username: String::new(),
@@ -400,6 +430,18 @@ mod tests {
             rows("data:\n  mapRoles: |\n    - rolearn: a\n      username: a\n    - rolearn: b\n");
         assert_eq!(a.rows[0].line, Some(3));
         assert_eq!(a.rows[1].line, Some(5));
+        assert_eq!(a.rows[1].section_line, None);
+        assert_eq!(a.rows[1].location().as_deref(), Some("line 5"));
+    }
+
+    #[test]
+    fn a_quoted_section_gives_the_line_within_its_string() {
+        // As a live plan reads the ConfigMap: JSON, each section one string.
+        let a =
+            rows("{\"data\": {\"mapRoles\": \"- rolearn: a\\n  username: a\\n- rolearn: b\\n\"}}");
+        assert_eq!(a.rows[1].line, Some(1));
+        assert_eq!(a.rows[1].section_line, Some(3));
+        assert_eq!(a.rows[1].location().as_deref(), Some("mapRoles line 3"));
     }
 
     #[test]

@@ -261,6 +261,7 @@ mod tests {
             section: Section::MapRoles,
             index: Some(3),
             line: None,
+            section_line: None,
             arn: Some("arn:aws:iam::999988887777:role/nodes".into()),
             account: None,
             username: None,

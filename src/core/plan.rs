@@ -107,6 +107,11 @@ pub struct Mapping {
     /// Position in its section, from 0; null for a section that could not be read.
     pub index: Option<usize>,
     pub line: Option<usize>,
+    /// Line within the section's string, from 1, when `line` cannot point
+    /// inside it (the section is a quoted string: JSON input, or a live
+    /// plan's ConfigMap read from the API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section_line: Option<usize>,
     pub arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
@@ -134,6 +139,13 @@ pub struct Entry {
     /// Live plans: what is there now, when it differs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<EntryDiff>,
+}
+
+impl Mapping {
+    /// `line 12`, or `mapRoles line 3` for a line within the section's string.
+    pub fn location(&self) -> Option<String> {
+        super::aws_auth::location(self.section, self.line, self.section_line)
+    }
 }
 
 impl Entry {

@@ -27,7 +27,7 @@ pub fn plan_offline(bytes: &[u8], source: SourceInfo, opts: &Options) -> Result<
     // every format shows it, not only in the row's reasons (JSON).
     for row in &auth.rows {
         for n in row.notes.iter().filter(|n| n.code == Code::DuplicateKey) {
-            let at = row.line.map(|l| format!(", line {l}")).unwrap_or_default();
+            let at = row.location().map(|l| format!(", {l}")).unwrap_or_default();
             notices.push(format!(
                 "{} #{}{at}: {}",
                 row.section,

@@ -145,6 +145,7 @@ mod tests {
             section: Section::MapRoles,
             index: Some(0),
             line: None,
+            section_line: None,
             arn: Some(arn.into()),
             account: None,
             username: None,

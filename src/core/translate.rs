@@ -109,6 +109,7 @@ fn unreadable_sections(auth: &AwsAuth) -> Vec<Mapping> {
             section: s.section,
             index: None,
             line: s.line,
+            section_line: None,
             arn: None,
             account: None,
             username: None,
@@ -137,6 +138,7 @@ fn rows_by_caller<'a>(auth: &'a AwsAuth, mappings: &mut Vec<Mapping>) -> Vec<Vec
             section: row.section,
             index: Some(row.index),
             line: row.line,
+            section_line: row.section_line,
             arn: (row.section != Section::MapAccounts).then(|| row.arn.clone()),
             account: row.account.clone(),
             username: (!row.username.is_empty()).then(|| row.username.clone()),
@@ -247,7 +249,7 @@ fn mark_superseded(members: &[Member<'_>], winner: &Member<'_>, mappings: &mut [
                 "superseded by {} row {}{}: the authenticator uses one row per principal",
                 w.section,
                 w.index + 1,
-                w.line.map(|l| format!(" (line {l})")).unwrap_or_default()
+                w.location().map(|l| format!(" ({l})")).unwrap_or_default()
             ),
         ));
     }

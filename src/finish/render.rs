@@ -2,16 +2,13 @@
 //! prune-configmap and finalize say while they run and when they end, as
 //! lines for standard output or standard error. Pure.
 
-use tabled::builder::Builder;
-use tabled::settings::Style;
-
 use super::finalize::{Deletion, FinalizeReport};
 use super::progress::Event;
 use super::prune::PruneReport;
 use crate::core::access_report::AccessReport;
 use crate::core::verify::{row_label, RowCheck, RowStatus, Verification};
 use crate::render::access;
-use crate::render::table::{wrap, TableStyle};
+use crate::render::table::{wrap, Grid, TableStyle};
 
 pub(crate) fn json(v: &Verification) -> String {
     let mut s = serde_json::to_string_pretty(v)
@@ -124,34 +121,34 @@ pub(crate) fn table(v: &Verification, style: TableStyle) -> String {
         out.push_str(&format!("notice: {n}\n"));
     }
     if !v.rows.is_empty() {
-        let w = style.width.max(60);
-        let (id_w, st_w) = (14, 12);
-        let rest = w.saturating_sub(id_w + st_w + 13);
-        let (p_w, d_w) = (rest * 2 / 5, rest - rest * 2 / 5);
-        let mut b = Builder::default();
-        b.push_record(["row", "principal", "status", "detail"]);
-        for r in &v.rows {
-            let status = status_cell(r);
-            let status = if style.color {
-                let code = match r.status {
-                    RowStatus::Migrated => "32",
-                    RowStatus::Gap | RowStatus::Lossy if !r.accepted => "31",
-                    _ => "2",
+        let rows = v
+            .rows
+            .iter()
+            .map(|r| {
+                let status = status_cell(r);
+                let status = if style.color {
+                    let code = match r.status {
+                        RowStatus::Migrated => "32",
+                        RowStatus::Gap | RowStatus::Lossy if !r.accepted => "31",
+                        _ => "2",
+                    };
+                    format!("\x1b[{code}m{status}\x1b[0m")
+                } else {
+                    status
                 };
-                format!("\x1b[{code}m{status}\x1b[0m")
-            } else {
-                status
-            };
-            b.push_record([
-                wrap(&r.id, id_w),
-                wrap(&row_label(r), p_w.max(10)),
-                status,
-                wrap(&detail_cell(r), d_w.max(10)),
-            ]);
-        }
-        let mut t = b.build();
-        t.with(Style::sharp());
-        out.push_str(&t.to_string());
+                vec![r.id.clone(), row_label(r), status, detail_cell(r)]
+            })
+            .collect();
+        // The principal is never split; the detail is wrapped at words.
+        let grid = Grid {
+            head: ["row", "principal", "status", "detail"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+            principal: 1,
+            prose: vec![(3, 1)],
+        };
+        out.push_str(&grid.render(style.width.max(60)));
         out.push('\n');
     }
     if !v.orphan_entries.is_empty() {

@@ -111,6 +111,18 @@ pub(crate) fn render(plan: &Plan) -> String {
         }
         out.push('\n');
     }
+    let blocks = super::diff::blocks(&plan.entries, account);
+    if !blocks.is_empty() {
+        out.push_str(&format!(
+            "**Existing entries that differ ({})**\n\n```diff\n",
+            blocks.len()
+        ));
+        for line in blocks.iter().flatten() {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str("```\n\n");
+    }
     if let Some(report) = &plan.access {
         out.push_str(&access_section(report));
     }

@@ -2,6 +2,7 @@
 //! pull requests. Each renderer is a pure function of the plan.
 
 pub(crate) mod access;
+pub(crate) mod diff;
 pub(crate) mod explain;
 pub(crate) mod json;
 pub(crate) mod markdown;
@@ -137,7 +138,11 @@ pub(crate) fn skipped_rows(plan: &Plan) -> Vec<(String, String, String, String, 
         .filter(|m| m.outcome == Outcome::Skip)
         .map(|m| {
             let row = m.index.map_or_else(|| "-".into(), |i| (i + 1).to_string());
-            let line = m.line.map_or_else(|| "-".into(), |l| l.to_string());
+            let line = match (m.section_line, m.line) {
+                (Some(n), _) => format!("{} line {n}", m.section),
+                (None, Some(l)) => l.to_string(),
+                (None, None) => "-".into(),
+            };
             let what = m
                 .arn
                 .clone()

@@ -20,4 +20,5 @@ mod finish_output;
 mod live_plan;
 mod logging;
 mod plan_offline;
+mod plan_review;
 mod vocabulary;

@@ -147,7 +147,7 @@ impl TargetState {
                     "{}[{}]{}",
                     m.section.key(),
                     m.index.map_or_else(|| "?".into(), |i| i.to_string()),
-                    m.line.map_or_else(String::new, |l| format!(" (line {l})"))
+                    m.location().map_or_else(String::new, |l| format!(" ({l})"))
                 )
             });
             let why = m
