@@ -87,6 +87,9 @@ pub(crate) enum BatchCommand {
     Finalize(BatchFinalizeArgs),
     /// Roll back every apply recorded in --out-dir.
     Rollback(BatchRollbackArgs),
+    /// Merge the fleet report parts of the shards of a run (--merge) into
+    /// one fleet report (exit 2: a shard is missing).
+    Report(BatchReportArgs),
 }
 
 /// Flags every batch command takes.
@@ -127,6 +130,77 @@ pub(crate) struct BatchCommon {
     /// otherwise), or always JSON lines.
     #[arg(long, value_enum, default_value_t = ProgressArg::Auto)]
     pub progress: ProgressArg,
+
+    /// The fleet's id in its report parts (default: the fleet file's name
+    /// and a hash of its cluster list; docs/batch.md, "Shards").
+    #[arg(long, value_name = "ID")]
+    pub fleet_id: Option<String>,
+}
+
+/// `--shard I/N` and `--shard-by` of batch plan, apply, verify, finalize.
+#[derive(Debug, Default, Args)]
+pub(crate) struct BatchShardArgs {
+    /// Work on part I of N of the selected clusters (1-based: 1/3, 2/3,
+    /// 3/3); each part's report is kept for batch report --merge.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// What one shard keeps together: each cluster on its own (a hash of
+    /// account/region/name), or all the clusters of an account.
+    #[arg(long, value_enum, default_value_t = ShardByArg::Cluster)]
+    pub shard_by: ShardByArg,
+}
+
+/// `batch --shard-by`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ShardByArg {
+    /// A hash of each cluster's account/region/name.
+    #[default]
+    Cluster,
+    /// A hash of the account: one account's clusters in one shard.
+    Account,
+}
+
+/// The batch command whose parts `batch report --merge` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BatchCommandName {
+    Plan,
+    Apply,
+    Verify,
+    Finalize,
+    Rollback,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BatchReportArgs {
+    /// Merge the parts (required: the one thing batch report does).
+    #[arg(long)]
+    pub merge: bool,
+
+    /// The fleet file whose parts to merge, from the state folder (its
+    /// fleet id: the file's name and a hash of its cluster list).
+    #[arg(long, value_name = "FILE", conflicts_with = "fleet_id")]
+    pub fleet: Option<PathBuf>,
+
+    /// The fleet id whose parts to merge, from the state folder.
+    #[arg(long, value_name = "ID")]
+    pub fleet_id: Option<String>,
+
+    /// Which run's parts: plan, apply, verify, finalize or rollback.
+    #[arg(long = "command", value_enum, value_name = "COMMAND")]
+    pub batch_command: Option<BatchCommandName>,
+
+    /// Read every shard-I-of-N.json of this folder instead.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["fleet", "fleet_id"])]
+    pub from: Option<PathBuf>,
+
+    /// Part files to merge (shard-I-of-N.json), instead.
+    #[arg(value_name = "PART", conflicts_with_all = ["fleet", "fleet_id"])]
+    pub parts: Vec<PathBuf>,
+
+    /// The merged report's format on standard output (default: table).
+    #[arg(long, value_enum)]
+    pub output: Option<Format>,
 }
 
 impl BatchCommon {
@@ -162,6 +236,9 @@ pub(crate) struct BatchPlanArgs {
     #[command(flatten)]
     pub common: BatchCommon,
 
+    #[command(flatten)]
+    pub shard: BatchShardArgs,
+
     /// Accepted for symmetry with plan: batch plan always exits 2 when
     /// changes are planned (0 when none, 1 on error).
     #[arg(long)]
@@ -172,6 +249,9 @@ pub(crate) struct BatchPlanArgs {
 pub(crate) struct BatchApplyArgs {
     #[command(flatten)]
     pub common: BatchCommon,
+
+    #[command(flatten)]
+    pub shard: BatchShardArgs,
 
     /// Apply the saved plans of this batch plan folder (refused per
     /// cluster if stale); journals go to --out-dir (default: this folder).
@@ -192,6 +272,9 @@ pub(crate) struct BatchVerifyArgs {
     #[command(flatten)]
     pub common: BatchCommon,
 
+    #[command(flatten)]
+    pub shard: BatchShardArgs,
+
     /// Accepted for symmetry with plan: batch verify always exits 2 while
     /// gaps remain (0 at parity, 1 on error).
     #[arg(long)]
@@ -202,6 +285,9 @@ pub(crate) struct BatchVerifyArgs {
 pub(crate) struct BatchFinalizeArgs {
     #[command(flatten)]
     pub common: BatchCommon,
+
+    #[command(flatten)]
+    pub shard: BatchShardArgs,
 
     /// After the switch, back aws-auth up into the journal and delete it.
     #[arg(long)]

@@ -8,8 +8,10 @@
 //! unless `fail_fast`.
 
 pub(crate) mod fleet;
+pub mod parts;
 pub(crate) mod progress;
 pub mod report;
+pub mod shard;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,10 @@ pub const MANIFEST: &str = "batch.json";
 pub struct Manifest {
     pub format_version: String,
     pub fleet: Option<PathBuf>,
+    /// The fleet id of the run that planned (docs/batch.md, "Shards"), so
+    /// the runs that read this manifest write their parts under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet_id: Option<String>,
     pub clusters: Vec<ManifestEntry>,
 }
 
@@ -133,6 +139,8 @@ pub struct BatchOptions {
     pub fail_fast: bool,
     /// Who is told how the run goes (the command's display).
     pub progress: StartProgress,
+    /// The fleet id, kept in the manifest.
+    pub fleet_id: Option<String>,
 }
 
 /// One cluster to work on.
@@ -174,7 +182,13 @@ pub async fn run(
     let (results, entries): (Vec<ClusterResult>, Vec<Option<ManifestEntry>>) =
         results.into_iter().unzip();
     if entries.iter().any(Option::is_some) {
-        write_manifest(&opts.out_dir, fleet_file, &targets, entries)?;
+        write_manifest(
+            &opts.out_dir,
+            fleet_file,
+            opts.fleet_id.clone(),
+            &targets,
+            entries,
+        )?;
     }
     let report = FleetReport::new(command, opts.out_dir.clone(), results);
     progress.finish(&report.summary_line(), report.exit_code);
@@ -186,16 +200,21 @@ pub async fn run(
 fn write_manifest(
     dir: &Path,
     fleet_file: Option<PathBuf>,
+    fleet_id: Option<String>,
     targets: &[Target],
     entries: Vec<Option<ManifestEntry>>,
 ) -> Result<()> {
     let mut manifest = Manifest::read(dir).unwrap_or(Manifest {
         format_version: "1".into(),
         fleet: None,
+        fleet_id: None,
         clusters: Vec::new(),
     });
     if fleet_file.is_some() {
         manifest.fleet = fleet_file;
+    }
+    if fleet_id.is_some() {
+        manifest.fleet_id = fleet_id;
     }
     for (t, e) in targets.iter().zip(entries) {
         let e = e.unwrap_or_else(|| ManifestEntry {

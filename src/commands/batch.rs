@@ -7,9 +7,11 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use crate::batch::fleet::{Fleet, Selector};
+use crate::batch::parts::{FleetPart, LocalStore, PartInfo, PartStore};
 use crate::batch::report::FleetReport;
+use crate::batch::shard::{self, Shard, ShardBy};
 use crate::batch::{self, BatchOptions, Manifest, Op, Target};
-use crate::cli::{BatchCommand, BatchCommon, Format, ProgressArg};
+use crate::cli::{BatchCommand, BatchCommon, BatchShardArgs, Format, ProgressArg, ShardByArg};
 use crate::commands::batch_progress::{self, ProgressMode};
 use crate::commands::plan::terminal_style;
 use crate::files;
@@ -20,13 +22,19 @@ pub(crate) async fn run(cmd: BatchCommand) -> Result<i32> {
             if a.common.fleet.is_none() {
                 bail!("batch plan needs --fleet FILE");
             }
-            go(Op::Plan, &a.common, None).await
+            go(Op::Plan, &a.common, &a.shard, None).await
         }
         BatchCommand::Apply(a) => {
             if let Some(plans) = &a.plans {
-                go(Op::Apply { saved: true }, &a.common, Some(plans.clone())).await
+                go(
+                    Op::Apply { saved: true },
+                    &a.common,
+                    &a.shard,
+                    Some(plans.clone()),
+                )
+                .await
             } else if a.resume {
-                go(Op::Resume, &a.common, None).await
+                go(Op::Resume, &a.common, &a.shard, None).await
             } else {
                 if !a.yes {
                     bail!("batch apply without --plans applies plans nobody reviewed: pass --yes, or run batch plan and apply its folder with --plans DIR");
@@ -34,10 +42,10 @@ pub(crate) async fn run(cmd: BatchCommand) -> Result<i32> {
                 if a.common.fleet.is_none() {
                     bail!("batch apply needs --fleet FILE (or --plans DIR, or --resume)");
                 }
-                go(Op::Apply { saved: false }, &a.common, None).await
+                go(Op::Apply { saved: false }, &a.common, &a.shard, None).await
             }
         }
-        BatchCommand::Verify(a) => go(Op::Verify, &a.common, None).await,
+        BatchCommand::Verify(a) => go(Op::Verify, &a.common, &a.shard, None).await,
         BatchCommand::Finalize(a) => {
             if !a.yes {
                 bail!("batch finalize switches every selected cluster to API mode, which cannot be undone: pass --yes to confirm");
@@ -49,6 +57,7 @@ pub(crate) async fn run(cmd: BatchCommand) -> Result<i32> {
                     skip_compute_check: a.skip_compute_check,
                 },
                 &a.common,
+                &a.shard,
                 None,
             )
             .await
@@ -60,20 +69,65 @@ pub(crate) async fn run(cmd: BatchCommand) -> Result<i32> {
             if a.common.fleet.is_some() {
                 bail!("batch rollback works from the journals of --out-dir: --fleet is not used (select clusters with --select)");
             }
-            go(Op::Rollback { force: a.force }, &a.common, None).await
+            go(
+                Op::Rollback { force: a.force },
+                &a.common,
+                &BatchShardArgs::default(),
+                None,
+            )
+            .await
         }
+        BatchCommand::Report(a) => super::batch_report::run(&a),
     }
+}
+
+/// The selected clusters, in the fleet's order, and the fleet's id.
+struct Selection {
+    targets: Vec<Target>,
+    fleet_id: String,
+}
+
+/// `--fleet-id`, checked: it names a folder of the state directory.
+pub(crate) fn given_fleet_id(id: &str) -> Result<String> {
+    if id.is_empty() || journal_safe(id) != id {
+        bail!("--fleet-id {id:?}: use letters, digits, '.', '_' and '-' (not first '.')");
+    }
+    Ok(id.to_string())
+}
+
+fn journal_safe(s: &str) -> String {
+    crate::journal::safe_name(s)
+}
+
+/// The fleet id of a fleet file: its name and a hash of its cluster keys
+/// (docs/batch.md, "Shards").
+pub(crate) fn fleet_id_of(path: &Path, fleet: &Fleet) -> String {
+    let keys: Vec<String> = fleet
+        .specs(Path::new("."))
+        .iter()
+        .map(shard::cluster_key)
+        .collect();
+    shard::fleet_id(&fleet_name(Some(path)), &keys)
+}
+
+/// The fleet file's name without its extension (`fleet` without one).
+fn fleet_name(path: Option<&Path>) -> String {
+    path.and_then(Path::file_stem)
+        .map_or_else(|| "fleet".into(), |s| s.to_string_lossy().into_owned())
 }
 
 /// The clusters to work on: from the fleet file, else from the manifest
 /// of the plans folder (or of --out-dir); each with its manifest entry
 /// when there is one.
-fn targets(common: &BatchCommon, manifest_dir: &Path) -> Result<Vec<Target>> {
+fn targets(common: &BatchCommon, manifest_dir: &Path) -> Result<Selection> {
     let select = Selector::parse(&common.select)?;
+    let given = common.fleet_id.as_deref().map(given_fleet_id).transpose()?;
     let manifest = Manifest::read(manifest_dir).ok();
+    let mut fleet_id = given.clone();
     let targets: Vec<Target> = match &common.fleet {
         Some(path) => {
             let fleet = Fleet::load(path)?;
+            fleet_id.get_or_insert_with(|| fleet_id_of(path, &fleet));
             let base = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -94,14 +148,22 @@ fn targets(common: &BatchCommon, manifest_dir: &Path) -> Result<Vec<Target>> {
                 .collect()
         }
         None => match manifest {
-            Some(m) => m
-                .clusters
+            Some(m) => {
+                let keys: Vec<String> =
+                    m.clusters.iter().map(|e| shard::cluster_key(&e.spec)).collect();
+                let id = m
+                    .fleet_id
+                    .clone()
+                    .unwrap_or_else(|| shard::fleet_id(&fleet_name(m.fleet.as_deref()), &keys));
+                fleet_id.get_or_insert(id);
+                m.clusters
                 .into_iter()
                 .map(|e| Target {
                     spec: e.spec.clone(),
                     entry: Some(e),
                 })
-                .collect(),
+                .collect()
+            }
             None => bail!(
                 "no --fleet and no {} in {}: run batch plan --fleet FILE --out-dir {} first",
                 batch::MANIFEST,
@@ -117,10 +179,30 @@ fn targets(common: &BatchCommon, manifest_dir: &Path) -> Result<Vec<Target>> {
     if picked.is_empty() {
         bail!("--select matches no cluster");
     }
-    Ok(picked)
+    Ok(Selection {
+        targets: picked,
+        fleet_id: fleet_id.unwrap_or_else(|| shard::fleet_id("fleet", &[])),
+    })
 }
 
-async fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32> {
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+async fn go(
+    op: Op,
+    common: &BatchCommon,
+    shard_args: &BatchShardArgs,
+    plans: Option<PathBuf>,
+) -> Result<i32> {
+    let shard: Shard = match &shard_args.shard {
+        Some(s) => s.parse()?,
+        None => Shard::WHOLE,
+    };
+    let shard_by = match shard_args.shard_by {
+        ShardByArg::Cluster => ShardBy::Cluster,
+        ShardByArg::Account => ShardBy::Account,
+    };
     let (format, progress) = common.report_and_progress()?;
     let out_dir = match (&common.out_dir, &plans) {
         (Some(d), _) => d.clone(),
@@ -128,7 +210,17 @@ async fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32>
         (None, None) => bail!("say where the run's files go: --out-dir DIR"),
     };
     let plans_dir = plans.unwrap_or_else(|| out_dir.clone());
-    let targets = targets(common, &plans_dir)?;
+    let selection = targets(common, &plans_dir)?;
+    let fleet_clusters: Vec<String> = selection
+        .targets
+        .iter()
+        .map(|t| shard::cluster_key(&t.spec))
+        .collect();
+    let targets = shard::split(selection.targets, |t| &t.spec, shard, shard_by);
+    let selected = targets
+        .iter()
+        .map(|t| shard::cluster_key(&t.spec))
+        .collect();
     let progress = match progress {
         ProgressArg::Json => ProgressMode::Json,
         ProgressArg::Auto if std::io::stderr().is_terminal() => ProgressMode::Bars,
@@ -140,13 +232,33 @@ async fn go(op: Op, common: &BatchCommon, plans: Option<PathBuf>) -> Result<i32>
         parallel: usize::from(common.parallel),
         fail_fast: common.fail_fast,
         progress: batch_progress::start(progress),
+        fleet_id: Some(selection.fleet_id.clone()),
     };
     let fleet_file = common
         .fleet
         .as_ref()
         .map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()));
+    let started = now();
     let report = batch::run(op, targets, fleet_file, &opts).await?;
+    let info = PartInfo {
+        fleet_id: selection.fleet_id,
+        shard,
+        shard_by,
+        fleet_clusters,
+        selected,
+        started,
+        finished: now(),
+    };
     save_reports(&report, &out_dir)?;
+    // The run is done whatever happens to its part: a part not written
+    // is a missing shard for the merge, told here.
+    let part = FleetPart::new(info, &report);
+    if let Err(e) = LocalStore::in_state_dir().and_then(|s| s.save(&part)) {
+        eprintln!(
+            "warning: the fleet report part (shard {shard}) was not saved: {}",
+            crate::exit::one_line(&e)
+        );
+    }
     print!("{}", render(&report, format));
     Ok(report.exit_code)
 }

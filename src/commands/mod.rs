@@ -3,6 +3,7 @@
 pub(crate) mod apply;
 pub(crate) mod batch;
 pub(crate) mod batch_progress;
+pub(crate) mod batch_report;
 pub(crate) mod completions;
 pub(crate) mod export;
 pub(crate) mod finalize;
