@@ -105,6 +105,8 @@ pub trait PartStore {
 
 /// Parts as files: `{root}/{fleet id}/{command}/shard-I-of-N.json`
 /// (0600, written whole or not at all), `root` being `{state_dir}/fleet`.
+/// A part replaces the same shard's earlier one, and removes the parts of
+/// another N (an earlier run split otherwise).
 pub struct LocalStore {
     pub root: PathBuf,
 }
@@ -133,6 +135,17 @@ impl PartStore for LocalStore {
             serde_json::to_vec_pretty(part).context("cannot encode the fleet report part")?;
         bytes.push(b'\n');
         files::write_private(&path, &bytes)?;
+        // The parts of another split (another N) are an earlier run's:
+        // this run replaces them, so the folder merges as one run.
+        let own = format!("-of-{}.json", part.shards);
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("shard-") && name.ends_with(".json") && !name.ends_with(&own) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         Ok(path.display().to_string())
     }
 
@@ -281,11 +294,7 @@ fn check_same(a: &FleetPart, b: &FleetPart) -> Result<(), MergeError> {
     };
     differ("fleet id", a.fleet_id.clone(), b.fleet_id.clone())?;
     differ("command", a.command.clone(), b.command.clone())?;
-    differ(
-        "N (shards)",
-        a.shards.to_string(),
-        b.shards.to_string(),
-    )?;
+    differ("N (shards)", a.shards.to_string(), b.shards.to_string())?;
     differ(
         "--shard-by",
         a.shard_by.as_str().into(),
@@ -428,7 +437,10 @@ mod tests {
         other.command = "verify".into();
         assert!(matches!(
             merge(vec![three[0].clone(), other]),
-            Err(MergeError::Mismatch { what: "command", .. })
+            Err(MergeError::Mismatch {
+                what: "command",
+                ..
+            })
         ));
         assert_eq!(
             merge(vec![three[0].clone(), three[0].clone()]).unwrap_err(),
@@ -449,6 +461,7 @@ mod tests {
             assert!(at.ends_with(&format!("fleet-0123456789ab/plan/{}", p.file_name())));
         }
         let back = store.load("fleet-0123456789ab", "plan").unwrap();
+        assert_eq!(back.len(), 2);
         // The report's Markdown-only fields travel in `details`.
         let json = |p: &[FleetPart]| serde_json::to_string(p).unwrap();
         assert_eq!(json(&back), json(&parts));
@@ -462,5 +475,11 @@ mod tests {
             let mode = std::fs::metadata(f).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        // A run of another N replaces the earlier split's parts.
+        let (three, _) = super::tests::parts(3);
+        store.save(&three[0]).unwrap();
+        let now = store.load("fleet-0123456789ab", "plan").unwrap();
+        assert_eq!(now.len(), 1);
+        assert_eq!((now[0].shard, now[0].shards), (1, 3));
     }
 }

@@ -232,9 +232,7 @@ mod tests {
         let all = fleet(60);
         for count in [1u32, 2, 3, 7] {
             let parts: Vec<Vec<ClusterSpec>> = (1..=count)
-                .map(|index| {
-                    split(all.clone(), |s| s, Shard { index, count }, ShardBy::Cluster)
-                })
+                .map(|index| split(all.clone(), |s| s, Shard { index, count }, ShardBy::Cluster))
                 .collect();
             let total: usize = parts.iter().map(Vec::len).sum();
             assert_eq!(total, all.len(), "{count}");

@@ -149,20 +149,23 @@ fn targets(common: &BatchCommon, manifest_dir: &Path) -> Result<Selection> {
         }
         None => match manifest {
             Some(m) => {
-                let keys: Vec<String> =
-                    m.clusters.iter().map(|e| shard::cluster_key(&e.spec)).collect();
+                let keys: Vec<String> = m
+                    .clusters
+                    .iter()
+                    .map(|e| shard::cluster_key(&e.spec))
+                    .collect();
                 let id = m
                     .fleet_id
                     .clone()
                     .unwrap_or_else(|| shard::fleet_id(&fleet_name(m.fleet.as_deref()), &keys));
                 fleet_id.get_or_insert(id);
                 m.clusters
-                .into_iter()
-                .map(|e| Target {
-                    spec: e.spec.clone(),
-                    entry: Some(e),
-                })
-                .collect()
+                    .into_iter()
+                    .map(|e| Target {
+                        spec: e.spec.clone(),
+                        entry: Some(e),
+                    })
+                    .collect()
             }
             None => bail!(
                 "no --fleet and no {} in {}: run batch plan --fleet FILE --out-dir {} first",

@@ -98,7 +98,11 @@ fn show(m: &Merged, format: Format) -> String {
         }
         Format::Json => {
             let json = m.report.json();
-            let body = json.trim_end().strip_suffix('}').unwrap_or(&json).trim_end();
+            let body = json
+                .trim_end()
+                .strip_suffix('}')
+                .unwrap_or(&json)
+                .trim_end();
             let list: Vec<String> = m.missing.iter().map(ToString::to_string).collect();
             format!("{body},\n  \"missing_shards\": [{}]\n}}\n", list.join(", "))
         }

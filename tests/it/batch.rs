@@ -37,7 +37,7 @@ fn aws_auth(account: &str, devs: usize) -> (String, String) {
 
 /// `per_region` clusters in every account and region, `devs` developer
 /// rows each.
-fn seed(per_region: usize, devs: usize) -> Seed {
+pub(super) fn seed(per_region: usize, devs: usize) -> Seed {
     let mut seed = Seed::default().with_update_duration_ms(50);
     for (ai, a) in ACCOUNTS.iter().enumerate() {
         seed = seed
@@ -142,7 +142,7 @@ impl Fleet {
     }
 }
 
-fn report(out: &Output) -> FleetReport {
+pub(super) fn report(out: &Output) -> FleetReport {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not a fleet report ({e}):\n{}\nstderr:\n{}",
@@ -158,7 +158,7 @@ fn by_name<'a>(r: &'a FleetReport, n: &str) -> &'a aws_auth_migrate::batch::repo
         .unwrap_or_else(|| panic!("{n} is in the report"))
 }
 
-fn s(p: &Path) -> String {
+pub(super) fn s(p: &Path) -> String {
     p.display().to_string()
 }
 

@@ -9,6 +9,7 @@ mod emulator_conformance;
 mod access;
 mod apply;
 mod batch;
+mod batch_shard;
 mod cmd;
 mod context;
 mod e2e;

@@ -371,6 +371,7 @@ fn man_all_writes_one_page_per_command() {
         "-batch-apply",
         "-batch-finalize",
         "-batch-plan",
+        "-batch-report",
         "-batch-rollback",
         "-batch-verify",
         "-completions",
