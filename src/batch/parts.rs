@@ -137,11 +137,10 @@ impl PartStore for LocalStore {
         files::write_private(&path, &bytes)?;
         // The parts of another split (another N) are an earlier run's:
         // this run replaces them, so the folder merges as one run.
-        let own = format!("-of-{}.json", part.shards);
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with("shard-") && name.ends_with(".json") && !name.ends_with(&own) {
+                if part_name(&name).is_some_and(|(_, n)| n != part.shards) {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
@@ -173,7 +172,16 @@ pub fn read_part(path: &Path) -> Result<FleetPart> {
         .with_context(|| format!("{} is not a fleet report part", path.display()))
 }
 
-/// Every `shard-*-of-*.json` of `dir`, in name order.
+/// `(I, N)` of a file named `shard-I-of-N.json`.
+fn part_name(name: &str) -> Option<(u32, u32)> {
+    let (i, n) = name
+        .strip_prefix("shard-")?
+        .strip_suffix(".json")?
+        .split_once("-of-")?;
+    Some((i.parse().ok()?, n.parse().ok()?))
+}
+
+/// Every `shard-I-of-N.json` of `dir`, in name order.
 pub fn read_dir(dir: &Path) -> Result<Vec<FleetPart>> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -182,7 +190,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<FleetPart>> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("shard-") && n.ends_with(".json"))
+                .is_some_and(|n| part_name(n).is_some())
         })
         .collect();
     paths.sort();
@@ -447,6 +455,14 @@ mod tests {
             MergeError::Twice(1)
         );
         assert_eq!(merge(Vec::new()).unwrap_err(), MergeError::NoParts);
+    }
+
+    #[test]
+    fn part_file_names() {
+        assert_eq!(part_name("shard-2-of-3.json"), Some((2, 3)));
+        assert_eq!(part_name("shard-2-of-3.json.tmp"), None);
+        assert_eq!(part_name(".shard-2-of-3.json.tmp-12"), None);
+        assert_eq!(part_name("shard-x-of-3.json"), None);
     }
 
     #[test]
