@@ -281,6 +281,13 @@ fn shard_by_account_keeps_an_account_together_and_a_shard_may_be_empty() {
         .run();
     assert_eq!(merged.code, 0, "{}", merged.stderr);
     assert_eq!(report(&merged).clusters.len(), 6);
+    // Without --fleet, from the manifest: the parts go under the same
+    // fleet id (the one fleet folder), as shard 1 of 1.
+    let verify = fleet
+        .cmd(&["batch", "verify", "--out-dir", &s(&out), "--output", "json"])
+        .run();
+    assert_eq!(report(&verify).clusters.len(), 6, "{}", verify.stderr);
+    assert!(fleet_dir(&fleet).join("verify/shard-1-of-1.json").exists());
 }
 
 #[test]
