@@ -308,19 +308,20 @@ fn check_same(a: &FleetPart, b: &FleetPart) -> Result<(), MergeError> {
         a.shard_by.as_str().into(),
         b.shard_by.as_str().into(),
     )?;
-    differ(
-        "selection",
-        format!("{} clusters selected", a.fleet_clusters.len()),
-        format!("{} clusters selected", b.fleet_clusters.len()),
-    )?;
     if a.fleet_clusters != b.fleet_clusters {
-        return Err(MergeError::Mismatch {
-            what: "selection",
-            a: "one --select".into(),
-            sa: a.shard,
-            b: "another".into(),
-            sb: b.shard,
-        });
+        // The first cluster one selected and the other did not.
+        let only = |x: &FleetPart, y: &FleetPart| {
+            x.fleet_clusters
+                .iter()
+                .find(|k| !y.fleet_clusters.contains(k))
+                .map(|k| format!("{k} selected"))
+        };
+        let (x, y) = match (only(a, b), only(b, a)) {
+            (Some(x), _) => (x, "not".to_string()),
+            (None, Some(y)) => ("not".to_string(), y),
+            (None, None) => ("one order".to_string(), "another".to_string()),
+        };
+        differ("selection", x, y)?;
     }
     Ok(())
 }
@@ -455,6 +456,14 @@ mod tests {
             MergeError::Twice(1)
         );
         assert_eq!(merge(Vec::new()).unwrap_err(), MergeError::NoParts);
+        let mut other = three[1].clone();
+        other.fleet_clusters.pop();
+        let e = merge(vec![three[0].clone(), other]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("selection x/eu-west-1/f selected in shard 1, not in shard 2"),
+            "{e}"
+        );
     }
 
     #[test]

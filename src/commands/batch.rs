@@ -89,14 +89,10 @@ struct Selection {
 
 /// `--fleet-id`, checked: it names a folder of the state directory.
 pub(crate) fn given_fleet_id(id: &str) -> Result<String> {
-    if id.is_empty() || journal_safe(id) != id {
+    if id.is_empty() || crate::journal::safe_name(id) != id {
         bail!("--fleet-id {id:?}: use letters, digits, '.', '_' and '-' (not first '.')");
     }
     Ok(id.to_string())
-}
-
-fn journal_safe(s: &str) -> String {
-    crate::journal::safe_name(s)
 }
 
 /// The fleet id of a fleet file: its name and a hash of its cluster keys
