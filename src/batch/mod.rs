@@ -8,10 +8,10 @@
 //! unless `fail_fast`.
 
 pub(crate) mod fleet;
-pub mod parts;
+pub(crate) mod parts;
 pub(crate) mod progress;
 pub mod report;
-pub mod shard;
+pub(crate) mod shard;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

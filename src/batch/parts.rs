@@ -17,52 +17,52 @@ use crate::files;
 
 /// One run's part of a fleet report (JSON `format_version` "1").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FleetPart {
-    pub format_version: String,
-    pub fleet_id: String,
+pub(crate) struct FleetPart {
+    pub(crate) format_version: String,
+    pub(crate) fleet_id: String,
     /// This part: `shard` of `shards` (1 of 1 for a run without `--shard`).
-    pub shard: u32,
-    pub shards: u32,
-    pub shard_by: ShardBy,
+    pub(crate) shard: u32,
+    pub(crate) shards: u32,
+    pub(crate) shard_by: ShardBy,
     /// `plan`, `apply`, `verify`, `finalize` or `rollback`.
-    pub command: String,
+    pub(crate) command: String,
     /// Every selected cluster of the fleet (`account/region/name`), in the
     /// fleet's order, before the split: the merge orders by it.
-    pub fleet_clusters: Vec<String>,
+    pub(crate) fleet_clusters: Vec<String>,
     /// This part's clusters, in its report's order.
-    pub selected: Vec<String>,
+    pub(crate) selected: Vec<String>,
     /// RFC 3339, UTC.
-    pub started: String,
-    pub finished: String,
+    pub(crate) started: String,
+    pub(crate) finished: String,
     /// The fleet report of this part, as `--output json` prints it.
-    pub report: FleetReport,
+    pub(crate) report: FleetReport,
     /// Per cluster of the report, what its Markdown section shows (not in
     /// the report's JSON).
-    pub details: Vec<Details>,
+    pub(crate) details: Vec<Details>,
 }
 
 /// The per-cluster parts of the Markdown report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Details {
-    pub plan: Option<Plan>,
-    pub verification: Option<Verification>,
-    pub text: Option<String>,
+pub(crate) struct Details {
+    pub(crate) plan: Option<Plan>,
+    pub(crate) verification: Option<Verification>,
+    pub(crate) text: Option<String>,
 }
 
 /// Who ran which part of which fleet, and when.
 #[derive(Debug, Clone)]
-pub struct PartInfo {
-    pub fleet_id: String,
-    pub shard: Shard,
-    pub shard_by: ShardBy,
-    pub fleet_clusters: Vec<String>,
-    pub selected: Vec<String>,
-    pub started: String,
-    pub finished: String,
+pub(crate) struct PartInfo {
+    pub(crate) fleet_id: String,
+    pub(crate) shard: Shard,
+    pub(crate) shard_by: ShardBy,
+    pub(crate) fleet_clusters: Vec<String>,
+    pub(crate) selected: Vec<String>,
+    pub(crate) started: String,
+    pub(crate) finished: String,
 }
 
 impl FleetPart {
-    pub fn new(info: PartInfo, report: &FleetReport) -> FleetPart {
+    pub(crate) fn new(info: PartInfo, report: &FleetReport) -> FleetPart {
         FleetPart {
             format_version: "1".into(),
             fleet_id: info.fleet_id,
@@ -88,14 +88,14 @@ impl FleetPart {
     }
 
     /// `shard-I-of-N.json`.
-    pub fn file_name(&self) -> String {
+    pub(crate) fn file_name(&self) -> String {
         format!("shard-{}-of-{}.json", self.shard, self.shards)
     }
 }
 
 /// Where parts are kept. Local files today; an object store (S3) can
 /// take its place behind the same two calls.
-pub trait PartStore {
+pub(crate) trait PartStore {
     /// Saves `part`, replacing an earlier run of the same shard; returns
     /// where it went.
     fn save(&self, part: &FleetPart) -> Result<String>;
@@ -107,19 +107,19 @@ pub trait PartStore {
 /// (0600, written whole or not at all), `root` being `{state_dir}/fleet`.
 /// A part replaces the same shard's earlier one, and removes the parts of
 /// another N (an earlier run split otherwise).
-pub struct LocalStore {
-    pub root: PathBuf,
+pub(crate) struct LocalStore {
+    pub(crate) root: PathBuf,
 }
 
 impl LocalStore {
     /// `{state_dir}/fleet`.
-    pub fn in_state_dir() -> Result<LocalStore> {
+    pub(crate) fn in_state_dir() -> Result<LocalStore> {
         Ok(LocalStore {
             root: crate::journal::state_dir()?.join("fleet"),
         })
     }
 
-    pub fn dir(&self, fleet_id: &str, command: &str) -> PathBuf {
+    pub(crate) fn dir(&self, fleet_id: &str, command: &str) -> PathBuf {
         self.root
             .join(crate::journal::safe_name(fleet_id))
             .join(crate::journal::safe_name(command))
@@ -166,7 +166,7 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 }
 
 /// Reads one part file.
-pub fn read_part(path: &Path) -> Result<FleetPart> {
+pub(crate) fn read_part(path: &Path) -> Result<FleetPart> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a fleet report part", path.display()))
@@ -182,7 +182,7 @@ fn part_name(name: &str) -> Option<(u32, u32)> {
 }
 
 /// Every `shard-I-of-N.json` of `dir`, in name order.
-pub fn read_dir(dir: &Path) -> Result<Vec<FleetPart>> {
+pub(crate) fn read_dir(dir: &Path) -> Result<Vec<FleetPart>> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
     let mut paths: Vec<PathBuf> = entries
@@ -199,7 +199,7 @@ pub fn read_dir(dir: &Path) -> Result<Vec<FleetPart>> {
 
 /// Why parts cannot be merged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     #[error("no fleet report parts to merge")]
     NoParts,
     #[error("the parts are not of one run: {what} {a} in shard {sa}, {b} in shard {sb}")]
@@ -222,18 +222,18 @@ pub enum MergeError {
 
 /// The fleet report of all the parts, and the shards that are missing.
 #[derive(Debug, Clone)]
-pub struct Merged {
-    pub fleet_id: String,
-    pub command: String,
-    pub shards: u32,
-    pub missing: Vec<u32>,
-    pub report: FleetReport,
+pub(crate) struct Merged {
+    pub(crate) fleet_id: String,
+    pub(crate) command: String,
+    pub(crate) shards: u32,
+    pub(crate) missing: Vec<u32>,
+    pub(crate) report: FleetReport,
 }
 
 /// Checks every part is of one fleet id, command, N, split and selection;
 /// returns the report as one run of every present shard would have made
 /// it (clusters in the fleet's order) and the shards missing.
-pub fn merge(mut parts: Vec<FleetPart>) -> Result<Merged, MergeError> {
+pub(crate) fn merge(mut parts: Vec<FleetPart>) -> Result<Merged, MergeError> {
     parts.sort_by_key(|p| p.shard);
     let first = parts.first().ok_or(MergeError::NoParts)?.clone();
     let mut seen = Vec::new();
@@ -327,7 +327,7 @@ fn check_same(a: &FleetPart, b: &FleetPart) -> Result<(), MergeError> {
 }
 
 /// `shards 2/3, 3/3` (for the table and Markdown line).
-pub fn missing_line(m: &Merged) -> Option<String> {
+pub(crate) fn missing_line(m: &Merged) -> Option<String> {
     if m.missing.is_empty() {
         return None;
     }

@@ -18,7 +18,7 @@ use super::fleet::ClusterSpec;
 /// What keeps clusters together in a shard.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ShardBy {
+pub(crate) enum ShardBy {
     /// Each cluster on its own: the hash of `account/region/name`.
     #[default]
     Cluster,
@@ -28,7 +28,7 @@ pub enum ShardBy {
 }
 
 impl ShardBy {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ShardBy::Cluster => "cluster",
             ShardBy::Account => "account",
@@ -38,14 +38,14 @@ impl ShardBy {
 
 /// `--shard I/N`: this job runs part `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u32,
-    pub count: u32,
+pub(crate) struct Shard {
+    pub(crate) index: u32,
+    pub(crate) count: u32,
 }
 
 impl Shard {
     /// The whole fleet as one part (a run without `--shard`).
-    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+    pub(crate) const WHOLE: Shard = Shard { index: 1, count: 1 };
 }
 
 impl fmt::Display for Shard {
@@ -56,7 +56,7 @@ impl fmt::Display for Shard {
 
 /// Why a `--shard` value is refused (one line each).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ShardError {
+pub(crate) enum ShardError {
     #[error("--shard {0:?}: expected I/N, e.g. --shard 2/3 (part 2 of 3)")]
     Syntax(String),
     #[error("--shard {0:?}: N must be at least 1")]
@@ -97,7 +97,7 @@ impl FromStr for Shard {
 /// real account is known only once AWS is asked, and the split is made
 /// before): the account of its `role_arn`, else its profile
 /// (`profile:NAME`), else `default` (the environment's credentials).
-pub fn account_of(spec: &ClusterSpec) -> String {
+pub(crate) fn account_of(spec: &ClusterSpec) -> String {
     let from_role = spec.inputs.role_arn.as_deref().and_then(|arn| {
         let account = arn.split(':').nth(4)?;
         (!account.is_empty()).then(|| account.to_string())
@@ -109,7 +109,7 @@ pub fn account_of(spec: &ClusterSpec) -> String {
 
 /// `account/region/name` (region empty when the profile or environment
 /// gives it): the cluster's key in the split and in the fleet parts.
-pub fn cluster_key(spec: &ClusterSpec) -> String {
+pub(crate) fn cluster_key(spec: &ClusterSpec) -> String {
     format!(
         "{}/{}/{}",
         account_of(spec),
@@ -128,7 +128,7 @@ fn stable_hash(s: &str) -> u64 {
 }
 
 /// The part (1-based) of `count` a cluster belongs to.
-pub fn shard_of(spec: &ClusterSpec, by: ShardBy, count: u32) -> u32 {
+pub(crate) fn shard_of(spec: &ClusterSpec, by: ShardBy, count: u32) -> u32 {
     let what = match by {
         ShardBy::Cluster => cluster_key(spec),
         ShardBy::Account => account_of(spec),
@@ -139,7 +139,7 @@ pub fn shard_of(spec: &ClusterSpec, by: ShardBy, count: u32) -> u32 {
 }
 
 /// The items of `items` in `shard`, in their order.
-pub fn split<T>(
+pub(crate) fn split<T>(
     items: Vec<T>,
     spec_of: impl Fn(&T) -> &ClusterSpec,
     shard: Shard,
@@ -156,7 +156,7 @@ pub fn split<T>(
 /// keys: `fleet-3f2a9c01b7de`. The same fleet file gives the same id on
 /// every machine; a cluster added or removed gives another (its parts are
 /// another run's).
-pub fn fleet_id(name: &str, keys: &[String]) -> String {
+pub(crate) fn fleet_id(name: &str, keys: &[String]) -> String {
     let mut sorted: Vec<&str> = keys.iter().map(String::as_str).collect();
     sorted.sort_unstable();
     sorted.dedup();
