@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::apply::ApplyInputs;
+use crate::kube::KubeAuth;
 
 /// Settings every cluster inherits unless it says otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -17,6 +18,8 @@ pub(crate) struct Defaults {
     pub profile: Option<String>,
     pub role_arn: Option<String>,
     pub kubeconfig: Option<PathBuf>,
+    /// `auto`, `kubeconfig` or `eks-token` (`--kube-auth`).
+    pub kube_auth: Option<KubeAuth>,
     pub policy_map: Option<PathBuf>,
     pub allow_lossy: Option<bool>,
     pub merge_existing: Option<bool>,
@@ -53,6 +56,8 @@ pub(crate) struct FleetCluster {
     #[serde(default)]
     pub allow_unverified_context: bool,
     pub kubeconfig: Option<PathBuf>,
+    /// `auto`, `kubeconfig` or `eks-token` (`--kube-auth`).
+    pub kube_auth: Option<KubeAuth>,
     pub policy_map: Option<PathBuf>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -178,6 +183,7 @@ impl Fleet {
                             .or_else(|| absolute(base, &d.kubeconfig)),
                         context: c.context.clone(),
                         allow_unverified_context: c.allow_unverified_context,
+                        kube_auth: c.kube_auth.or(d.kube_auth).unwrap_or_default(),
                         file: None,
                         policy_map: absolute(base, &c.policy_map)
                             .or_else(|| absolute(base, &d.policy_map)),

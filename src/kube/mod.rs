@@ -5,7 +5,10 @@
 //! the access analysis in [`rbac`].
 
 pub(crate) mod configmap;
+pub(crate) mod direct;
 pub(crate) mod rbac;
+
+pub(crate) use direct::{uses_eks_token, EksAccess, KubeAuth};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,6 +29,12 @@ pub struct KubeTarget {
     /// What to do with a context (or the in-cluster service account) that
     /// cannot be tied to the cluster either way.
     pub unverified: Unverified,
+    /// `--kube-auth`: the kubeconfig, the EKS token, or either (see
+    /// [`uses_eks_token`]).
+    pub auth: KubeAuth,
+    /// The endpoint, CA and token to use instead of the kubeconfig: set by
+    /// the caller (who mints the token) when [`uses_eks_token`] says so.
+    pub eks_access: Option<EksAccess>,
 }
 
 /// How a kube connection that cannot be tied to the cluster is treated.
@@ -430,6 +439,21 @@ pub(crate) async fn client_for(
     cluster_arn: &str,
     endpoint: Option<&str>,
 ) -> Result<Connection, KubeError> {
+    if let Some(access) = &target.eks_access {
+        return Ok(Connection {
+            client: direct::client(access).await?,
+            context: direct::EKS_TOKEN_CONTEXT.into(),
+            unmatched: None,
+        });
+    }
+    if target.auth == KubeAuth::EksToken {
+        return Err(KubeError::Context {
+            context: direct::EKS_TOKEN_CONTEXT.into(),
+            message: format!(
+                "--kube-auth eks-token needs the endpoint of cluster {cluster_name} from DescribeCluster, and it reports none"
+            ),
+        });
+    }
     let kubeconfig = match &target.kubeconfig {
         Some(path) => Some(
             Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
