@@ -208,13 +208,8 @@ pub(crate) async fn read_aws_auth(
         ));
     }
     let target = with_eks_access(clients, &opts.kube, facts).await?;
-    let conn = kube::client_for(
-        &target,
-        &facts.name,
-        &facts.arn,
-        facts.endpoint.as_deref(),
-    )
-    .await?;
+    let conn =
+        kube::client_for(&target, &facts.name, &facts.arn, facts.endpoint.as_deref()).await?;
     let rbac_client = conn.client.clone();
     let read_rbac = async {
         if !opts.read_rbac {
@@ -489,11 +484,11 @@ pub(crate) async fn with_eks_access(
         "Kubernetes API through the EKS token (no kubeconfig context)"
     );
     Ok(KubeTarget {
-        eks_access: Some(kube::EksAccess {
+        eks_access: Some(Box::new(kube::EksAccess {
             endpoint: endpoint.to_string(),
             certificate_authority: facts.certificate_authority.clone(),
             token,
-        }),
+        })),
         ..target.clone()
     })
 }

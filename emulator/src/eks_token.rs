@@ -96,7 +96,9 @@ pub(crate) fn verify(
     let credential = get("X-Amz-Credential")?;
     let scope: Vec<&str> = credential.split('/').collect();
     let [key, date, region, "sts", "aws4_request"] = scope.as_slice() else {
-        return Err(format!("X-Amz-Credential {credential:?} is not KEY/DATE/REGION/sts/aws4_request"));
+        return Err(format!(
+            "X-Amz-Credential {credential:?} is not KEY/DATE/REGION/sts/aws4_request"
+        ));
     };
     let secret = secret_of(key).ok_or_else(|| format!("the access key {key} is not known"))?;
     let mut sorted: Vec<(String, String)> = params
@@ -180,7 +182,10 @@ mod tests {
             ("Action".to_string(), "GetCallerIdentity".to_string()),
             ("Version".into(), "2011-06-15".into()),
             ("X-Amz-Algorithm".into(), "AWS4-HMAC-SHA256".into()),
-            ("X-Amz-Credential".into(), format!("{KEY}/{date}/eu-west-1/sts/aws4_request")),
+            (
+                "X-Amz-Credential".into(),
+                format!("{KEY}/{date}/eu-west-1/sts/aws4_request"),
+            ),
             ("X-Amz-Date".into(), amz_date.clone()),
             ("X-Amz-Expires".into(), expires.to_string()),
             ("X-Amz-SignedHeaders".into(), "host;x-k8s-aws-id".into()),
@@ -232,7 +237,9 @@ mod tests {
         let e = verify(&t, "prod", now, secrets).unwrap_err();
         assert!(e.contains("expired"), "{e}");
         let t = mint("prod", now, 901, SECRET);
-        assert!(verify(&t, "prod", now, secrets).unwrap_err().contains("X-Amz-Expires"));
+        assert!(verify(&t, "prod", now, secrets)
+            .unwrap_err()
+            .contains("X-Amz-Expires"));
     }
 
     #[test]
@@ -249,7 +256,9 @@ mod tests {
         let t = mint("prod", now, 60, "other");
         assert!(verify(&t, "prod", now, secrets).is_err());
         let t = mint("prod", now, 60, SECRET);
-        assert!(verify(&t, "prod", now, |_| None).unwrap_err().contains("not known"));
+        assert!(verify(&t, "prod", now, |_| None)
+            .unwrap_err()
+            .contains("not known"));
         assert!(verify("k8s-aws-v1.!!!", "prod", now, secrets).is_err());
         assert!(verify("eks-emulator-token", "prod", now, secrets).is_err());
     }

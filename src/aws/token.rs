@@ -51,7 +51,13 @@ pub(crate) async fn eks_token(conf: &SdkConfig, cluster: &str) -> Result<String,
         })?;
     let region = super::config::region(conf);
     let base = sts_endpoint(conf, &region);
-    presign(&Identity::from(creds), &region, &base, cluster, SystemTime::now())
+    presign(
+        &Identity::from(creds),
+        &region,
+        &base,
+        cluster,
+        SystemTime::now(),
+    )
 }
 
 /// The STS endpoint the STS client would use (see the module's doc).
@@ -179,9 +185,7 @@ mod tests {
         assert!(!token.contains('='), "no padding: {token}");
         let url = decode(&token);
         assert!(
-            url.starts_with(
-                "http://127.0.0.1:4566/?Action=GetCallerIdentity&Version=2011-06-15&"
-            ),
+            url.starts_with("http://127.0.0.1:4566/?Action=GetCallerIdentity&Version=2011-06-15&"),
             "{url}"
         );
         for part in [

@@ -42,7 +42,10 @@ impl std::fmt::Debug for EksAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EksAccess")
             .field("endpoint", &self.endpoint)
-            .field("certificate_authority", &self.certificate_authority.is_some())
+            .field(
+                "certificate_authority",
+                &self.certificate_authority.is_some(),
+            )
             .field("token", &"<hidden>")
             .finish()
     }
@@ -54,7 +57,11 @@ impl std::fmt::Debug for EksAccess {
 /// and there is no kubeconfig or none of its contexts belongs to the
 /// cluster while its current context is not recognisably another
 /// cluster's (that one stays refused, by [`super::choose_context`]).
-pub(crate) fn uses_eks_token(target: &KubeTarget, cluster_arn: &str, endpoint: Option<&str>) -> bool {
+pub(crate) fn uses_eks_token(
+    target: &KubeTarget,
+    cluster_arn: &str,
+    endpoint: Option<&str>,
+) -> bool {
     match target.auth {
         KubeAuth::EksToken => return true,
         KubeAuth::Kubeconfig => return false,
@@ -165,11 +172,19 @@ mod tests {
         let ours = write("ours", "https://z.example", "z");
         assert!(!uses_eks_token(&t(ours), arn, Some("https://z.example")));
         let proxy = write("proxy", "https://proxy.example", "p");
-        assert!(uses_eks_token(&t(proxy.clone()), arn, Some("https://z.example")));
+        assert!(uses_eks_token(
+            &t(proxy.clone()),
+            arn,
+            Some("https://z.example")
+        ));
         assert!(!uses_eks_token(&t(proxy), arn, None), "no endpoint");
         let others = write("others", "https://o.example", other);
         assert!(!uses_eks_token(&t(others), arn, Some("https://z.example")));
-        assert!(!uses_eks_token(&t(dir.join("missing")), arn, Some("https://z.example")));
+        assert!(!uses_eks_token(
+            &t(dir.join("missing")),
+            arn,
+            Some("https://z.example")
+        ));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -34,7 +34,8 @@ pub struct KubeTarget {
     pub auth: KubeAuth,
     /// The endpoint, CA and token to use instead of the kubeconfig: set by
     /// the caller (who mints the token) when [`uses_eks_token`] says so.
-    pub eks_access: Option<EksAccess>,
+    /// Boxed: most targets have none.
+    pub eks_access: Option<Box<EksAccess>>,
 }
 
 /// How a kube connection that cannot be tied to the cluster is treated.

@@ -48,7 +48,10 @@ fn no_kubeconfig(emu: &Emulator, secret: &str) -> Cmd {
 fn assert_no_token(out: &Output) {
     for (name, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let lower = text.to_ascii_lowercase();
-        assert!(!text.contains("k8s-aws-v1."), "{name} shows the token:\n{text}");
+        assert!(
+            !text.contains("k8s-aws-v1."),
+            "{name} shows the token:\n{text}"
+        );
         assert!(!lower.contains("x-amz-signature"), "{name}:\n{text}");
         assert!(!lower.contains("bearer "), "{name}:\n{text}");
     }
@@ -66,7 +69,9 @@ fn a_live_plan_needs_no_kubeconfig() {
         let v = out.json();
         assert_eq!(v["source"]["kind"], "cluster", "{extra:?}");
         assert!(
-            v["entries"].to_string().contains(&format!("arn:aws:iam::{A}:role/dev")),
+            v["entries"]
+                .to_string()
+                .contains(&format!("arn:aws:iam::{A}:role/dev")),
             "{extra:?}: aws-auth was read: {v:#}"
         );
         assert_no_token(&out);
@@ -111,7 +116,11 @@ fn a_token_signed_with_a_wrong_secret_is_refused() {
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert!(out.stderr.contains("unauthorized"), "{}", out.stderr);
     assert_no_token(&out);
-    assert!(emu.cluster_state("legacy").unwrap().token_callers.is_empty());
+    assert!(emu
+        .cluster_state("legacy")
+        .unwrap()
+        .token_callers
+        .is_empty());
 }
 
 #[test]
