@@ -178,7 +178,7 @@ mod tests {
         let amz_date = signed_at.format("%Y%m%dT%H%M%SZ").to_string();
         let date = &amz_date[..8];
         let host = "127.0.0.1:4566";
-        let mut params = vec![
+        let mut params = [
             ("Action".to_string(), "GetCallerIdentity".to_string()),
             ("Version".into(), "2011-06-15".into()),
             ("X-Amz-Algorithm".into(), "AWS4-HMAC-SHA256".into()),
