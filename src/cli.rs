@@ -250,8 +250,9 @@ pub(crate) struct Connection {
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
 
-    /// Kubeconfig for aws-auth (default: KUBECONFIG or ~/.kube/config, else
-    /// the in-cluster service account).
+    /// Kubeconfig for aws-auth (default: KUBECONFIG or ~/.kube/config; with
+    /// neither, an EKS token (--kube-auth auto), or the in-cluster service
+    /// account with --kube-auth kubeconfig).
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
 

@@ -355,6 +355,20 @@ clusters:
     }
 
     #[test]
+    fn kube_auth_per_cluster_or_from_the_defaults() {
+        let f = Fleet::parse(
+            "defaults: {kube_auth: eks-token}\nclusters:\n  - name: a\n  - name: b\n    kube_auth: kubeconfig\n",
+        )
+        .unwrap();
+        let specs = f.specs(Path::new("/"));
+        assert_eq!(specs[0].inputs.kube_auth, KubeAuth::EksToken);
+        assert_eq!(specs[1].inputs.kube_auth, KubeAuth::Kubeconfig);
+        let f = Fleet::parse("clusters:\n  - name: a\n").unwrap();
+        assert_eq!(f.specs(Path::new("/"))[0].inputs.kube_auth, KubeAuth::Auto);
+        assert!(Fleet::parse("clusters:\n  - name: a\n    kube_auth: token\n").is_err());
+    }
+
+    #[test]
     fn selection_by_glob_and_label() {
         let f = Fleet::parse(FLEET).unwrap();
         let specs = f.specs(Path::new("/"));
