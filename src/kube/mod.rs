@@ -607,6 +607,14 @@ pub(crate) async fn get_aws_auth(
         cluster: cluster_name.to_string(),
         context: context.to_string(),
         message: match &e {
+            ::kube::Error::Api(s) if s.code == 401 && context == direct::EKS_TOKEN_CONTEXT => format!(
+                "unauthorized ({}): the EKS token of the AWS credentials is not accepted; check the credentials (and --role-arn), the region and the cluster",
+                s.message
+            ),
+            ::kube::Error::Api(s) if s.code == 403 && context == direct::EKS_TOKEN_CONTEXT => format!(
+                "forbidden ({}): the AWS identity may not read ConfigMaps in kube-system; give it an access entry (or an aws-auth row) that may",
+                s.message
+            ),
             ::kube::Error::Api(s) if s.code == 401 => format!(
                 "unauthorized ({}): the kubeconfig's credentials are not accepted; refresh them (aws eks update-kubeconfig)",
                 s.message

@@ -114,7 +114,12 @@ fn a_token_signed_with_a_wrong_secret_is_refused() {
         .args(["plan", "--cluster", "legacy", "--format", "json"])
         .run();
     assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(out.stderr.contains("unauthorized"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the EKS token of the AWS credentials is not accepted"),
+        "{}",
+        out.stderr
+    );
     assert_no_token(&out);
     assert!(emu
         .cluster_state("legacy")
@@ -131,4 +136,47 @@ fn kubeconfig_only_keeps_the_old_refusal() {
         .run();
     assert_eq!(out.code, 1, "{}", out.stdout);
     assert_eq!(emu.calls().count("kube:GetConfigMap"), 0);
+}
+
+#[test]
+fn apply_and_prune_write_aws_auth_through_the_token() {
+    let seed = Seed::default()
+        .with_caller(KEY, A, CALLER)
+        .with_user(A, "/", "admin")
+        .with_role(A, "/", "dev")
+        .with_update_duration_ms(100)
+        .with_cluster(
+            Cluster::new("prod", A, REGION)
+                .mode("API_AND_CONFIG_MAP")
+                .creator(CALLER, true)
+                .aws_auth([(
+                    "mapRoles",
+                    format!(
+                        "- rolearn: arn:aws:iam::{A}:role/dev\n  username: dev\n  groups: [devs]\n"
+                    ),
+                )]),
+        );
+    let emu = Emulator::start(seed).expect("emulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().display().to_string();
+    let run = |args: &[&str]| {
+        no_kubeconfig(&emu, "secret")
+            .env("XDG_STATE_HOME", &state)
+            .env("AWS_AUTH_MIGRATE_POLL_MS", "50")
+            .args(args)
+            .run()
+    };
+    let out = run(&["apply", "--cluster", "prod", "--yes"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_no_token(&out);
+    let out = run(&["prune-configmap", "--cluster", "prod", "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_no_token(&out);
+    let prod = emu.cluster_state("prod").unwrap();
+    assert_eq!(prod.token_callers, vec![CALLER.to_string()]);
+    let calls = emu.calls();
+    let writes = calls.count("kube:ReplaceConfigMap")
+        + calls.count("kube:PatchConfigMap")
+        + calls.count("kube:DeleteConfigMap");
+    assert!(writes > 0, "aws-auth was written");
 }
