@@ -24,11 +24,14 @@ const CLUSTER_ID_HEADER: &str = "x-k8s-aws-id";
 /// `X-Amz-Expires` accepted), in seconds.
 const MAX_AGE: i64 = 900;
 
-/// Checks `token` for cluster `cluster` at `now`; `secret_of` gives an
-/// access key's secret (None: unknown key). Returns the access key id.
+/// Checks `token` for cluster `cluster` at `now`; `sts_host` is the STS
+/// endpoint's `host:port` the URL must name (EKS calls only STS; here the
+/// emulator itself); `secret_of` gives an access key's secret (None:
+/// unknown key). Returns the access key id.
 pub(crate) fn verify(
     token: &str,
     cluster: &str,
+    sts_host: &str,
     now: DateTime<Utc>,
     secret_of: impl Fn(&str) -> Option<String>,
 ) -> Result<String, String> {
@@ -42,6 +45,9 @@ pub(crate) fn verify(
     let (scheme, rest) = url.split_once("://").ok_or("the token is not a URL")?;
     let (authority, path_query) = rest.split_at(rest.find('/').ok_or("the URL has no path")?);
     let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
+    if authority != sts_host {
+        return Err(format!("the URL is not for STS at {sts_host}"));
+    }
     if path != "/" {
         return Err(format!("the URL's path is {path:?}, not /"));
     }
@@ -171,13 +177,14 @@ mod tests {
 
     const KEY: &str = "AKIDEXAMPLE";
     const SECRET: &str = "secret";
+    const HOST: &str = "127.0.0.1:4566";
 
     /// Signs a token as the product does (an independent copy of the
     /// algorithm, with a fixed time).
     fn mint(cluster: &str, signed_at: DateTime<Utc>, expires: u32, secret: &str) -> String {
         let amz_date = signed_at.format("%Y%m%dT%H%M%SZ").to_string();
         let date = &amz_date[..8];
-        let host = "127.0.0.1:4566";
+        let host = HOST;
         let mut params = [
             ("Action".to_string(), "GetCallerIdentity".to_string()),
             ("Version".into(), "2011-06-15".into()),
@@ -224,29 +231,37 @@ mod tests {
     fn a_fresh_token_for_the_cluster_is_accepted() {
         let now = Utc::now();
         let t = mint("prod", now, 60, SECRET);
-        assert_eq!(verify(&t, "prod", now, secrets), Ok(KEY.to_string()));
+        assert_eq!(verify(&t, "prod", HOST, now, secrets), Ok(KEY.to_string()));
         // Still good 14 minutes later (EKS ignores the 60 s of X-Amz-Expires).
         let later = now + chrono::Duration::minutes(14);
-        assert!(verify(&t, "prod", later, secrets).is_ok());
+        assert!(verify(&t, "prod", HOST, later, secrets).is_ok());
     }
 
     #[test]
     fn an_expired_token_is_refused() {
         let now = Utc::now();
         let t = mint("prod", now - chrono::Duration::minutes(16), 60, SECRET);
-        let e = verify(&t, "prod", now, secrets).unwrap_err();
+        let e = verify(&t, "prod", HOST, now, secrets).unwrap_err();
         assert!(e.contains("expired"), "{e}");
         let t = mint("prod", now, 901, SECRET);
-        assert!(verify(&t, "prod", now, secrets)
+        assert!(verify(&t, "prod", HOST, now, secrets)
             .unwrap_err()
             .contains("X-Amz-Expires"));
+    }
+
+    #[test]
+    fn a_token_for_another_sts_host_is_refused() {
+        let now = Utc::now();
+        let t = mint("prod", now, 60, SECRET);
+        let e = verify(&t, "prod", "127.0.0.1:1", now, secrets).unwrap_err();
+        assert!(e.contains("not for STS"), "{e}");
     }
 
     #[test]
     fn another_clusters_token_is_refused() {
         let now = Utc::now();
         let t = mint("staging", now, 60, SECRET);
-        let e = verify(&t, "prod", now, secrets).unwrap_err();
+        let e = verify(&t, "prod", HOST, now, secrets).unwrap_err();
         assert!(e.contains("signature does not match"), "{e}");
     }
 
@@ -254,12 +269,12 @@ mod tests {
     fn a_wrong_secret_an_unknown_key_or_garbage_is_refused() {
         let now = Utc::now();
         let t = mint("prod", now, 60, "other");
-        assert!(verify(&t, "prod", now, secrets).is_err());
+        assert!(verify(&t, "prod", HOST, now, secrets).is_err());
         let t = mint("prod", now, 60, SECRET);
-        assert!(verify(&t, "prod", now, |_| None)
+        assert!(verify(&t, "prod", HOST, now, |_| None)
             .unwrap_err()
             .contains("not known"));
-        assert!(verify("k8s-aws-v1.!!!", "prod", now, secrets).is_err());
-        assert!(verify("eks-emulator-token", "prod", now, secrets).is_err());
+        assert!(verify("k8s-aws-v1.!!!", "prod", HOST, now, secrets).is_err());
+        assert!(verify("eks-emulator-token", "prod", HOST, now, secrets).is_err());
     }
 }

@@ -390,10 +390,14 @@ fn check_eks_token(
         return Ok(());
     };
     let cluster = state.clusters[idx].name.clone();
-    let key = eks_token::verify(token, &cluster, chrono::Utc::now(), |k| state.secret_of(k))
-        .map_err(|why| {
-            kube::status_failure(401, "Unauthorized", &format!("Unauthorized: {why}"), None)
-        })?;
+    let base = state.base_url.clone();
+    let sts_host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
+    let key = eks_token::verify(token, &cluster, sts_host, chrono::Utc::now(), |k| {
+        state.secret_of(k)
+    })
+    .map_err(|why| {
+        kube::status_failure(401, "Unauthorized", &format!("Unauthorized: {why}"), None)
+    })?;
     let arn = state.caller(Some(&key)).arn;
     let callers = &mut state.clusters[idx].token_callers;
     if !callers.contains(&arn) {

@@ -19,6 +19,7 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use aws_types::service_config::ServiceConfigKey;
 
 use super::error::AwsError;
 
@@ -60,11 +61,20 @@ pub(crate) async fn eks_token(conf: &SdkConfig, cluster: &str) -> Result<String,
     )
 }
 
-/// The STS endpoint the STS client would use (see the module's doc).
+/// The STS endpoint the STS client would use (see the module's doc): the
+/// same lookup as `aws_sdk_sts::config::Builder::from(&SdkConfig)` makes
+/// (`AWS_ENDPOINT_URL_STS`, the profile's `services` section, then the
+/// global `AWS_ENDPOINT_URL` or `endpoint_url`), else the regional one.
 fn sts_endpoint(conf: &SdkConfig, region: &str) -> String {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    env("AWS_ENDPOINT_URL_STS")
+    let key = ServiceConfigKey::builder()
+        .service_id("STS")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build();
+    key.ok()
+        .and_then(|key| conf.service_config().and_then(|sc| sc.load_config(key)))
         .or_else(|| conf.endpoint_url().map(str::to_string))
+        .filter(|url| !url.trim().is_empty())
         .unwrap_or_else(|| {
             let suffix = if region.starts_with("cn-") {
                 "amazonaws.com.cn"
@@ -203,20 +213,17 @@ mod tests {
 
     #[test]
     fn the_sts_endpoint_defaults_to_the_regional_one() {
+        // No service config (it is what reads AWS_ENDPOINT_URL_STS).
         let conf = SdkConfig::builder().build();
-        if std::env::var("AWS_ENDPOINT_URL_STS").is_err() {
-            assert_eq!(
-                sts_endpoint(&conf, "eu-west-1"),
-                "https://sts.eu-west-1.amazonaws.com"
-            );
-            assert_eq!(
-                sts_endpoint(&conf, "cn-north-1"),
-                "https://sts.cn-north-1.amazonaws.com.cn"
-            );
-        }
+        assert_eq!(
+            sts_endpoint(&conf, "eu-west-1"),
+            "https://sts.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            sts_endpoint(&conf, "cn-north-1"),
+            "https://sts.cn-north-1.amazonaws.com.cn"
+        );
         let conf = SdkConfig::builder().endpoint_url("http://x:1").build();
-        if std::env::var("AWS_ENDPOINT_URL_STS").is_err() {
-            assert_eq!(sts_endpoint(&conf, "eu-west-1"), "http://x:1");
-        }
+        assert_eq!(sts_endpoint(&conf, "eu-west-1"), "http://x:1");
     }
 }
