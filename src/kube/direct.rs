@@ -136,6 +136,25 @@ mod tests {
         assert!(!format!("{a:?}").contains("secret"));
     }
 
+    #[tokio::test]
+    async fn a_client_from_endpoint_and_token_and_a_bad_ca_said_without_the_token() {
+        let mut a = EksAccess {
+            endpoint: "http://127.0.0.1:1/k8s/x".into(),
+            certificate_authority: None,
+            token: "k8s-aws-v1.secret".into(),
+        };
+        assert!(client(&a).await.is_ok());
+        a.endpoint = "https://127.0.0.1:1".into();
+        a.certificate_authority = Some("not base64 PEM".into());
+        let e = client(&a)
+            .await
+            .err()
+            .expect("a bad CA is an error")
+            .to_string();
+        assert!(e.contains("context \"eks-token\""), "{e}");
+        assert!(!e.contains("secret"), "{e}");
+    }
+
     #[test]
     fn explicit_choices_win() {
         let mut t = KubeTarget {
