@@ -249,7 +249,14 @@ type Owned = (&'static [&'static str], fn(&Path) -> bool, &'static str);
 fn owned_names() -> [Owned; 2] {
     [
         (
-            &["aws_sdk_", "aws_config", "aws_smithy_", "aws_types"],
+            &[
+                "aws_sdk_",
+                "aws_config",
+                "aws_smithy_",
+                "aws_types",
+                "aws_sigv4",
+                "aws_credential_types",
+            ],
             |rel| top_of(rel) == "aws",
             "src/aws/",
         ),

@@ -336,8 +336,9 @@ pub(crate) struct Connection {
     #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
 
-    /// Kubeconfig for aws-auth (default: KUBECONFIG or ~/.kube/config, else
-    /// the in-cluster service account).
+    /// Kubeconfig for aws-auth (default: KUBECONFIG or ~/.kube/config; with
+    /// neither, an EKS token (--kube-auth auto), or the in-cluster service
+    /// account with --kube-auth kubeconfig).
     #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
 
@@ -355,6 +356,34 @@ pub(crate) struct Connection {
     /// cluster, that cluster's aws-auth is migrated.
     #[arg(long)]
     pub allow_unverified_context: bool,
+
+    /// How to reach the cluster's Kubernetes API: `kubeconfig`; `eks-token`
+    /// (no kubeconfig: the endpoint and CA of DescribeCluster and a token
+    /// minted as `aws eks get-token` does, from the same AWS credentials);
+    /// `auto`: the kubeconfig when one of its contexts is the cluster's (or
+    /// --context is given), else the EKS token. A current context of
+    /// another cluster is still refused.
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = KubeAuthFlag::Auto)]
+    pub kube_auth: KubeAuthFlag,
+}
+
+/// `--kube-auth`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KubeAuthFlag {
+    #[default]
+    Auto,
+    Kubeconfig,
+    EksToken,
+}
+
+impl From<KubeAuthFlag> for crate::kube::KubeAuth {
+    fn from(f: KubeAuthFlag) -> Self {
+        match f {
+            KubeAuthFlag::Auto => crate::kube::KubeAuth::Auto,
+            KubeAuthFlag::Kubeconfig => crate::kube::KubeAuth::Kubeconfig,
+            KubeAuthFlag::EksToken => crate::kube::KubeAuth::EksToken,
+        }
+    }
 }
 
 impl Connection {
@@ -373,6 +402,7 @@ impl Connection {
             self.kubeconfig.clone(),
             self.context.clone(),
             crate::kube::Unverified::from_flag(self.allow_unverified_context, changes_cluster),
+            self.kube_auth.into(),
         )
     }
 
@@ -385,6 +415,7 @@ impl Connection {
             (self.kubeconfig.is_some(), "--kubeconfig"),
             (self.context.is_some(), "--context"),
             (self.allow_unverified_context, "--allow-unverified-context"),
+            (self.kube_auth != KubeAuthFlag::Auto, "--kube-auth"),
         ]
         .into_iter()
         .find_map(|(given, flag)| given.then_some(flag))

@@ -182,6 +182,7 @@ pub(crate) async fn cluster_and_caller(
 /// Reads aws-auth from the file or the cluster, and RBAC through the same
 /// connection when asked (`read_rbac`) and aws-auth comes from the cluster.
 pub(crate) async fn read_aws_auth(
+    clients: &Clients,
     opts: &LiveOptions,
     facts: &ClusterFacts,
 ) -> Result<(AwsAuthSource, Option<RbacInput>)> {
@@ -206,13 +207,9 @@ pub(crate) async fn read_aws_auth(
             None,
         ));
     }
-    let conn = kube::client_for(
-        &opts.kube,
-        &facts.name,
-        &facts.arn,
-        facts.endpoint.as_deref(),
-    )
-    .await?;
+    let target = with_eks_access(clients, &opts.kube, facts).await?;
+    let conn =
+        kube::client_for(&target, &facts.name, &facts.arn, facts.endpoint.as_deref()).await?;
     let rbac_client = conn.client.clone();
     let read_rbac = async {
         if !opts.read_rbac {
@@ -289,7 +286,7 @@ pub(crate) async fn gather(clients: &Clients, opts: &LiveOptions) -> Result<Live
     let readers = clients.iam_readers(&caller.account);
     let from_aws_auth = async {
         let started = Instant::now();
-        let (aws_auth, rbac) = read_aws_auth(opts, &cluster).await?;
+        let (aws_auth, rbac) = read_aws_auth(clients, opts, &cluster).await?;
         tracing::info!(
             source = aws_auth.kind,
             rbac = rbac.is_some(),
@@ -453,12 +450,47 @@ pub(crate) fn kube_target(
     kubeconfig: Option<PathBuf>,
     context: Option<String>,
     unverified: kube::Unverified,
+    auth: kube::KubeAuth,
 ) -> KubeTarget {
     KubeTarget {
         kubeconfig,
         context,
         unverified,
+        auth,
+        eks_access: None,
     }
+}
+
+/// `target`, with the endpoint, CA and a fresh EKS token of the cluster
+/// when it reaches the cluster that way ([`kube::uses_eks_token`]): the
+/// token from the credentials (and assumed role) of the EKS calls.
+pub(crate) async fn with_eks_access(
+    clients: &Clients,
+    target: &KubeTarget,
+    facts: &ClusterFacts,
+) -> Result<KubeTarget> {
+    let endpoint = facts.endpoint.as_deref();
+    if !kube::uses_eks_token(target, &facts.arn, endpoint) {
+        return Ok(target.clone());
+    }
+    let Some(endpoint) = endpoint else {
+        // Said by kube::client_for, which knows the flag.
+        return Ok(target.clone());
+    };
+    let token = clients.eks_token(&facts.name).await?;
+    tracing::info!(
+        cluster = facts.name,
+        endpoint,
+        "Kubernetes API through the EKS token (no kubeconfig context)"
+    );
+    Ok(KubeTarget {
+        eks_access: Some(Box::new(kube::EksAccess {
+            endpoint: endpoint.to_string(),
+            certificate_authority: facts.certificate_authority.clone(),
+            token,
+        })),
+        ..target.clone()
+    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod admin;
 mod arn;
 mod bootstrap_rbac;
 mod eks;
+mod eks_token;
 mod error;
 mod faults;
 mod iam;

@@ -15,6 +15,10 @@ use crate::faults::Faults;
 pub struct Seed {
     /// Access key id → identity. Keys not listed map to `default_caller`.
     pub credentials: BTreeMap<String, Identity>,
+    /// Access key id → secret access key, checked in EKS tokens (the
+    /// Kubernetes API's `k8s-aws-v1.` bearer tokens); a key of
+    /// `credentials` not listed has the secret `secret`.
+    pub secrets: BTreeMap<String, String>,
     /// The identity of callers whose access key is unknown (or absent).
     pub default_caller: Option<Identity>,
     /// Region used when a request carries no `SigV4` credential scope.

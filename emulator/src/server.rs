@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::faults::Outcome;
 use crate::response::{eks_error, kube_response, query_error, with_headers};
 use crate::shared::{lock, Shared};
-use crate::{admin, eks, iam, kube, sigv4, sts, xml};
+use crate::{admin, eks, eks_token, iam, kube, sigv4, sts, xml};
 
 /// Sleeps `d`, to within a fraction of a millisecond: tokio's timer counts
 /// whole milliseconds and rounds up (a 25 ms sleep took 26–27 ms), which
@@ -195,6 +195,7 @@ pub(crate) async fn handle(AxState(shared): AxState<Arc<Shared>>, req: Request) 
         &shared,
         call,
         &req,
+        header(&parts.headers, "authorization"),
         scope.as_ref(),
         &content_type,
         &request_id,
@@ -304,6 +305,7 @@ fn dispatch(
     shared: &Shared,
     call: Call,
     req: &Incoming,
+    authorization: &str,
     scope: Option<&sigv4::Scope>,
     content_type: &str,
     request_id: &str,
@@ -359,12 +361,49 @@ fn dispatch(
                 request_id,
             ),
             Some(idx) => {
+                if let Err(k) = check_eks_token(&mut state, idx, authorization) {
+                    return kube_response(k, request_id);
+                }
                 let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
                 let k = kube::handle(&mut state, idx, method, &rest, query, content_type, body);
                 kube_response(k, request_id)
             }
         },
     }
+}
+
+/// An EKS token (`Bearer k8s-aws-v1.…`) is checked as EKS would check it
+/// (see [`eks_token`]): a 401 when it is not good for this cluster, else
+/// the request is its key's identity's, recorded in `token_callers`. Other
+/// bearer tokens (the kubeconfig's static one) are accepted as before.
+fn check_eks_token(
+    state: &mut crate::state::State,
+    idx: usize,
+    authorization: &str,
+) -> Result<(), kube::KubeResponse> {
+    let Some(token) = authorization
+        .trim()
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| t.starts_with(eks_token::PREFIX))
+    else {
+        return Ok(());
+    };
+    let cluster = state.clusters[idx].name.clone();
+    let base = state.base_url.clone();
+    let sts_host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
+    let key = eks_token::verify(token, &cluster, sts_host, chrono::Utc::now(), |k| {
+        state.secret_of(k)
+    })
+    .map_err(|why| {
+        kube::status_failure(401, "Unauthorized", &format!("Unauthorized: {why}"), None)
+    })?;
+    let arn = state.caller(Some(&key)).arn;
+    let callers = &mut state.clusters[idx].token_callers;
+    if !callers.contains(&arn) {
+        callers.push(arn);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub(crate) const ENTRY_TYPES: &[&str] = &[
 ];
 
 /// Seconds since the epoch, millisecond precision.
+/// The secret of a seeded access key that `Seed::secrets` does not list
+/// (the tests sign with it).
+pub const DEFAULT_SECRET: &str = "secret";
+
 pub(crate) fn now() -> f64 {
     chrono::Utc::now().timestamp_millis() as f64 / 1000.0
 }
@@ -122,6 +126,9 @@ pub struct Cluster {
     pub rbac: Rbac,
     /// Kubernetes API base URL of this cluster.
     pub endpoint: String,
+    /// The identities (ARNs) that reached this cluster's Kubernetes API
+    /// with an EKS token (`k8s-aws-v1.`), each once, in order of first use.
+    pub token_callers: Vec<String>,
 }
 
 /// The whole world.
@@ -129,6 +136,11 @@ pub struct Cluster {
 pub(crate) struct State {
     pub accounts: BTreeMap<String, IamAccount>,
     pub credentials: HashMap<String, Identity>,
+    /// Access key id → secret, for checking EKS tokens: the seed's
+    /// `secrets` and AssumeRole's keys; a seeded key not listed has the
+    /// secret [`DEFAULT_SECRET`].
+    #[serde(skip)]
+    pub secrets: HashMap<String, String>,
     pub default_caller: Identity,
     pub default_region: String,
     pub clusters: Vec<Cluster>,
@@ -199,6 +211,7 @@ impl State {
         let mut state = State {
             accounts: BTreeMap::new(),
             credentials: seed.credentials.clone().into_iter().collect(),
+            secrets: seed.secrets.clone().into_iter().collect(),
             default_caller: Identity::default(),
             default_region: seed
                 .default_region
@@ -289,6 +302,7 @@ impl State {
             updates: Vec::new(),
             aws_auth: None,
             rbac: c.rbac.clone(),
+            token_callers: Vec::new(),
             endpoint: format!(
                 "{}/k8s/{}/{}/{}",
                 self.base_url, c.account, c.region, c.name
@@ -398,6 +412,19 @@ impl State {
     pub(crate) fn next_resource_version(&mut self) -> String {
         self.resource_version += 1;
         self.resource_version.to_string()
+    }
+
+    /// The secret of a known access key (for checking EKS tokens).
+    pub(crate) fn secret_of(&self, access_key_id: &str) -> Option<String> {
+        if !self.credentials.contains_key(access_key_id) {
+            return None;
+        }
+        Some(
+            self.secrets
+                .get(access_key_id)
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_SECRET.to_string()),
+        )
     }
 
     /// Identity of an access key (unknown keys → default caller).

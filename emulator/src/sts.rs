@@ -110,6 +110,7 @@ pub(crate) fn handle(
                 "arn:{}:sts::{}:assumed-role/{}/{session}",
                 principal.partition, principal.account, role.name
             );
+            state.secrets.insert(access_key_id.clone(), secret.clone());
             state.credentials.insert(
                 access_key_id.clone(),
                 Identity {

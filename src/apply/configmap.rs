@@ -30,18 +30,22 @@ pub(crate) enum StepError {
 }
 
 /// The client for the cluster of `facts`, from the kubeconfig flags (or
-/// their defaults). Its `notice` is for the caller to show.
+/// their defaults), or with an EKS token minted from `clients`'
+/// credentials when there is no kubeconfig context for the cluster (see
+/// [`crate::live::with_eks_access`]). Its `notice` is for the caller to show.
 pub(crate) async fn connect(
+    clients: &crate::aws::Clients,
     kube_target: &kube::KubeTarget,
     facts: &ClusterFacts,
-) -> Result<Target, kube::KubeError> {
-    Target::connect(
-        kube_target,
+) -> anyhow::Result<Target> {
+    let kube_target = crate::live::with_eks_access(clients, kube_target, facts).await?;
+    Ok(Target::connect(
+        &kube_target,
         &facts.name,
         &facts.arn,
         facts.endpoint.as_deref(),
     )
-    .await
+    .await?)
 }
 
 /// Runs one aws-auth step: reads the `ConfigMap`, checks it holds what the

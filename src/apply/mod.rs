@@ -59,6 +59,9 @@ pub struct ApplyInputs {
     /// `--allow-unverified-context` (absent in older run files: false).
     #[serde(default)]
     pub allow_unverified_context: bool,
+    /// `--kube-auth` (absent in older run files: auto).
+    #[serde(default)]
+    pub kube_auth: crate::kube::KubeAuth,
     pub file: Option<String>,
     pub policy_map: Option<PathBuf>,
     pub allow_lossy: bool,
@@ -77,6 +80,7 @@ impl ApplyInputs {
                 self.kubeconfig.clone(),
                 self.context.clone(),
                 crate::kube::Unverified::from_flag(self.allow_unverified_context, true),
+                self.kube_auth,
             ),
             file: self.file.as_deref(),
             concurrency: self.concurrency,

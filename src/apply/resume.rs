@@ -114,6 +114,9 @@ fn resumed_inputs(mut inputs: ApplyInputs, flags: ApplyInputs) -> ApplyInputs {
     if flags.allow_unverified_context {
         inputs.allow_unverified_context = true;
     }
+    if flags.kube_auth != crate::kube::KubeAuth::Auto {
+        inputs.kube_auth = flags.kube_auth;
+    }
     inputs
 }
 

@@ -31,6 +31,8 @@ pub struct ClusterFacts {
     pub status: Option<ClusterStatus>,
     /// The Kubernetes API server URL.
     pub endpoint: Option<String>,
+    /// `certificateAuthority.data`: the API server's CA, base64 of PEM.
+    pub certificate_authority: Option<String>,
 }
 
 impl ClusterFacts {
@@ -223,6 +225,11 @@ impl Eks {
             platform_version: c.platform_version().unwrap_or_default().to_string(),
             status: cluster_status(c.status()),
             endpoint: c.endpoint().map(str::to_string),
+            certificate_authority: c
+                .certificate_authority()
+                .and_then(|ca| ca.data())
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
         })
     }
 

@@ -10,6 +10,7 @@ pub(crate) mod error;
 pub(crate) mod iam;
 pub(crate) mod log;
 pub(crate) mod sts;
+pub(crate) mod token;
 
 use std::collections::BTreeMap;
 
@@ -55,6 +56,12 @@ impl Clients {
             iam_for,
             config,
         })
+    }
+
+    /// A bearer token for cluster `cluster`'s Kubernetes API, from the
+    /// credentials of the EKS calls (see [`token`]).
+    pub(crate) async fn eks_token(&self, cluster: &str) -> Result<String, AwsError> {
+        token::eks_token(&self.config, cluster).await
     }
 
     /// The IAM readers for a caller: its own account, plus `--iam-role-for`.

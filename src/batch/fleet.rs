@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::apply::ApplyInputs;
+use crate::kube::KubeAuth;
 
 /// Settings every cluster inherits unless it says otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -17,6 +18,8 @@ pub(crate) struct Defaults {
     pub profile: Option<String>,
     pub role_arn: Option<String>,
     pub kubeconfig: Option<PathBuf>,
+    /// `auto`, `kubeconfig` or `eks-token` (`--kube-auth`).
+    pub kube_auth: Option<KubeAuth>,
     pub policy_map: Option<PathBuf>,
     pub allow_lossy: Option<bool>,
     pub merge_existing: Option<bool>,
@@ -53,6 +56,8 @@ pub(crate) struct FleetCluster {
     #[serde(default)]
     pub allow_unverified_context: bool,
     pub kubeconfig: Option<PathBuf>,
+    /// `auto`, `kubeconfig` or `eks-token` (`--kube-auth`).
+    pub kube_auth: Option<KubeAuth>,
     pub policy_map: Option<PathBuf>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -178,6 +183,7 @@ impl Fleet {
                             .or_else(|| absolute(base, &d.kubeconfig)),
                         context: c.context.clone(),
                         allow_unverified_context: c.allow_unverified_context,
+                        kube_auth: c.kube_auth.or(d.kube_auth).unwrap_or_default(),
                         file: None,
                         policy_map: absolute(base, &c.policy_map)
                             .or_else(|| absolute(base, &d.policy_map)),
@@ -346,6 +352,20 @@ clusters:
         assert!(Fleet::parse("defaults: {}\nclusters: []\n").is_err());
         assert!(Fleet::parse("clusters:\n  - name: a\n  - name: a\n").is_err());
         assert!(Fleet::parse("clusters:\n  - name: a\n    overrides: {concurrency: 0}\n").is_err());
+    }
+
+    #[test]
+    fn kube_auth_per_cluster_or_from_the_defaults() {
+        let f = Fleet::parse(
+            "defaults: {kube_auth: eks-token}\nclusters:\n  - name: a\n  - name: b\n    kube_auth: kubeconfig\n",
+        )
+        .unwrap();
+        let specs = f.specs(Path::new("/"));
+        assert_eq!(specs[0].inputs.kube_auth, KubeAuth::EksToken);
+        assert_eq!(specs[1].inputs.kube_auth, KubeAuth::Kubeconfig);
+        let f = Fleet::parse("clusters:\n  - name: a\n").unwrap();
+        assert_eq!(f.specs(Path::new("/"))[0].inputs.kube_auth, KubeAuth::Auto);
+        assert!(Fleet::parse("clusters:\n  - name: a\n    kube_auth: token\n").is_err());
     }
 
     #[test]

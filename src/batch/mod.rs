@@ -649,7 +649,7 @@ async fn undo_finalize(
     let opts = finish_options(&t.spec)?;
     let clients = Clients::connect(&opts.live.aws, &opts.live.iam_roles).await?;
     let facts = clients.eks.describe_cluster(&t.spec.name).await?;
-    let target = apply::configmap::connect(&opts.live.kube, &facts).await?;
+    let target = apply::configmap::connect(&clients, &opts.live.kube, &facts).await?;
     if let Some(notice) = &target.notice {
         cp.event(&events::Event::Notice(notice));
     }

@@ -43,6 +43,7 @@ pub(crate) async fn run(args: ApplyArgs) -> Result<i32> {
         kubeconfig: args.access.conn.kubeconfig.clone(),
         context: args.access.conn.context.clone(),
         allow_unverified_context: args.access.conn.allow_unverified_context,
+        kube_auth: args.access.conn.kube_auth.into(),
         file: args.file.clone(),
         policy_map: args.policy_map.clone(),
         allow_lossy: args.allow_lossy,

@@ -67,7 +67,7 @@ async fn configmap_rollback(
         .describe_cluster(&contents.header.cluster.name)
         .await?;
     let kube = args.conn.kube(true);
-    let target = crate::apply::configmap::connect(&kube, &facts).await?;
+    let target = crate::apply::configmap::connect(&clients, &kube, &facts).await?;
     if let Some(notice) = &target.notice {
         eprintln!("notice: {notice}");
     }

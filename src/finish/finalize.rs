@@ -388,7 +388,7 @@ pub(crate) async fn run(
     }
     let cluster = &opts.finish.live.cluster;
     let (mut facts, _) = crate::live::cluster_and_caller(clients, cluster).await?;
-    let target = connect(&opts.finish.live.kube, &facts, progress).await?;
+    let target = connect(clients, &opts.finish.live.kube, &facts, progress).await?;
 
     let mut held = None;
     if let Some(path) = &opts.resume {

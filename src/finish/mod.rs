@@ -121,11 +121,12 @@ pub fn start_journal(
 /// cannot be tied to the cluster (`--allow-unverified-context`, or a dry
 /// run) is said as [`Event::ContextNotice`].
 pub async fn connect(
+    clients: &Clients,
     kube_target: &kube::KubeTarget,
     facts: &ClusterFacts,
     progress: &dyn Progress,
 ) -> Result<crate::apply::configmap::Target> {
-    let target = crate::apply::configmap::connect(kube_target, facts).await?;
+    let target = crate::apply::configmap::connect(clients, kube_target, facts).await?;
     if let Some(notice) = &target.notice {
         progress.event(Event::ContextNotice(notice));
     }

@@ -81,7 +81,7 @@ pub(crate) async fn run(
         bail!("prune-configmap edits the cluster's aws-auth: --file cannot be used");
     }
     let (facts, _) = crate::live::cluster_and_caller(clients, &opts.finish.live.cluster).await?;
-    let target = connect(&opts.finish.live.kube, &facts, progress).await?;
+    let target = connect(clients, &opts.finish.live.kube, &facts, progress).await?;
     let mut held = None;
     if let Some(path) = &opts.resume {
         let (journal, contents, lock) =

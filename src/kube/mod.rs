@@ -5,7 +5,10 @@
 //! the access analysis in [`rbac`].
 
 pub(crate) mod configmap;
+pub(crate) mod direct;
 pub(crate) mod rbac;
+
+pub(crate) use direct::{uses_eks_token, EksAccess, KubeAuth};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,6 +29,13 @@ pub struct KubeTarget {
     /// What to do with a context (or the in-cluster service account) that
     /// cannot be tied to the cluster either way.
     pub unverified: Unverified,
+    /// `--kube-auth`: the kubeconfig, the EKS token, or either (see
+    /// [`uses_eks_token`]).
+    pub auth: KubeAuth,
+    /// The endpoint, CA and token to use instead of the kubeconfig: set by
+    /// the caller (who mints the token) when [`uses_eks_token`] says so.
+    /// Boxed: most targets have none.
+    pub eks_access: Option<Box<EksAccess>>,
 }
 
 /// How a kube connection that cannot be tied to the cluster is treated.
@@ -430,6 +440,21 @@ pub(crate) async fn client_for(
     cluster_arn: &str,
     endpoint: Option<&str>,
 ) -> Result<Connection, KubeError> {
+    if let Some(access) = &target.eks_access {
+        return Ok(Connection {
+            client: direct::client(access).await?,
+            context: direct::EKS_TOKEN_CONTEXT.into(),
+            unmatched: None,
+        });
+    }
+    if target.auth == KubeAuth::EksToken {
+        return Err(KubeError::Context {
+            context: direct::EKS_TOKEN_CONTEXT.into(),
+            message: format!(
+                "--kube-auth eks-token needs the endpoint of cluster {cluster_name} from DescribeCluster, and it reports none"
+            ),
+        });
+    }
     let kubeconfig = match &target.kubeconfig {
         Some(path) => Some(
             Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
@@ -582,6 +607,14 @@ pub(crate) async fn get_aws_auth(
         cluster: cluster_name.to_string(),
         context: context.to_string(),
         message: match &e {
+            ::kube::Error::Api(s) if s.code == 401 && context == direct::EKS_TOKEN_CONTEXT => format!(
+                "unauthorized ({}): the EKS token of the AWS credentials is not accepted; check the credentials (and --role-arn), the region and the cluster",
+                s.message
+            ),
+            ::kube::Error::Api(s) if s.code == 403 && context == direct::EKS_TOKEN_CONTEXT => format!(
+                "forbidden ({}): the AWS identity may not read ConfigMaps in kube-system; give it an access entry (or an aws-auth row) that may",
+                s.message
+            ),
             ::kube::Error::Api(s) if s.code == 401 => format!(
                 "unauthorized ({}): the kubeconfig's credentials are not accepted; refresh them (aws eks update-kubeconfig)",
                 s.message

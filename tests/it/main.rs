@@ -19,6 +19,7 @@ mod faithful;
 mod finish;
 mod finish_output;
 mod live_plan;
+mod live_plan_no_kubeconfig;
 mod logging;
 mod plan_offline;
 mod plan_review;
