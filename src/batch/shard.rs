@@ -193,6 +193,7 @@ mod tests {
                 concurrency: std::num::NonZeroUsize::MIN,
                 iam_role_for: Vec::new(),
                 enable_access_entries: false,
+                kube_auth: crate::kube::KubeAuth::default(),
             },
         }
     }
