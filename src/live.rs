@@ -60,7 +60,8 @@ pub struct LiveOptions {
     /// cluster.
     pub translate: Options,
     /// Read RBAC with aws-auth (when aws-auth comes from the cluster), for
-    /// the access analysis.
+    /// the access analysis: set by `plan` and verify, off for everything
+    /// else (four list calls nobody would read).
     pub read_rbac: bool,
 }
 
@@ -84,7 +85,7 @@ impl LiveOptions {
                 allow_lossy: flags.allow_lossy,
                 policy_map,
             },
-            read_rbac: true,
+            read_rbac: false,
         })
     }
 }
@@ -146,11 +147,10 @@ pub(crate) async fn run_with_rbac(
     Ok((plan, inputs.rbac.take()))
 }
 
-/// Builds the clients and reads everything: the live side of `plan`.
+/// Builds the clients and reads everything but RBAC: the live plan export
+/// and apply work from.
 pub(crate) async fn run(opts: &LiveOptions) -> Result<Plan> {
-    let clients = Clients::connect(&opts.aws, &opts.iam_roles).await?;
-    let inputs = gather(&clients, opts).await?;
-    plan(&inputs, &opts.translate, opts.merge_existing)
+    Ok(run_with_rbac(opts, false).await?.0)
 }
 
 /// `DescribeCluster` and `GetCallerIdentity`, with the cluster checked: it
@@ -271,7 +271,8 @@ pub(crate) fn cluster_options(opts: &Options, facts: &ClusterFacts) -> Options {
 }
 
 /// All the I/O of a live plan. Calls: `DescribeCluster`, `GetCallerIdentity`,
-/// one GET of aws-auth (unless `--file`), `ListAccessEntries` plus
+/// one GET of aws-auth (unless `--file`) and, with `read_rbac`, the four
+/// RBAC lists beside it (pages of 500), `ListAccessEntries` plus
 /// `DescribeAccessEntry` and `ListAssociatedAccessPolicies` per existing entry
 /// (not in `CONFIG_MAP` mode), and one GetRole/GetUser per principal of the
 /// caller's (or an `--iam-role-for`) account, or one paged

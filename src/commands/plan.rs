@@ -9,7 +9,7 @@ use crate::core::arn::PARTITIONS;
 use crate::core::equivalence::{self, AfterFrom};
 use crate::core::plan::Plan;
 use crate::core::planner::{self, SourceInfo};
-use crate::core::rbac::{self, rights::Identity, rights::Index, suggest};
+use crate::core::rbac::{rights::Index, suggest};
 use crate::core::translate::Options;
 use crate::exit;
 use crate::files;
@@ -177,32 +177,7 @@ fn explain(plan: &Plan, index: &Index, arn: &str) -> Result<i32> {
             known.join(", ")
         );
     };
-    let before = rbac::explain::side(
-        index,
-        &Identity {
-            username: p.before.username.clone(),
-            groups: p.before.groups.clone(),
-        },
-        &[],
-        &[],
-    );
-    let after = plan
-        .entries
-        .iter()
-        .find(|e| e.principal_arn == p.principal_arn)
-        .zip(p.after.as_ref())
-        .map(|(e, side)| {
-            let policies = equivalence::policy_scopes(&e.policies);
-            rbac::explain::side(
-                index,
-                &Identity {
-                    username: side.username.clone(),
-                    groups: side.groups.clone(),
-                },
-                &policies,
-                &side.policies,
-            )
-        });
+    let (before, after) = equivalence::explain_sides(plan, index, p);
     let text = render::explain::render(p, &before, after.as_ref(), terminal_style().width);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -70,6 +70,7 @@ pub struct AccessReport {
 }
 
 impl AccessReport {
+    #[cfg(test)]
     pub(crate) fn of(&self, arn: &str) -> Option<&PrincipalAccess> {
         self.principals.iter().find(|p| p.principal_arn == arn)
     }

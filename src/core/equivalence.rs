@@ -10,6 +10,7 @@ use super::existing::ExistingEntry;
 use super::plan::{Action, Entry, EntryType, Mapping, Plan};
 use super::policy::{short_name, AccessScope, PolicyAssociation, ScopeType};
 use super::rbac::compare::{After, Comparer, Verdict};
+use super::rbac::explain::{self, SideRights};
 use super::rbac::policies;
 use super::rbac::rights::{Identity, Index, Scope};
 
@@ -54,11 +55,6 @@ fn scope_of(scope: &AccessScope) -> Vec<Scope> {
             .map(|n| Scope::Namespace(n.clone()))
             .collect(),
     }
-}
-
-/// Each association as (short name, scope), one per namespace.
-pub(crate) fn policy_scopes(assocs: &[PolicyAssociation]) -> Vec<(String, Scope)> {
-    policies_of(assocs)
 }
 
 fn policies_of(assocs: &[PolicyAssociation]) -> Vec<(String, Scope)> {
@@ -255,6 +251,36 @@ fn unbound_groups(plan: &Plan, index: &Index) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// `plan --explain`: the rights of a principal of the plan before and
+/// after, as text, with the same after side its verdict was computed from
+/// (the planned entry, or the existing one it leaves in place).
+pub(crate) fn explain_sides(
+    plan: &Plan,
+    index: &Index,
+    p: &PrincipalAccess,
+) -> (SideRights, Option<SideRights>) {
+    let identity = |s: &Side| Identity {
+        username: s.username.clone(),
+        groups: s.groups.clone(),
+    };
+    let before = explain::side(index, &identity(&p.before), &[], &[]);
+    let after = plan
+        .entries
+        .iter()
+        .find(|e| e.principal_arn == p.principal_arn)
+        .and_then(planned)
+        .zip(p.after.as_ref())
+        .map(|(a, side)| {
+            explain::side(
+                index,
+                &identity(side),
+                &policies_of(a.policies),
+                &side.policies,
+            )
+        });
+    (before, after)
 }
 
 /// Parses a kubectl RBAC dump and analyses the plan against it (the

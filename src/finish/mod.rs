@@ -55,6 +55,8 @@ pub async fn check(clients: &Clients, opts: &FinishOptions) -> Result<Checked> {
     let mut live_opts = opts.live.clone();
     live_opts.translate.allow_lossy = true;
     live_opts.merge_existing = false;
+    // Rights are compared as well as names (core::verify::add_access).
+    live_opts.read_rbac = true;
     let inputs = live::gather(clients, &live_opts).await?;
     let plan = live::plan(&inputs, &live_opts.translate, false)?;
     let principals: Vec<arn::PrincipalArn> = inputs

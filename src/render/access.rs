@@ -2,27 +2,37 @@
 //! a short cell per principal and the details of every principal that is
 //! not `same` (docs/access-equivalence.md).
 
+use std::collections::HashMap;
+
 use crate::core::access_report::{AccessReport, PrincipalAccess};
 use crate::core::rbac::compare::Verdict;
 
 /// Details shown per principal before pointing at `plan --explain`.
 const SHOWN: usize = 6;
 
-/// `same`, `gains 2`, `loses 3`, `unproven`; `-` when the plan has no
-/// verdict for the principal.
-pub(crate) fn verdict_cell(report: &AccessReport, arn: &str) -> String {
-    match report.of(arn) {
-        None => "-".into(),
-        Some(p) => {
+/// Each principal's cell, by ARN: `same`, `gains 2`, `loses 3`,
+/// `unproven` (one pass, so a table of thousands of entries does not search
+/// the report once per row).
+pub(crate) fn verdict_cells(report: &AccessReport) -> HashMap<&str, String> {
+    report
+        .principals
+        .iter()
+        .map(|p| {
             let c = &p.comparison;
-            match c.verdict {
+            let cell = match c.verdict {
                 Verdict::Same => "same".into(),
                 Verdict::Gains => format!("gains {}", c.gains.len()),
                 Verdict::Loses => format!("loses {}", c.loses.len()),
                 Verdict::Unproven => "unproven".into(),
-            }
-        }
-    }
+            };
+            (p.principal_arn.as_str(), cell)
+        })
+        .collect()
+}
+
+/// A principal's cell from [`verdict_cells`]; `-` when it has no verdict.
+pub(crate) fn cell_of<'a>(cells: &'a HashMap<&str, String>, arn: &str) -> &'a str {
+    cells.get(arn).map_or("-", String::as_str)
 }
 
 /// The heading line of the access section.

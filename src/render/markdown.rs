@@ -80,7 +80,7 @@ pub(crate) fn render(plan: &Plan) -> String {
     }
     let account = plan.cluster.account.as_deref();
     if !plan.entries.is_empty() {
-        let rights = plan.access.as_ref();
+        let rights = plan.access.as_ref().map(access::verdict_cells);
         if rights.is_some() {
             out.push_str("| Action | Type | Principal | Username | Groups | Policies | Fidelity | Rights |\n");
             out.push_str("|---|---|---|---|---|---|---|---|\n");
@@ -91,8 +91,8 @@ pub(crate) fn render(plan: &Plan) -> String {
             out.push_str("|---|---|---|---|---|---|---|\n");
         }
         for e in &plan.entries {
-            let verdict = rights.map_or(String::new(), |r| {
-                format!(" {} |", access::verdict_cell(r, &e.principal_arn))
+            let verdict = rights.as_ref().map_or(String::new(), |r| {
+                format!(" {} |", access::cell_of(r, &e.principal_arn))
             });
             out.push_str(&format!(
                 "| {} | {} | `{}` | {} | {} | {} | {} |{verdict}\n",

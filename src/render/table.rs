@@ -403,7 +403,7 @@ fn entries_table(plan: &Plan, style: TableStyle) -> String {
 
 fn entries_grid(plan: &Plan, style: TableStyle, compact: bool) -> Grid {
     let account = plan.cluster.account.as_deref();
-    let rights = plan.access.as_ref();
+    let rights = plan.access.as_ref().map(access::verdict_cells);
     let mut head = vec!["Action", "Type", "Principal", "Access", "Fidelity"];
     if compact {
         head = vec!["Action", "Principal", "Access"];
@@ -414,8 +414,8 @@ fn entries_grid(plan: &Plan, style: TableStyle, compact: bool) -> Grid {
     for e in &plan.entries {
         let action = paint(e.action.as_str(), action_color(e.action), style.color);
         let principal = principal_label(&e.principal_arn, account);
-        let verdict = rights.map(|r| {
-            let v = access::verdict_cell(r, &e.principal_arn);
+        let verdict = rights.as_ref().map(|r| {
+            let v = access::cell_of(r, &e.principal_arn);
             let code = if v.starts_with("loses") {
                 "31"
             } else if v == "unproven" {
@@ -436,7 +436,7 @@ fn entries_grid(plan: &Plan, style: TableStyle, compact: bool) -> Grid {
                 cell.push_str(&format!("\n{}", paint("lossy", "33", style.color)));
             }
             if let Some((v, code)) = verdict {
-                cell.push_str(&format!("\nrights: {}", paint(&v, code, style.color)));
+                cell.push_str(&format!("\nrights: {}", paint(v, code, style.color)));
             }
             rows.push(vec![action, principal, cell]);
             continue;
@@ -453,7 +453,7 @@ fn entries_grid(plan: &Plan, style: TableStyle, compact: bool) -> Grid {
             fidelity,
         ];
         if let Some((v, code)) = verdict {
-            row.push(paint(&v, code, style.color));
+            row.push(paint(v, code, style.color));
         }
         rows.push(row);
     }
