@@ -28,14 +28,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // Adapters: all I/O, each on its own.
     ("aws", &["core"]),
     ("kube", &["core", "outcome"]),
-    ("journal", &["core"]),
     ("files", &["core"]),
+    // The state backend (local or S3) under the journal and the parts.
+    ("state", &["core", "aws", "files"]),
+    ("journal", &["core", "state"]),
     // Execution: async, returns values.
     ("live", &["core", "aws", "kube", "files"]),
     (
         "apply",
         &[
-            "core", "outcome", "render", "aws", "kube", "journal", "files", "live",
+            "core", "outcome", "render", "aws", "kube", "journal", "files", "live", "state",
         ],
     ),
     (
@@ -48,7 +50,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "batch",
         &[
             "core", "outcome", "render", "aws", "kube", "journal", "files", "live", "apply",
-            "finish",
+            "finish", "state",
         ],
     ),
     // The top: flags, commands, exit codes.
@@ -58,7 +60,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "commands",
         &[
             "core", "outcome", "render", "aws", "kube", "journal", "files", "live", "apply",
-            "finish", "batch", "cli", "exit",
+            "finish", "batch", "cli", "exit", "state",
         ],
     ),
     ("lib", &["cli", "commands", "exit", "outcome"]),

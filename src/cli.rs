@@ -27,6 +27,27 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 
+    /// Where journals, saved batch plans, fleet report parts and locks
+    /// live: a directory (as --state-dir), or s3://BUCKET/PREFIX, shared by
+    /// every runner and every later run (docs/state.md). S3 uses the
+    /// standard AWS credential chain and AWS_ENDPOINT_URL_S3; the bucket's
+    /// region is ?region=REGION, else AWS_REGION.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR|s3://BUCKET/PREFIX",
+        env = "AWS_AUTH_MIGRATE_STATE",
+        conflicts_with = "state_dir"
+    )]
+    pub state: Option<String>,
+
+    /// Break the S3 state's locks held by the run with this id (a killed or
+    /// vanished run: the lock error names it), then go on. Never needed
+    /// for a local state, whose locks are taken over once their process is
+    /// gone.
+    #[arg(long, global = true, value_name = "ID")]
+    pub force_unlock: Option<String>,
+
     /// Log what the tool does on stderr: -v the calls, retries, pacing and
     /// timings; -vv every AWS and Kubernetes request too. RUST_LOG, when
     /// set, overrides.

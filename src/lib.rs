@@ -24,6 +24,7 @@ pub(crate) mod kube;
 pub(crate) mod live;
 pub(crate) mod outcome;
 pub(crate) mod render;
+pub(crate) mod state;
 
 #[cfg(test)]
 mod architecture_tests;

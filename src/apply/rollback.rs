@@ -60,7 +60,7 @@ pub(crate) async fn rollback(
         .unwrap_or_else(|| rollback_journal_path(journal_path));
     let cluster = contents.header.cluster.name.clone();
     let (clients, facts) = connect_to_journal_cluster(&contents.header.cluster, &flags).await?;
-    let spec = if rb_path.exists() {
+    let spec = if journal::exists(&rb_path)? {
         JournalSpec::Append(rb_path.clone())
     } else {
         JournalSpec::New {

@@ -193,7 +193,7 @@ pub(crate) fn start_run(
                 Some(p) => p,
                 None => journal::default_path(&facts.name, &id)?,
             };
-            if path.exists() {
+            if journal::exists(&path)? {
                 bail!(
                     "{} exists: give another --journal, or resume it with --resume",
                     path.display()

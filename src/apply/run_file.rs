@@ -37,13 +37,20 @@ pub fn run_file_path(journal: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Writes the run file, and with the state in S3 its copy there, beside
+/// the journal's.
 pub(crate) fn write_run_file(journal: &Path, run: &RunFile) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(run).context("cannot encode the run file")?;
-    files::write_private(&run_file_path(journal), &bytes)
+    let path = run_file_path(journal);
+    files::write_private(&path, &bytes)?;
+    crate::state::replica::uploaded(&path, &bytes)
+        .with_context(|| format!("cannot copy {} to the S3 state", path.display()))
 }
 
 pub(crate) fn read_run_file(journal: &Path) -> Result<RunFile> {
     let path = run_file_path(journal);
+    crate::state::replica::refresh(&path)
+        .with_context(|| format!("cannot fetch {} from the S3 state", path.display()))?;
     let bytes = std::fs::read(&path).with_context(|| {
         format!(
             "cannot read {} (the run file written beside the journal)",

@@ -9,6 +9,7 @@ pub(crate) mod eks;
 pub(crate) mod error;
 pub(crate) mod iam;
 pub(crate) mod log;
+pub(crate) mod s3;
 pub(crate) mod sts;
 pub(crate) mod token;
 

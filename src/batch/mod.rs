@@ -162,11 +162,31 @@ pub async fn run(
     std::fs::create_dir_all(&opts.out_dir)
         .with_context(|| format!("cannot create {}", opts.out_dir.display()))?;
     let command = op.name();
+    let intent = match &op {
+        Op::Apply { saved } => {
+            let intent = ApplyIntent {
+                format_version: "1".into(),
+                saved: *saved,
+                plans_dir: std::path::absolute(&opts.plans_dir)
+                    .unwrap_or_else(|_| opts.plans_dir.clone()),
+                clusters: targets
+                    .iter()
+                    .map(|t| shard::cluster_key(&t.spec))
+                    .collect(),
+            };
+            let bytes = serde_json::to_vec_pretty(&intent).context("cannot encode the intent")?;
+            save(&opts.out_dir.join(INTENT), &bytes)?;
+            None
+        }
+        Op::Resume => ApplyIntent::read(&opts.out_dir),
+        _ => None,
+    };
     let progress = (opts.progress)(command, targets.len());
     let ctx = Arc::new(Ctx {
         op,
         out_dir: opts.out_dir.clone(),
         plans_dir: opts.plans_dir.clone(),
+        intent,
     });
     let results = for_each(
         targets.clone(),
@@ -233,7 +253,15 @@ fn write_manifest(
         }
     }
     let bytes = serde_json::to_vec_pretty(&manifest).context("cannot encode the manifest")?;
-    files::write_private(&dir.join(MANIFEST), &bytes)
+    save(&dir.join(MANIFEST), &bytes)
+}
+
+/// Writes a file of the output folder (0600, whole or not at all) and,
+/// with the state in S3, its copy there (see `commands::batch`).
+pub(crate) fn save(path: &Path, bytes: &[u8]) -> Result<()> {
+    files::write_private(path, bytes)?;
+    crate::state::replica::uploaded(path, bytes)
+        .with_context(|| format!("cannot copy {} to the S3 state", path.display()))
 }
 
 /// Runs `job` for every target, `parallel` at a time; results come back in
@@ -305,6 +333,37 @@ struct Ctx {
     op: Op,
     out_dir: PathBuf,
     plans_dir: PathBuf,
+    /// For a resume: what the interrupted apply set out to do.
+    intent: Option<ApplyIntent>,
+}
+
+/// What a `batch apply` sets out to do, written to the output folder
+/// (`batch-apply.intent.json`) before any cluster starts, so that
+/// `batch apply --resume` finishes exactly that run, on any machine: the
+/// clusters it had begun (from their journals) and those it had not
+/// begun yet (applied now, as it would have).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ApplyIntent {
+    pub(crate) format_version: String,
+    /// The saved plans of a batch plan run (`--plans`), or plans made now.
+    pub(crate) saved: bool,
+    /// Where the saved plans were.
+    pub(crate) plans_dir: PathBuf,
+    /// The run's clusters (`account/region/name` as the fleet gives them).
+    pub(crate) clusters: Vec<String>,
+}
+
+pub(crate) const INTENT: &str = "batch-apply.intent.json";
+
+impl ApplyIntent {
+    fn read(dir: &Path) -> Option<ApplyIntent> {
+        let bytes = std::fs::read(dir.join(INTENT)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    fn has(&self, spec: &ClusterSpec) -> bool {
+        self.clusters.contains(&shard::cluster_key(spec))
+    }
 }
 
 /// Apply and rollback tell the cluster's progress what happens; nobody is
@@ -429,7 +488,7 @@ pub async fn plan_one(
         &spec.name,
     );
     let file = format!("{key}.plan.json");
-    files::write_private(&out_dir.join(&file), render::json::render(&plan).as_bytes())?;
+    save(&out_dir.join(&file), render::json::render(&plan).as_bytes())?;
     Ok((
         plan,
         ManifestEntry {
@@ -536,11 +595,28 @@ async fn resume_one(
     blank: ClusterResult,
     cp: &Arc<dyn ClusterProgress>,
 ) -> ClusterResult {
-    let Some(key) = t.entry.as_ref().and_then(ManifestEntry::key) else {
-        let mut r = blank;
-        r.status = Status::Ok;
-        r.note = "never planned: nothing to resume".into();
-        return r;
+    let begun_by_run = ctx.intent.as_ref().filter(|i| i.has(&t.spec));
+    let mut made_now = None;
+    let key = match t.entry.as_ref().and_then(ManifestEntry::key) {
+        Some(k) => k,
+        // An apply of plans made now that was cut short kept no manifest:
+        // the cluster's key (its account) comes from planning it again.
+        None if begun_by_run.is_some_and(|i| !i.saved) => {
+            match plan_one(&t.spec, &ctx.out_dir, cp).await {
+                Ok((plan, entry)) => {
+                    let k = entry.key().unwrap_or_default();
+                    made_now = Some((plan, entry));
+                    k
+                }
+                Err(e) => return blank.fail(&e),
+            }
+        }
+        None => {
+            let mut r = blank;
+            r.status = Status::Ok;
+            r.note = "never planned: nothing to resume".into();
+            return r;
+        }
     };
     let journal = apply_journal(&ctx.out_dir, &key);
     let mut r = blank;
@@ -550,6 +626,24 @@ async fn resume_one(
         }
     }
     if !journal.exists() {
+        // Not begun when the run stopped: applied now, as that run would
+        // have, from its saved plan or a plan made now.
+        if let Some(intent) = begun_by_run {
+            let plan_path = match (&made_now, t.entry.as_ref().and_then(|e| e.plan_file.as_ref())) {
+                (Some((_, entry)), _) => entry.plan_file.as_ref().map(|f| ctx.out_dir.join(f)),
+                (None, Some(file)) => [&ctx.plans_dir, &intent.plans_dir]
+                    .iter()
+                    .map(|d| d.join(file))
+                    .find(|p| p.exists()),
+                (None, None) => None,
+            };
+            let Some(plan_path) = plan_path else {
+                return r.fail(&anyhow!(
+                    "the interrupted apply had not begun this cluster and its saved plan is gone; plan it again"
+                ));
+            };
+            return apply_one(ctx, t, r, &plan_path, cp).await;
+        }
         r.status = Status::Ok;
         r.note = "no journal: nothing was applied".into();
         return r;
@@ -688,7 +782,7 @@ async fn verify_one(
             let mut r = blank.with_plan(&checked.plan);
             let key = result_key(&r, &t.spec.name);
             let path = ctx.out_dir.join(format!("{key}.verify.json"));
-            if let Err(e) = files::write_private(&path, finish::render::json(&v).as_bytes()) {
+            if let Err(e) = save(&path, finish::render::json(&v).as_bytes()) {
                 return r.fail(&e);
             }
             r.verify = Some(Parity {

@@ -93,8 +93,8 @@ impl FleetPart {
     }
 }
 
-/// Where parts are kept. Local files today; an object store (S3) can
-/// take its place behind the same two calls.
+/// Where parts are kept: local files ([`LocalStore`]) or the S3 state
+/// ([`S3Store`]).
 pub(crate) trait PartStore {
     /// Saves `part`, replacing an earlier run of the same shard; returns
     /// where it went.
@@ -151,6 +151,62 @@ impl PartStore for LocalStore {
     fn load(&self, fleet_id: &str, command: &str) -> Result<Vec<FleetPart>> {
         read_dir(&self.dir(fleet_id, command))
     }
+}
+
+/// Parts in the S3 state: `{prefix}fleet/{fleet id}/{command}/shard-I-of-N.json`,
+/// the layout of [`LocalStore`] under the state's prefix. As there, a part
+/// replaces the same shard's earlier one and removes the parts of another N.
+pub(crate) struct S3Store;
+
+impl S3Store {
+    fn folder(fleet_id: &str, command: &str) -> String {
+        format!(
+            "fleet/{}/{}/",
+            crate::journal::safe_name(fleet_id),
+            crate::journal::safe_name(command)
+        )
+    }
+}
+
+impl PartStore for S3Store {
+    fn save(&self, part: &FleetPart) -> Result<String> {
+        use crate::state::replica;
+        let folder = S3Store::folder(&part.fleet_id, &part.command);
+        let mut bytes =
+            serde_json::to_vec_pretty(part).context("cannot encode the fleet report part")?;
+        bytes.push(b'\n');
+        let url = replica::put_object(&format!("{folder}{}", part.file_name()), bytes)?;
+        for name in replica::list_names(&folder)? {
+            if part_name(&name).is_some_and(|(_, n)| n != part.shards) {
+                replica::delete_object(&format!("{folder}{name}"))?;
+            }
+        }
+        Ok(url)
+    }
+
+    fn load(&self, fleet_id: &str, command: &str) -> Result<Vec<FleetPart>> {
+        let folder = S3Store::folder(fleet_id, command);
+        let mut parts = Vec::new();
+        for (name, body) in crate::state::replica::list_objects(&folder)? {
+            if part_name(&name).is_none() {
+                continue;
+            }
+            parts.push(
+                serde_json::from_slice(&body)
+                    .with_context(|| format!("{folder}{name} is not a fleet report part"))?,
+            );
+        }
+        Ok(parts)
+    }
+}
+
+/// The store of this process's state: S3 with `--state s3://...`, else
+/// the state directory.
+pub(crate) fn store() -> Result<Box<dyn PartStore>> {
+    if crate::state::s3_location().is_some() {
+        return Ok(Box::new(S3Store));
+    }
+    Ok(Box::new(LocalStore::in_state_dir()?))
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {

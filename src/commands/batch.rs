@@ -4,17 +4,16 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::batch::fleet::{Fleet, Selector};
-use crate::batch::parts::{FleetPart, LocalStore, PartInfo, PartStore};
+use crate::batch::parts::{self, FleetPart, PartInfo};
 use crate::batch::report::FleetReport;
 use crate::batch::shard::{self, Shard, ShardBy};
 use crate::batch::{self, BatchOptions, Manifest, Op, Target};
 use crate::cli::{BatchCommand, BatchCommon, BatchShardArgs, Format, ProgressArg, ShardByArg};
 use crate::commands::batch_progress::{self, ProgressMode};
 use crate::commands::plan::terminal_style;
-use crate::files;
 
 pub(crate) async fn run(cmd: BatchCommand) -> Result<i32> {
     match cmd {
@@ -209,7 +208,18 @@ async fn go(
         (None, None) => bail!("say where the run's files go: --out-dir DIR"),
     };
     let plans_dir = plans.unwrap_or_else(|| out_dir.clone());
+    let known_id = match (&common.fleet_id, &common.fleet) {
+        (Some(id), _) => Some(given_fleet_id(id)?),
+        (None, Some(file)) => Some(fleet_id_of(file, &Fleet::load(file)?)),
+        (None, None) => None,
+    };
+    if let Some(id) = &known_id {
+        share_folders(id, shard, &out_dir, &plans_dir)?;
+    }
     let selection = targets(common, &plans_dir)?;
+    if known_id.is_none() {
+        share_folders(&selection.fleet_id, shard, &out_dir, &plans_dir)?;
+    }
     let fleet_clusters: Vec<String> = selection
         .targets
         .iter()
@@ -252,7 +262,7 @@ async fn go(
     // The run is done whatever happens to its part: a part not written
     // is a missing shard for the merge, told here.
     let part = FleetPart::new(info, &report);
-    if let Err(e) = LocalStore::in_state_dir().and_then(|s| s.save(&part)) {
+    if let Err(e) = parts::store().and_then(|s| s.save(&part)) {
         eprintln!(
             "warning: the fleet report part (shard {shard}) was not saved: {}",
             crate::exit::one_line(&e)
@@ -262,12 +272,34 @@ async fn go(
     Ok(report.exit_code)
 }
 
+/// With the state in S3, the output folder (and the plans folder) is
+/// kept there too, under `fleet/{id}/runs/shard-I-of-N/`: what an earlier
+/// run of this shard left, on any machine, comes down first (manifest,
+/// plans, journals), and what this run writes goes up as it is written.
+/// No effect with a local state.
+fn share_folders(fleet_id: &str, shard: Shard, out_dir: &Path, plans_dir: &Path) -> Result<()> {
+    if crate::state::s3_location().is_none() {
+        return Ok(());
+    }
+    let key = format!(
+        "fleet/{fleet_id}/runs/shard-{}-of-{}/",
+        shard.index, shard.count
+    );
+    for dir in [plans_dir, out_dir] {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::state::replica::mirror(dir, &key);
+        crate::state::replica::pull(dir, &key)
+            .with_context(|| format!("cannot fetch this shard's files into {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// `batch-<command>.json` and `.md` in the output folder, for CI and
 /// pull-request comments.
 fn save_reports(report: &FleetReport, dir: &Path) -> Result<()> {
     let stem = format!("batch-{}", report.command);
-    files::write_private(&dir.join(format!("{stem}.json")), report.json().as_bytes())?;
-    files::write_private(
+    batch::save(&dir.join(format!("{stem}.json")), report.json().as_bytes())?;
+    batch::save(
         &dir.join(format!("{stem}.md")),
         report.markdown().as_bytes(),
     )?;

@@ -69,6 +69,16 @@ fn read_parts(a: &BatchReportArgs) -> Result<Vec<FleetPart>> {
     let Some(cmd) = a.batch_command else {
         bail!("say which run's parts to merge: --command plan|apply|verify|finalize|rollback");
     };
+    if let Some(at) = crate::state::s3_location() {
+        let found = parts::store()?.load(&id, command_name(cmd))?;
+        if found.is_empty() {
+            bail!(
+                "no parts of fleet {id} for batch {} in {at}fleet/",
+                command_name(cmd)
+            );
+        }
+        return Ok(found);
+    }
     let store = LocalStore::in_state_dir()?;
     let dir = store.dir(&id, command_name(cmd));
     if !dir.is_dir() {

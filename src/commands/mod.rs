@@ -30,13 +30,51 @@ pub(crate) fn needs_runtime(cli: &Cli) -> bool {
 }
 
 /// Applies the global flags that configure the process before a command
-/// runs: `--state-dir`.
+/// runs: `--state-dir`, `--state`, `--force-unlock`.
 pub(crate) fn apply_globals(cli: &Cli) -> anyhow::Result<()> {
     if let Some(dir) = &cli.state_dir {
         crate::journal::set_state_dir(dir)
             .map_err(|e| anyhow::anyhow!("--state-dir {}: {e}", dir.display()))?;
     }
+    match cli.state.as_deref().map(crate::state::location::parse) {
+        None => {}
+        Some(Err(e)) => return Err(e.into()),
+        Some(Ok(crate::state::Location::Local(dir))) => {
+            crate::journal::set_state_dir(&dir)
+                .map_err(|e| anyhow::anyhow!("--state {}: {e}", dir.display()))?;
+        }
+        Some(Ok(crate::state::Location::S3(at))) => crate::state::set_s3(at),
+    }
+    if let Some(id) = &cli.force_unlock {
+        if crate::state::s3_location().is_none() {
+            bail!("--force-unlock breaks locks of an S3 state (--state s3://...); a local lock is taken over once its process is gone, or removed by hand when the message names another host");
+        }
+        crate::state::set_force_unlock(id);
+    }
+    crate::state::lock::set_operation(operation(&cli.command));
     Ok(())
+}
+
+/// The command's name, for the locks it takes (`apply`, `batch apply`).
+fn operation(c: &Command) -> &'static str {
+    use crate::cli::BatchCommand as B;
+    match c {
+        Command::Plan(_) => "plan",
+        Command::Apply(_) => "apply",
+        Command::Rollback(_) => "rollback",
+        Command::Verify(_) => "verify",
+        Command::PruneConfigmap(_) => "prune-configmap",
+        Command::Finalize(_) => "finalize",
+        Command::Batch(B::Plan(_)) => "batch plan",
+        Command::Batch(B::Apply(_)) => "batch apply",
+        Command::Batch(B::Verify(_)) => "batch verify",
+        Command::Batch(B::Finalize(_)) => "batch finalize",
+        Command::Batch(B::Rollback(_)) => "batch rollback",
+        Command::Batch(B::Report(_)) => "batch report",
+        Command::Export(_) => "export",
+        Command::Completions(_) => "completions",
+        Command::Man(_) => "man",
+    }
 }
 
 /// Runs a command that needs no runtime (see [`needs_runtime`]).

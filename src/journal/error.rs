@@ -30,6 +30,12 @@ pub enum JournalError {
     UnknownIntent { path: PathBuf, seq: u64 },
     #[error("journal {path}: an earlier write failed, so nothing more is written to it")]
     Poisoned { path: PathBuf },
+    #[error("journal {path}: its copy in the S3 state: {message}; nothing more is done until it is there (run again, or resume)")]
+    Replica { path: PathBuf, message: String },
+    #[error("journal {path}: its copy in the S3 state was changed by another run; stop that run, or resume from the copy in S3")]
+    ReplicaConflict { path: PathBuf },
+    #[error("journal {url} already exists in the S3 state: choose another --journal name, or resume it with --resume")]
+    ExistsInState { url: String },
     #[error("cannot encode a journal record: {0}")]
     Encode(#[from] serde_json::Error),
     #[error("no state directory: pass --state-dir DIR (or set AWS_AUTH_MIGRATE_STATE_DIR), or set XDG_STATE_HOME or HOME to an absolute path")]
@@ -37,6 +43,21 @@ pub enum JournalError {
 }
 
 pub(crate) type Result<T> = std::result::Result<T, JournalError>;
+
+pub(super) fn replica_err(path: &Path) -> impl FnOnce(crate::state::StateError) -> JournalError + '_ {
+    move |e| {
+        if crate::state::replica::is_conflict(&e) {
+            JournalError::ReplicaConflict {
+                path: path.to_path_buf(),
+            }
+        } else {
+            JournalError::Replica {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }
+        }
+    }
+}
 
 pub(super) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
     move |source| JournalError::Io {

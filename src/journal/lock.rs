@@ -6,12 +6,17 @@
 //! left by a process of this host that no longer runs is taken over; a lock
 //! of another host never is (its liveness cannot be checked from here): the
 //! message names the host, and the file is removed by hand.
+//!
+//! With the state in S3 (`--state s3://...`) the lock is an S3 object
+//! instead ([`crate::state::lock`]), broken only by `--force-unlock`.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::paths::{create_private_dir, safe_name};
+use crate::state::lock::{RemoteLock, RemoteLockError};
+pub(crate) use crate::state::this_host;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -29,6 +34,10 @@ pub enum LockError {
     },
     #[error("lock {path} holds {content:?}, not a process id: if no aws-auth-migrate runs, remove the file")]
     Unreadable { path: PathBuf, content: String },
+    /// The S3 state's lock (its message says who holds it, and how to
+    /// break it).
+    #[error("{0}")]
+    Remote(String),
     #[error("lock {path}: {source}")]
     Io {
         path: PathBuf,
@@ -44,6 +53,8 @@ pub struct ClusterLock {
     path: PathBuf,
     pid: u32,
     took_over: Option<u32>,
+    /// The lock in the S3 state (then no file is created).
+    remote: Option<RemoteLock>,
 }
 
 impl ClusterLock {
@@ -52,6 +63,21 @@ impl ClusterLock {
     /// taken over; [`ClusterLock::took_over`] then names that pid.
     pub fn acquire(dir: &Path, cluster_key: &str) -> std::result::Result<ClusterLock, LockError> {
         let path = dir.join(format!("{}.lock", safe_name(cluster_key)));
+        // The state directory is the working copy of an S3 state too.
+        create_private_dir(dir).map_err(|source| LockError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let remote = RemoteLock::acquire(&safe_name(cluster_key))
+            .map_err(|e: RemoteLockError| LockError::Remote(e.to_string()))?;
+        if let Some(remote) = remote {
+            return Ok(ClusterLock {
+                path: PathBuf::from(remote.url()),
+                pid: std::process::id(),
+                took_over: None,
+                remote: Some(remote),
+            });
+        }
         let lock_io = |source| LockError::Io {
             path: path.clone(),
             source,
@@ -70,6 +96,7 @@ impl ClusterLock {
                         path,
                         pid,
                         took_over,
+                        remote: None,
                     })
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -125,8 +152,12 @@ impl ClusterLock {
         self.took_over
     }
 
-    /// A line to print when a stale lock was taken over.
+    /// A line to print when a stale lock was taken over (or a killed
+    /// run's S3 lock broken by `--force-unlock`).
     pub fn message(&self) -> Option<String> {
+        if let Some(r) = &self.remote {
+            return r.message();
+        }
         self.took_over.map(|p| {
             format!(
                 "took over the lock {} left by pid {p}, which no longer runs",
@@ -138,6 +169,10 @@ impl ClusterLock {
 
 impl Drop for ClusterLock {
     fn drop(&mut self) {
+        // The S3 lock releases itself.
+        if self.remote.is_some() {
+            return;
+        }
         // Remove it only while it is still ours.
         if let Ok(c) = std::fs::read_to_string(&self.path) {
             if c == owner_line(self.pid) {
@@ -180,28 +215,6 @@ pub(crate) fn parse_owner(content: &str) -> Option<(u32, Option<&str>)> {
         return None;
     }
     Some((pid, host))
-}
-
-/// This machine's host name (`unknown-host` when it cannot be read).
-pub(crate) fn this_host() -> String {
-    #[cfg(unix)]
-    {
-        let mut buf = [0u8; 256];
-        // SAFETY: the buffer is valid for its length; gethostname writes at
-        // most that many bytes and the result is cut at the first NUL.
-        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-        if rc == 0 {
-            let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-            let name: String = String::from_utf8_lossy(&buf[..end])
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            if !name.is_empty() {
-                return name;
-            }
-        }
-    }
-    "unknown-host".into()
 }
 
 /// Whether a process of this host runs: `kill(pid, 0)` succeeds, or fails

@@ -20,8 +20,7 @@ pub use history::{effective, pending};
 pub(crate) use lock::ClusterLock;
 pub(crate) use paths::{default_path, safe_name, set_state_dir, state_dir};
 // Named by the unit tests only.
-#[cfg(test)]
-pub(crate) use error::Result;
+use error::Result;
 #[cfg(test)]
 pub(crate) use format::{IntentRecord, OutcomeRecord, Record};
 #[cfg(test)]
@@ -29,6 +28,12 @@ pub(crate) use lock::LockError;
 #[cfg(test)]
 pub(crate) use paths::{journal_file_in, state_dir_from};
 pub use read::read;
+
+/// Whether a journal is at `path`, or (with the state in S3) its copy is
+/// in the state.
+pub(crate) fn exists(path: &std::path::Path) -> Result<bool> {
+    crate::state::replica::exists(path).map_err(error::replica_err(path))
+}
 pub(crate) use writer::Journal;
 
 #[cfg(test)]

@@ -13,7 +13,16 @@ use super::format::{JournalContents, Record, FORMAT_VERSION};
 /// earlier intent that had none. An incomplete last line (no newline) is
 /// ignored; any other unreadable line is corruption, reported with its
 /// line number.
+///
+/// With the state in S3, the S3 copy of the journal (when there is one)
+/// replaces the local file first.
 pub fn read(path: &Path) -> Result<JournalContents> {
+    crate::state::replica::refresh(path).map_err(super::error::replica_err(path))?;
+    read_local(path)
+}
+
+/// [`read`] of the local file alone.
+pub(super) fn read_local(path: &Path) -> Result<JournalContents> {
     let mut bytes = Vec::new();
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))

@@ -8,13 +8,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::error::{io_err, JournalError, Result};
+use super::error::{io_err, replica_err, JournalError, Result};
 use super::format::{now, Header, IntentRecord, JournalContents, OutcomeRecord, Record};
 use super::history::pending;
 use super::paths::create_private_dir;
-use super::read::read;
 use crate::core::diff::ExistingEntry;
 use crate::core::steps::{Outcome, Step};
+use crate::state::replica::{self, Replica};
 
 // pub(super): the group-commit unit test drives `append` and `make_durable`.
 pub(super) struct Inner {
@@ -47,6 +47,9 @@ pub struct Journal {
     header: Header,
     inner: Mutex<Inner>,
     pub(super) durability: Mutex<Durability>,
+    /// The journal's copy in the S3 state (`--state s3://...`), pushed
+    /// whole once each record is on disk and before the call it guards.
+    replica: Option<Replica>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -78,8 +81,25 @@ impl Journal {
                 io_err(path)(e)
             }
         })?;
-        let journal = Journal::new(path, header.clone(), file, 1, BTreeSet::new())?;
-        journal.write(&Record::Header(header))?;
+        let replica = match Replica::of(path, None) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_file(path);
+                return Err(replica_err(path)(e));
+            }
+        };
+        let journal = Journal::new(path, header.clone(), file, 1, BTreeSet::new(), replica)?;
+        if let Err(e) = journal.write(&Record::Header(header)) {
+            // A journal of the same name in the S3 state: this one is not
+            // started, and the local file goes.
+            let _ = std::fs::remove_file(path);
+            return Err(match (e, &journal.replica) {
+                (JournalError::ReplicaConflict { .. }, Some(r)) => {
+                    JournalError::ExistsInState { url: r.url() }
+                }
+                (e, _) => e,
+            });
+        }
         sync_dir(path);
         Ok(journal)
     }
@@ -88,7 +108,10 @@ impl Journal {
     /// it, cuts off a torn last line, and continues its seq. Returns what it
     /// read, for settling the pending intents.
     pub fn open_append(path: &Path) -> Result<(Journal, JournalContents)> {
-        let contents = read(path)?;
+        // The S3 state's copy is authoritative: it holds every record whose
+        // call may have been made (see `make_durable`).
+        let etag = replica::refresh(path).map_err(replica_err(path))?;
+        let contents = super::read::read_local(path)?;
         let file = OpenOptions::new()
             .append(true)
             .open(path)
@@ -99,12 +122,14 @@ impl Journal {
                 .map_err(io_err(path))?;
         }
         let open = pending(&contents).iter().map(|i| i.seq).collect();
+        let replica = Replica::of(path, etag).map_err(replica_err(path))?;
         let journal = Journal::new(
             path,
             contents.header.clone(),
             file,
             contents.last_seq() + 1,
             open,
+            replica,
         )?;
         Ok((journal, contents))
     }
@@ -115,6 +140,7 @@ impl Journal {
         file: File,
         next_seq: u64,
         open: BTreeSet<u64>,
+        replica: Option<Replica>,
     ) -> Result<Journal> {
         let sync_handle = file.try_clone().map_err(io_err(path))?;
         Ok(Journal {
@@ -132,6 +158,7 @@ impl Journal {
                 synced: 0,
                 syncs: 0,
             }),
+            replica,
         })
     }
 
@@ -259,6 +286,17 @@ impl Journal {
         if let Err(e) = d.file.sync_data() {
             self.lock_inner().poisoned = true;
             return Err(io_err(&self.path)(e));
+        }
+        if let Some(r) = &self.replica {
+            // The whole file, as synced: S3 holds the records this sync
+            // covered before any of their calls is made.
+            let pushed = std::fs::read(&self.path)
+                .map_err(io_err(&self.path))
+                .and_then(|bytes| r.push(bytes).map_err(replica_err(&self.path)));
+            if let Err(e) = pushed {
+                self.lock_inner().poisoned = true;
+                return Err(e);
+            }
         }
         d.synced = covered;
         d.syncs += 1;

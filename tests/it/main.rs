@@ -23,4 +23,5 @@ mod live_plan_no_kubeconfig;
 mod logging;
 mod plan_offline;
 mod plan_review;
+mod s3_state;
 mod vocabulary;
