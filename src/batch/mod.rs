@@ -629,7 +629,10 @@ async fn resume_one(
         // Not begun when the run stopped: applied now, as that run would
         // have, from its saved plan or a plan made now.
         if let Some(intent) = begun_by_run {
-            let plan_path = match (&made_now, t.entry.as_ref().and_then(|e| e.plan_file.as_ref())) {
+            let plan_path = match (
+                &made_now,
+                t.entry.as_ref().and_then(|e| e.plan_file.as_ref()),
+            ) {
                 (Some((_, entry)), _) => entry.plan_file.as_ref().map(|f| ctx.out_dir.join(f)),
                 (None, Some(file)) => [&ctx.plans_dir, &intent.plans_dir]
                     .iter()

@@ -44,7 +44,9 @@ pub enum JournalError {
 
 pub(crate) type Result<T> = std::result::Result<T, JournalError>;
 
-pub(super) fn replica_err(path: &Path) -> impl FnOnce(crate::state::StateError) -> JournalError + '_ {
+pub(super) fn replica_err(
+    path: &Path,
+) -> impl FnOnce(crate::state::StateError) -> JournalError + '_ {
     move |e| {
         if crate::state::replica::is_conflict(&e) {
             JournalError::ReplicaConflict {

@@ -67,7 +67,11 @@ pub(crate) fn parse(text: &str) -> Result<Location, StateError> {
         return Err(bad("the prefix may not contain . or .. segments"));
     }
     let mut region = None;
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         match pair.split_once('=') {
             Some(("region", r)) if !r.is_empty() => region = Some(r.to_string()),
             _ => return Err(bad("the only option is ?region=REGION")),

@@ -101,13 +101,7 @@ impl RemoteLock {
         // between our create and our read is tried again.
         for _ in 0..3 {
             match block(remote.s3.put(&key, body.clone(), Put::Create))? {
-                Ok(_) => {
-                    return Ok(Some(RemoteLock {
-                        remote,
-                        key,
-                        broke,
-                    }))
-                }
+                Ok(_) => return Ok(Some(RemoteLock { remote, key, broke })),
                 Err(S3Error::Precondition { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -119,7 +113,10 @@ impl RemoteLock {
                 Err(_) => {
                     return Err(RemoteLockError::Unreadable {
                         url,
-                        content: String::from_utf8_lossy(&obj.body).chars().take(200).collect(),
+                        content: String::from_utf8_lossy(&obj.body)
+                            .chars()
+                            .take(200)
+                            .collect(),
                     })
                 }
             };
